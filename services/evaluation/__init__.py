@@ -1,0 +1,1 @@
+"""The evaluation service: scores reports, runs the rules, records findings."""

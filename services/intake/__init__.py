@@ -1,0 +1,1 @@
+"""The intake service: HTML forms and the JSON API."""

@@ -1,0 +1,71 @@
+"""The intake service's application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from services.intake import api, health, web
+from services.intake.extensions import close_db_session
+from shared import config
+from shared.celery_app import make_celery
+
+csrf = CSRFProtect()
+
+
+def create_app(settings: config.Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    settings = settings or config.current()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        JSON_SORT_KEYS=False,
+        API_TITLE="Pilotwatch API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config.update(test_config or {})
+    logging.basicConfig(level=settings.log_level)
+    app.extensions["celery"] = make_celery("intake", settings)
+    app.teardown_appcontext(close_db_session)
+
+    rest = Api(app, spec_kwargs={"info": {"description": "试点单位半年报送、评估结果与督导目录 / "
+                                                          "Pilot units' half-yearly reports, evaluations and "
+                                                          "the supervision catalogue."}})
+    rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    rest.register_blueprint(api.blp)
+    csrf.init_app(app)
+    csrf.exempt(api.blp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(web.bp)
+    register_errors(app)
+    return app
+
+
+def register_errors(app: Flask) -> None:
+    """JSON errors for the API, pages for the browser; never a bare 500 for bad input."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            body = {"code": error.code, "status": error.name}
+            data = getattr(error, "data", None) or {}
+            if data.get("message") or error.description:
+                body["message"] = data.get("message") or error.description
+            if data.get("errors"):
+                body["errors"] = data["errors"]
+            return jsonify(body), error.code
+        return render_template("message.html", title=f"{error.code} {error.name}",
+                               text=error.description), error.code

@@ -1,0 +1,132 @@
+"""Checking a report against the registry and the round's catalogue, and storing it.
+
+The schema checks the shape; `check` checks what only the database knows (the unit, the round,
+the catalogue's codes, types and bounds). Both answer in the same `{field: [messages]}` form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared import events, outbox, tasks
+from shared.catalogue import Catalogue
+from shared.catalogue import store as catalogues
+from shared.models import OutboxEvent, PilotUnit, Round, Submission, User
+
+Errors = dict[str, Any]
+
+
+@dataclass
+class Checked:
+    unit: PilotUnit
+    round: Round
+    catalogue: Catalogue
+
+
+def check_indicator(spec: dict[str, Any], value: Any) -> str | None:
+    kind = spec.get("type", "integer")
+    if value is None:
+        return "必填 / required" if spec.get("required") else None
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "应为是或否（true/false） / must be true or false"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "应为数值 / must be a number"
+    if kind == "integer" and not float(value).is_integer():
+        return "应为整数 / must be a whole number"
+    if spec.get("min") is not None and value < spec["min"]:
+        return "不能为负数 / must not be negative" if spec["min"] == 0 else f"不能小于 {spec['min']:g}"
+    if spec.get("max") is not None and value > spec["max"]:
+        return f"不能大于 {spec['max']:g} / must be at most {spec['max']:g}"
+    return None
+
+
+def check_against_catalogue(catalogue: Catalogue, data: dict[str, Any]) -> Errors:
+    errors: Errors = {}
+    unknown = [code for code in data["measures"] if code not in catalogue.measures]
+    if unknown:
+        errors["measures"] = {code: [f"未知举措代码 / unknown measure code (catalogue {catalogue.version})"]
+                              for code in unknown}
+    indicator_errors: Errors = {}
+    for code, value in data["indicators"].items():
+        spec = catalogue.indicators.get(code)
+        message = (f"未知指标代码 / unknown indicator code (catalogue {catalogue.version})" if spec is None
+                   else check_indicator(spec, value))
+        if message:
+            indicator_errors[code] = [message]
+    for code, spec in catalogue.indicators.items():
+        if spec.get("required") and code not in data["indicators"]:
+            indicator_errors[code] = ["必填 / required"]
+    if indicator_errors:
+        errors["indicators"] = indicator_errors
+    return errors
+
+
+def check(session: Session, data: dict[str, Any]) -> tuple[Checked | None, Errors]:
+    errors: Errors = {}
+    unit = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == data["unit"]))
+    if unit is None or not unit.active:
+        errors["unit"] = ["未找到该试点单位 / no pilot unit with this credit code"]
+    round_ = session.get(Round, data["round"])
+    if round_ is None:
+        errors["round"] = ["未找到该督导轮次 / unknown round"]
+    elif round_.status != "open":
+        errors["round"] = ["该督导轮次已关闭 / this round is closed"]
+    if round_ is None:
+        return None, errors
+    catalogue = catalogues.get(session, round_.catalogue_version)
+    errors.update(check_against_catalogue(catalogue, data))
+    if errors or unit is None:
+        return None, errors
+    return Checked(unit, round_, catalogue), {}
+
+
+def find_by_key(session: Session, user: User, key: str) -> Submission | None:
+    return session.scalar(select(Submission).where(Submission.submitted_by == user.id,
+                                                   Submission.idempotency_key == key))
+
+
+def store(session: Session, checked: Checked, data: dict[str, Any], user: User, key: str | None,
+          channel: str, request_id: str = "") -> tuple[Submission, OutboxEvent]:
+    """Add the submission as the unit's next version, and its event, to the session's transaction."""
+    latest = session.scalar(select(func.max(Submission.version)).where(
+        Submission.unit_id == checked.unit.id, Submission.round_code == checked.round.code))
+    submission = Submission(
+        unit_id=checked.unit.id, round_code=checked.round.code, version=(latest or 0) + 1,
+        measures=data["measures"], indicators=data["indicators"], submitted_by=user.id,
+        idempotency_key=key, channel=channel,
+    )
+    session.add(submission)
+    session.flush()
+    payload = events.SubmissionReceived().load(events.envelope(
+        submission_id=submission.id, unit_credit_code=checked.unit.credit_code,
+        district_code=checked.unit.district_code, round_code=checked.round.code, request_id=request_id,
+    ))
+    return submission, outbox.add(session, tasks.EVALUATE_SUBMISSION, payload)
+
+
+def submit(session: Session, celery: Celery, checked: Checked, data: dict[str, Any], user: User,
+           key: str | None, channel: str, request_id: str = "") -> Submission:
+    """Store a checked report and its event in one transaction, then publish with a bounded wait.
+
+    Two clerks racing on the same unit get consecutive versions: a clash on the version is retried;
+    a clash on the idempotency key returns the submission that won.
+    """
+    for _attempt in range(5):
+        try:
+            submission, event = store(session, checked, data, user, key, channel, request_id)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            existing = find_by_key(session, user, key) if key else None
+            if existing is not None:
+                return existing
+            continue
+        outbox.publish(celery, [event])
+        return submission
+    raise RuntimeError("could not store the submission after 5 attempts")

@@ -1,0 +1,127 @@
+"""The marshmallow schemas at the intake boundary: JSON bodies, form posts and answers alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from shared.catalogue import STATUSES
+from shared.credit_code import normalise, problem
+
+
+class BaseSchema(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class CreditCode(fields.String):
+    """A unified social credit code: normalised (full-width, case, spaces), then checked."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = normalise(super()._deserialize(value, attr, data, **kwargs))
+        error = problem(text)
+        if error:
+            raise ValidationError(error)
+        return text
+
+
+class MeasureEntrySchema(BaseSchema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES, error="状态应为 {choices} 之一"))
+    note = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class IndicatorValue(fields.Raw):
+    """A number or a yes/no; the catalogue decides which (checked after the schema)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if value is not None and not isinstance(value, int | float | bool):
+            raise ValidationError("应为数值或是/否 / must be a number or a boolean")
+        return value
+
+
+class SubmissionSchema(BaseSchema):
+    """A unit's half-yearly report, as sent to POST /api/v1/submissions or through the form."""
+
+    unit = CreditCode(required=True, metadata={"description": "统一社会信用代码 / unified social credit code",
+                                               "example": "91350100611300758B"})
+    round = fields.String(required=True, validate=validate.Length(min=1, max=16),
+                          metadata={"example": "2023H2"})
+    measures = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
+                           values=fields.Nested(MeasureEntrySchema), load_default=dict,
+                           metadata={"description": "measure code → status and note"})
+    indicators = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=IndicatorValue(allow_none=True),
+                             load_default=dict, metadata={"description": "indicator code → value"})
+
+
+class AcceptedSchema(Schema):
+    id = fields.String()
+    url = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+    unit = fields.String()
+    round = fields.String()
+
+
+class FindingSchema(Schema):
+    id = fields.Integer()
+    rule = fields.String(attribute="rule_code")
+    severity = fields.String()
+    status = fields.String()
+    message_zh = fields.String()
+    message_en = fields.String()
+    action_zh = fields.String()
+    source = fields.String()
+    evidence = fields.Dict()
+    opened_at = fields.DateTime()
+    due_date = fields.Date()
+
+
+class EvaluationSchema(Schema):
+    overall_score = fields.Float()
+    aspect_scores = fields.Dict(keys=fields.String(), values=fields.Float())
+    late = fields.Boolean()
+    evaluated_at = fields.DateTime()
+    findings = fields.List(fields.Nested(FindingSchema))
+
+
+class UnitSchema(Schema):
+    credit_code = fields.String()
+    name = fields.String()
+    district = fields.String(attribute="district_code")
+    district_name = fields.Function(lambda u: u.district.name_zh)
+    industry = fields.String()
+    active = fields.Boolean()
+
+
+class SubmissionOutSchema(Schema):
+    id = fields.String()
+    unit = fields.Function(lambda s: s.unit.credit_code)
+    unit_name = fields.Function(lambda s: s.unit.name)
+    district = fields.Function(lambda s: s.unit.district_code)
+    round = fields.String(attribute="round_code")
+    version = fields.Integer()
+    submitted_at = fields.DateTime()
+    state = fields.Function(lambda s: "evaluated" if s.evaluation else "received")
+    measures = fields.Dict()
+    indicators = fields.Dict()
+    evaluation = fields.Nested(EvaluationSchema, allow_none=True)
+
+
+class RoundSchema(Schema):
+    code = fields.String()
+    catalogue_version = fields.String()
+    due_date = fields.Date()
+    grace_days = fields.Integer()
+    status = fields.String()
+
+
+class ListArgsSchema(Schema):
+    district = fields.String(validate=validate.Length(max=32))
+
+
+def items_schema(item: type[Schema]) -> type[Schema]:
+    return type(f"{item.__name__.removesuffix('Schema')}ListSchema", (Schema,), {
+        "items": fields.List(fields.Nested(item)), "total": fields.Integer(),
+    })

@@ -1,0 +1,1 @@
+"""The notify service: turns findings into alerts and delivers them."""

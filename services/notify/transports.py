@@ -1,0 +1,153 @@
+"""Channels: Apprise-style URLs parsed by Apprise, each kind sent by a small transport class.
+
+Email and JSON webhooks are sent here so that a failure can be told apart as temporary (retry)
+or permanent (stop): Apprise itself only answers true or false. Other kinds go through Apprise.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+import apprise
+import requests
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+    markdown: str
+    html: str
+    data: dict[str, Any]
+
+
+class InvalidChannel(ValueError):
+    """The URL is not a channel Pilotwatch can send to."""
+
+
+def parse(url: str) -> Any:
+    plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
+    if plugin is None:
+        raise InvalidChannel(f"不是有效的通知渠道地址 / not a valid channel URL: {mask(url)}")
+    return plugin
+
+
+def kind_of(url: str) -> str:
+    return url.split("://", 1)[0].lower() if "://" in url else ""
+
+
+def mask(url: str) -> str:
+    """The URL with its secrets hidden, for pages, logs and the delivery log."""
+    plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
+    if plugin is None:
+        return kind_of(url) + "://***"
+    return plugin.url(privacy=True)
+
+
+class Transport:
+    def __init__(self, url: str, timeout: float):
+        self.url = url
+        self.plugin = parse(url)
+        self.timeout = timeout
+
+    def notify(self, message: Message) -> str:
+        """Send; return a short description of the answer; raise TransportError on failure."""
+        raise NotImplementedError
+
+
+class Email(Transport):
+    def notify(self, message: Message) -> str:
+        p = self.plugin
+        sender = p.from_addr[1]
+        recipients = [addr for _, addr in p.targets] or [sender]
+        mail = EmailMessage()
+        mail["Subject"] = message.subject
+        mail["From"] = formataddr((p.from_addr[0] or "Pilotwatch", sender))
+        mail["To"] = ", ".join(recipients)
+        mail["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+        mail.set_content(message.text)
+        mail.add_alternative(message.html, subtype="html")
+        port = p.port or (465 if p.secure_mode == "ssl" else 587 if p.secure_mode == "starttls" else 25)
+        try:
+            if p.secure_mode == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(p.smtp_host, port, timeout=self.timeout,
+                                                      context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(p.smtp_host, port, timeout=self.timeout)
+            with smtp:
+                if p.secure_mode == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                if p.user and p.password:
+                    smtp.login(p.user, p.password)
+                refused = smtp.send_message(mail, from_addr=sender, to_addrs=recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise TransportError(f"SMTP refused every recipient: {codes}", permanent=all(c >= 500 for c in codes)) from None
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            raise TransportError(f"SMTP {exc.smtp_code} {text}", permanent=exc.smtp_code >= 500) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransportError(f"SMTP connection failed: {exc}") from None
+        if refused:
+            return f"250 accepted, some refused: {sorted(refused)}"
+        return f"250 accepted for {len(recipients)} recipient(s)"
+
+
+class Webhook(Transport):
+    """`json://` and `jsons://`: POST a JSON document with the alert's title, text and data."""
+
+    def endpoint(self) -> str:
+        p = self.plugin
+        scheme = "https" if p.secure else "http"
+        port = f":{p.port}" if p.port else ""
+        return f"{scheme}://{p.host}{port}{p.fullpath or '/'}"
+
+    def notify(self, message: Message) -> str:
+        body = {"version": "1.0", "title": message.subject, "message": message.text, "type": "warning",
+                **message.data}
+        auth = (self.plugin.user, self.plugin.password or "") if self.plugin.user else None
+        try:
+            response = requests.post(self.endpoint(), json=body, headers=dict(self.plugin.headers),
+                                     auth=auth, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise TransportError(f"HTTP connection failed: {exc}") from None
+        return check_http(response)
+
+
+def check_http(response: requests.Response) -> str:
+    status = response.status_code
+    snippet = response.text[:200]
+    if status == 429 or status >= 500:
+        raise TransportError(f"HTTP {status}: {snippet}")
+    if status >= 400:
+        raise TransportError(f"HTTP {status}: {snippet}", permanent=True)
+    return f"HTTP {status}"
+
+
+class AppriseTransport(Transport):
+    """Any other Apprise service; Apprise tells only success or failure, so failures are retried."""
+
+    def notify(self, message: Message) -> str:
+        ok = self.plugin.notify(body=message.markdown, title=message.subject)
+        if not ok:
+            raise TransportError(f"{kind_of(self.url)} notification was not accepted")
+        return "accepted"
+
+
+REGISTRY: dict[str, type[Transport]] = {"mailto": Email, "mailtos": Email, "json": Webhook, "jsons": Webhook}
+
+
+def transport_for(url: str, timeout: float) -> Transport:
+    return REGISTRY.get(kind_of(url), AppriseTransport)(url, timeout)

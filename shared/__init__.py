@@ -1,0 +1,1 @@
+"""Code the Pilotwatch services share: configuration, models, events, the catalogue."""

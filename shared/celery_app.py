@@ -1,0 +1,36 @@
+"""The Celery app factory every service uses, with one queue per service."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from shared import config, tasks
+
+
+def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
+    settings = settings or config.current()
+    app = Celery(name, broker=settings.broker_url)
+    app.conf.update(
+        task_routes=tasks.ROUTES,
+        task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in (tasks.EVALUATION_QUEUE, tasks.NOTIFY_QUEUE)],
+        task_default_queue=tasks.EVALUATION_QUEUE,
+        task_default_exchange=tasks.EVALUATION_QUEUE,
+        task_default_routing_key=tasks.EVALUATION_QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # An event is acknowledged only once handled; a worker killed mid-task gets it redelivered.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # Longer than any countdown we use, so a scheduled retry is not redelivered early.
+        broker_transport_options={"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 2},
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        timezone="UTC",
+        enable_utc=True,
+    )
+    return app

@@ -1,0 +1,1 @@
+"""The `pilotwatch` admin command line."""

@@ -1,0 +1,146 @@
+"""All configuration, read from environment variables in this one place.
+
+Every helper fails loudly on a malformed value, so a typo in a deployment stops the
+service at start-up instead of surfacing later as odd behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "dev-secret-change-me"
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or malformed."""
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    instance_dir: Path = ROOT / "instance"
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = DEFAULT_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    smtp_from: str = "pilotwatch@localhost"
+    sink_smtp_port: int = 8025
+    publish_timeout: float = 1.0
+    outbox_relay_interval: float = 2.0
+    outbox_relay_age: float = 5.0
+    delivery_max_attempts: int = 5
+    delivery_backoff: float = 2.0
+    http_timeout: float = 10.0
+    rectification_days: int = 30
+    max_content_length: int = 2 * 1024 * 1024
+    web_concurrency: int = 2
+    worker_concurrency: int = 1
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def broker_url(self) -> str:
+        return self.redis_url or "redis://127.0.0.1:6379/0"
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from `env` (the process environment by default)."""
+    env = os.environ if env is None else env
+    instance = Path(_str(env, "PILOTWATCH_INSTANCE", str(ROOT / "instance")))
+    port = _int(env, "PORT", 8000)
+    settings = Settings(
+        env=_str(env, "PILOTWATCH_ENV", "development"),
+        instance_dir=instance,
+        database_url=_str(env, "DATABASE_URL", f"sqlite:///{instance / 'pilotwatch.db'}"),
+        redis_url=_str(env, "REDIS_URL", ""),
+        secret_key=_str(env, "SECRET_KEY", DEFAULT_SECRET),
+        host=_str(env, "HOST", "127.0.0.1"),
+        port=port,
+        public_url=_str(env, "PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+        smtp_from=_str(env, "SMTP_FROM", "pilotwatch@localhost"),
+        sink_smtp_port=_int(env, "SINK_SMTP_PORT", 8025),
+        publish_timeout=_float(env, "PUBLISH_TIMEOUT", 1.0),
+        outbox_relay_interval=_float(env, "OUTBOX_RELAY_INTERVAL", 2.0),
+        outbox_relay_age=_float(env, "OUTBOX_RELAY_AGE", 5.0),
+        delivery_max_attempts=_int(env, "DELIVERY_MAX_ATTEMPTS", 5),
+        delivery_backoff=_float(env, "DELIVERY_BACKOFF", 2.0),
+        http_timeout=_float(env, "HTTP_TIMEOUT", 10.0),
+        rectification_days=_int(env, "RECTIFICATION_DAYS", 30),
+        max_content_length=_int(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        worker_concurrency=_int(env, "WORKER_CONCURRENCY", 1),
+        log_level=_str(env, "LOG_LEVEL", "INFO").upper(),
+    )
+    if settings.env not in ("development", "test", "production"):
+        raise ConfigError(f"PILOTWATCH_ENV must be development, test or production, got {settings.env!r}")
+    if settings.production and settings.secret_key == DEFAULT_SECRET:
+        raise ConfigError("SECRET_KEY must be set to a long random value in production (PILOTWATCH_ENV=production)")
+    return settings
+
+
+def environ() -> dict[str, str]:
+    """A copy of the process environment, for starting child processes."""
+    return dict(os.environ)
+
+
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings of this process, read once."""
+    global _current
+    if _current is None:
+        _current = load()
+    return _current
+
+
+def reset() -> None:
+    """Forget the cached settings (tests that change the environment call this)."""
+    global _current
+    _current = None

@@ -1,0 +1,148 @@
+"""`pilotwatch up`: the whole stack on one machine with nothing but Python.
+
+Prepares the database and the demo data, starts an embedded Redis (unless REDIS_URL names one),
+a local SMTP sink, the intake web service, both workers and the scheduler, prints where to open
+the browser, and stops every process it started on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import select
+
+from shared import config, db, demo, migrate
+from shared.models import Channel, District
+from shared.redis_server import RedisServer, free_port
+
+SINK_LABEL = "本地演示邮箱 / local mail sink"
+
+
+def port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def sink_channels(sink_port: int) -> None:
+    """Point every district's demo mail channel at this run's local SMTP sink."""
+    url = f"mailto://127.0.0.1:{sink_port}?smtp=127.0.0.1&from=pilotwatch@localhost&to=clerk@localhost&mode=insecure"
+    with db.transaction() as session:
+        for district in session.scalars(select(District)):
+            channel = session.scalar(select(Channel).where(Channel.district_code == district.code,
+                                                           Channel.label == SINK_LABEL))
+            if channel is None:
+                session.add(Channel(district_code=district.code, kind="mailto", url=url, label=SINK_LABEL))
+            else:
+                channel.url = url
+
+
+def wait_for(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            return False
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for p in procs:
+        try:
+            p.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def run(load_demo: bool = True) -> int:
+    settings = config.current()
+    instance = settings.instance_dir
+    instance.mkdir(parents=True, exist_ok=True)
+    print(f"pilotwatch: database {settings.database_url.split('@')[-1]}", flush=True)
+    migrate.upgrade()
+    users: list[tuple[str, str, str]] = []
+    if load_demo:
+        with db.transaction() as session:
+            users = demo.load(session)
+
+    redis_server = None
+    env = config.environ()
+    env["DATABASE_URL"] = settings.database_url
+    if not settings.redis_url:
+        redis_server = RedisServer(folder=instance / "redis", appendonly=True).start()
+        env["REDIS_URL"] = redis_server.url
+        print(f"pilotwatch: embedded Redis on port {redis_server.port}", flush=True)
+    sink_port = settings.sink_smtp_port if port_free(settings.sink_smtp_port) else free_port()
+    if load_demo:
+        sink_channels(sink_port)
+    env.setdefault("PUBLIC_URL", settings.public_url)
+    python = sys.executable
+    concurrency = str(settings.worker_concurrency)
+    commands = {
+        "mail sink": [python, "-m", "shared.mailsink", "--port", str(sink_port), "--dir", str(instance / "mail")],
+        "intake": [python, "-m", "gunicorn", "--workers", str(settings.web_concurrency), "--bind",
+                   f"{settings.host}:{settings.port}", "--access-logfile", "-", "services.intake.wsgi:app"],
+        "evaluation": [python, "-m", "celery", "-A", "services.evaluation.worker", "worker", "-Q", "evaluation",
+                       "-c", concurrency, "-n", "evaluation@%h", "--without-gossip", "--without-mingle",
+                       "-l", "INFO"],
+        "notify": [python, "-m", "celery", "-A", "services.notify.worker", "worker", "-Q", "notify",
+                   "-c", concurrency, "-n", "notify@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
+        "scheduler": [python, "-m", "celery", "-A", "shared.scheduler", "beat", "-l", "WARNING",
+                      "-s", str(instance / "celerybeat-schedule")],
+    }
+    procs: list[subprocess.Popen[bytes]] = []
+    interrupted = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    root = Path(__file__).resolve().parent.parent
+    try:
+        for command in commands.values():
+            procs.append(subprocess.Popen(command, env=env, cwd=root, start_new_session=True))
+        url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '') else settings.host}:{settings.port}"
+        if not wait_for(url + "/healthz", procs):
+            print("pilotwatch: the stack did not come up; see the messages above", flush=True)
+            return 1
+        print("", flush=True)
+        print(f"Pilotwatch is running: open {url}", flush=True)
+        print(f"  API description: {url}/api/v1/openapi.json", flush=True)
+        print(f"  alerts to the demo districts go to the local mail sink (smtp 127.0.0.1:{sink_port}), "
+              f"kept in {instance / 'mail'}", flush=True)
+        for email, role, password in users:
+            print(f"  log in as {role:<10} {email} / {password}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not interrupted:
+            dead = [(n, p) for n, p in zip(commands, procs, strict=True) if p.poll() is not None]
+            if dead:
+                print(f"pilotwatch: {dead[0][0]} exited with {dead[0][1].returncode}; stopping", flush=True)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("pilotwatch: stopping", flush=True)
+        stop_all(procs)
+        if redis_server is not None:
+            redis_server.stop()

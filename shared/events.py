@@ -1,0 +1,46 @@
+"""Versioned event contracts between the services.
+
+An event carries ids and plain values only (ISO dates, string ids), is JSON, and names what
+happened. Each service's task receives the event as its single argument and validates it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from shared.models.base import new_id, utcnow
+
+
+class Event(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a newer producer may add fields; consumers ignore what they don't know
+
+    event_id = fields.String(required=True)
+    event_version = fields.Integer(required=True, validate=validate.Equal(1))
+    occurred_at = fields.String(required=True)
+    request_id = fields.String(load_default="")
+
+
+class SubmissionReceived(Event):
+    """A unit's report (one version) was stored and waits for evaluation."""
+
+    submission_id = fields.String(required=True)
+    unit_credit_code = fields.String(required=True)
+    district_code = fields.String(required=True)
+    round_code = fields.String(required=True)
+
+
+class FindingsOpened(Event):
+    """Evaluation opened new findings for one district; the notifier alerts on them."""
+
+    district_code = fields.String(required=True)
+    round_code = fields.String(required=True)
+    finding_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    submission_id = fields.String(load_default="")
+
+
+def envelope(**values: Any) -> dict[str, Any]:
+    """The common fields of a new event, merged with its own values."""
+    return {"event_id": new_id(), "event_version": 1, "occurred_at": utcnow().isoformat(), **values}

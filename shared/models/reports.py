@@ -1,0 +1,108 @@
+"""Reports and what evaluation made of them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.base import Base, UTCDateTime, new_id, utcnow
+
+
+class Submission(Base):
+    """One version of one unit's report for one round; a resubmission is a new version."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "round_code", "version"),
+        UniqueConstraint("submitted_by", "idempotency_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("pilot_units.id"), index=True)
+    round_code: Mapped[str] = mapped_column(ForeignKey("rounds.code"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    measures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16), default="api")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit = relationship("PilotUnit")
+    evaluation: Mapped[Evaluation | None] = relationship(back_populates="submission", uselist=False)
+
+
+evaluation_findings = Table(
+    "evaluation_findings",
+    Base.metadata,
+    Column("evaluation_id", ForeignKey("evaluations.id"), primary_key=True),
+    Column("finding_id", ForeignKey("findings.id"), primary_key=True),
+)
+
+
+class Evaluation(Base):
+    """The scores and rule results of one submission; at most one per submission."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    overall_score: Mapped[float] = mapped_column(Float)
+    aspect_scores: Mapped[dict[str, float]] = mapped_column(JSON)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="evaluation")
+    findings: Mapped[list[Finding]] = relationship(secondary=evaluation_findings, order_by="Finding.id")
+
+
+class Finding(Base):
+    """A problem found in a unit's report for a round, tracked until it is closed.
+
+    Its fingerprint (unit, round, rule) keeps one finding per problem across resubmissions.
+    """
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_district_status", "district_code", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("pilot_units.id"), index=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    round_code: Mapped[str] = mapped_column(ForeignKey("rounds.code"))
+    rule_code: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    message_zh: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text, default="")
+    action_zh: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(24), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str] = mapped_column(String(64), default="")
+    last_submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"))
+
+    unit = relationship("PilotUnit")
+
+
+# Only one open finding per fingerprint: a resubmission that still breaks the rule keeps it.
+Index("uq_findings_open_fingerprint", Finding.fingerprint, unique=True, sqlite_where=Finding.status == "open",
+      postgresql_where=Finding.status == "open")

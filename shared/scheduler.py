@@ -1,0 +1,10 @@
+"""The scheduler (celery beat): `celery -A shared.scheduler beat`. It only sends tasks by name."""
+
+from shared import config, tasks
+from shared.celery_app import make_celery
+
+app = make_celery("scheduler")
+app.conf.beat_schedule = {
+    "relay-outbox": {"task": tasks.RELAY_OUTBOX, "schedule": config.current().outbox_relay_interval,
+                     "options": {"expires": 30}},
+}

@@ -1,0 +1,14 @@
+"""Task names and queues: the only thing a service needs to know to send another one an event."""
+
+EVALUATION_QUEUE = "evaluation"
+NOTIFY_QUEUE = "notify"
+
+EVALUATE_SUBMISSION = "evaluation.evaluate_submission"
+RELAY_OUTBOX = "evaluation.relay_outbox"
+NOTIFY_FINDINGS_OPENED = "notify.findings_opened"
+SEND_DELIVERY = "notify.send_delivery"
+
+ROUTES = {
+    "evaluation.*": {"queue": EVALUATION_QUEUE},
+    "notify.*": {"queue": NOTIFY_QUEUE},
+}
