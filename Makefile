@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format clean
+.PHONY: install run test test-fast lint format clean migration
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -34,3 +34,10 @@ format: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# Regenerate the single initial migration from the models (allowed until the first release).
+migration: install
+	rm -f shared/migrations/versions/*.py
+	rm -f instance/.migration.db
+	$(BIN)/python -c "from shared import migrate; migrate.revision('initial schema', 'sqlite:///instance/.migration.db')"
+	rm -f instance/.migration.db

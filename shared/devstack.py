@@ -100,7 +100,8 @@ def run(load_demo: bool = True) -> int:
     commands = {
         "mail sink": [python, "-m", "shared.mailsink", "--port", str(sink_port), "--dir", str(instance / "mail")],
         "intake": [python, "-m", "gunicorn", "--workers", str(settings.web_concurrency), "--bind",
-                   f"{settings.host}:{settings.port}", "--access-logfile", "-", "services.intake.wsgi:app"],
+                   f"{settings.host}:{settings.port}", "--no-control-socket", "--access-logfile", "-",
+                   "services.intake.wsgi:app"],
         "evaluation": [python, "-m", "celery", "-A", "services.evaluation.worker", "worker", "-Q", "evaluation",
                        "-c", concurrency, "-n", "evaluation@%h", "--without-gossip", "--without-mingle",
                        "-l", "INFO"],

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 5b7b4dc0b7f5
+Revision ID: 33f48d34fa0c
 Revises: 
-Create Date: 2026-11-24 14:53:13.658780
+Create Date: 2026-11-24 14:58:37.653062
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.models.base
 
 
-revision = '5b7b4dc0b7f5'
+revision = '33f48d34fa0c'
 down_revision = None
 branch_labels = None
 depends_on = None
