@@ -60,12 +60,14 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         if request.path.startswith("/api/"):
-            body = {"code": error.code, "status": error.name}
             data = getattr(error, "data", None) or {}
-            if data.get("message") or error.description:
-                body["message"] = data.get("message") or error.description
-            if data.get("errors"):
-                body["errors"] = data["errors"]
+            errors = data.get("errors") or data.get("messages")  # ours, or webargs' schema errors
+            body: dict[str, Any] = {"code": error.code, "status": error.name,
+                                    "message": data.get("message") or error.description}
+            if errors:
+                body["errors"] = errors
+                if not data.get("message"):
+                    body["message"] = "输入有误，请按字段提示修改 / the input has errors, see each field"
             return jsonify(body), error.code
         return render_template("message.html", title=f"{error.code} {error.name}",
                                text=error.description), error.code
