@@ -78,6 +78,7 @@ class Settings:
     web_concurrency: int = 2
     worker_concurrency: int = 1
     log_level: str = "INFO"
+    clock_file: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -116,9 +117,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
         worker_concurrency=_int(env, "WORKER_CONCURRENCY", 1),
         log_level=_str(env, "LOG_LEVEL", "INFO").upper(),
+        clock_file=_str(env, "PILOTWATCH_CLOCK_FILE", ""),
     )
     if settings.env not in ("development", "test", "production"):
         raise ConfigError(f"PILOTWATCH_ENV must be development, test or production, got {settings.env!r}")
+    if settings.production and settings.clock_file:
+        raise ConfigError("PILOTWATCH_CLOCK_FILE is for development and tests; unset it in production")
     if settings.production and settings.secret_key == DEFAULT_SECRET:
         raise ConfigError("SECRET_KEY must be set to a long random value in production (PILOTWATCH_ENV=production)")
     return settings

@@ -41,6 +41,25 @@ class FindingsOpened(Event):
     submission_id = fields.String(load_default="")
 
 
+class FindingsResolved(Event):
+    """Findings of one district were resolved (by a resubmission or a re-evaluation) or closed."""
+
+    district_code = fields.String(required=True)
+    round_code = fields.String(required=True)
+    finding_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(load_default="resolved_by_resubmission")
+
+
+class ReportsDueSoon(Event):
+    """A round's due date is near and some of a district's units have not reported yet."""
+
+    district_code = fields.String(required=True)
+    round_code = fields.String(required=True)
+    due_date = fields.String(required=True)
+    days_left = fields.Integer(required=True)
+    unit_credit_codes = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
 def envelope(**values: Any) -> dict[str, Any]:
     """The common fields of a new event, merged with its own values."""
     return {"event_id": new_id(), "event_version": 1, "occurred_at": utcnow().isoformat(), **values}

@@ -6,6 +6,8 @@ NOTIFY_QUEUE = "notify"
 EVALUATE_SUBMISSION = "evaluation.evaluate_submission"
 RELAY_OUTBOX = "evaluation.relay_outbox"
 NOTIFY_FINDINGS_OPENED = "notify.findings_opened"
+NOTIFY_FINDINGS_RESOLVED = "notify.findings_resolved"
+NOTIFY_REPORTS_DUE_SOON = "notify.reports_due_soon"
 SEND_DELIVERY = "notify.send_delivery"
 
 ROUTES = {

@@ -45,7 +45,7 @@ def apply_findings(session: Session, submission: Submission, violations: list[ru
     unit = submission.unit
     existing = {f.rule_code: f for f in session.scalars(
         select(Finding).where(Finding.unit_id == unit.id, Finding.round_code == submission.round_code,
-                              Finding.status != "resolved", Finding.rule_code.not_in(("missing_report",)))
+                              Finding.active.is_(True), Finding.rule_code.not_in(("missing_report",)))
     )}
     due = (now + timedelta(days=config.current().rectification_days)).date()
     current, opened = [], []
@@ -64,7 +64,8 @@ def apply_findings(session: Session, submission: Submission, violations: list[ru
         finding.last_submission_id = submission.id
         current.append(finding)
     for finding in existing.values():
-        finding.status, finding.resolved_at, finding.resolution = "resolved", now, "resolved_by_resubmission"
+        finding.status, finding.active = "resolved", False
+        finding.resolved_at, finding.resolution = now, "resolved_by_resubmission"
     return current, opened
 
 

@@ -1,14 +1,22 @@
 """The database models, split by kind; import them from here."""
 
 from shared.models.accounts import ROLES, ApiToken, User
+from shared.models.audit import AuditEvent
 from shared.models.base import Base, utcnow
 from shared.models.messaging import Alert, Channel, Delivery, DeliveryAttempt, OutboxEvent
 from shared.models.registry import District, PilotUnit
-from shared.models.reports import Evaluation, Finding, Submission, evaluation_findings
+from shared.models.reports import (
+    ACTIVE_STATUSES,
+    FINDING_STATUSES,
+    Evaluation,
+    Finding,
+    Submission,
+    evaluation_findings,
+)
 from shared.models.rounds import CatalogueVersion, Round
 
 __all__ = [
-    "ROLES", "Alert", "ApiToken", "Base", "CatalogueVersion", "Channel", "Delivery", "DeliveryAttempt",
+    "ACTIVE_STATUSES", "FINDING_STATUSES", "ROLES", "Alert", "AuditEvent", "ApiToken", "Base", "CatalogueVersion", "Channel", "Delivery", "DeliveryAttempt",
     "District", "Evaluation", "Finding", "OutboxEvent", "PilotUnit", "Round", "Submission", "User",
     "evaluation_findings", "utcnow",
 ]

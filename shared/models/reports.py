@@ -72,10 +72,17 @@ class Evaluation(Base):
     findings: Mapped[list[Finding]] = relationship(secondary=evaluation_findings, order_by="Finding.id")
 
 
+# A finding's life: open → acknowledged (district) → rectification_reported (district) →
+# closed (supervisor verified) or back to open (supervisor returned it); resolved when a
+# resubmission or a re-evaluation no longer breaks the rule.
+FINDING_STATUSES = ("open", "acknowledged", "rectification_reported", "closed", "resolved")
+ACTIVE_STATUSES = ("open", "acknowledged", "rectification_reported")
+
+
 class Finding(Base):
     """A problem found in a unit's report for a round, tracked until it is closed.
 
-    Its fingerprint (unit, round, rule) keeps one finding per problem across resubmissions.
+    Its fingerprint (unit, round, rule) keeps one active finding per problem across resubmissions.
     """
 
     __tablename__ = "findings"
@@ -94,6 +101,7 @@ class Finding(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(24), default="open")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_date: Mapped[date | None] = mapped_column(Date)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -103,6 +111,6 @@ class Finding(Base):
     unit = relationship("PilotUnit")
 
 
-# Only one open finding per fingerprint: a resubmission that still breaks the rule keeps it.
-Index("uq_findings_open_fingerprint", Finding.fingerprint, unique=True, sqlite_where=Finding.status == "open",
-      postgresql_where=Finding.status == "open")
+# Only one active finding per fingerprint: a resubmission that still breaks the rule keeps it.
+Index("uq_findings_active_fingerprint", Finding.fingerprint, unique=True, sqlite_where=Finding.active.is_(True),
+      postgresql_where=Finding.active.is_(True))
