@@ -79,6 +79,10 @@ class Settings:
     worker_concurrency: int = 1
     log_level: str = "INFO"
     clock_file: str = ""
+    upload_dir: Path = ROOT / "instance" / "uploads"
+    upload_max_bytes: int = 1024 * 1024
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -118,6 +122,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         worker_concurrency=_int(env, "WORKER_CONCURRENCY", 1),
         log_level=_str(env, "LOG_LEVEL", "INFO").upper(),
         clock_file=_str(env, "PILOTWATCH_CLOCK_FILE", ""),
+        upload_dir=Path(_str(env, "UPLOAD_DIR", str(instance / "uploads"))),
+        upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 1024 * 1024),
+        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
+        login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900),
     )
     if settings.env not in ("development", "test", "production"):
         raise ConfigError(f"PILOTWATCH_ENV must be development, test or production, got {settings.env!r}")

@@ -14,9 +14,10 @@ from shared.models.reports import (
     evaluation_findings,
 )
 from shared.models.rounds import CatalogueVersion, Round
+from shared.models.workspace import Draft, StoredFile
 
 __all__ = [
     "ACTIVE_STATUSES", "FINDING_STATUSES", "ROLES", "Alert", "AuditEvent", "ApiToken", "Base", "CatalogueVersion", "Channel", "Delivery", "DeliveryAttempt",
-    "District", "Evaluation", "Finding", "OutboxEvent", "PilotUnit", "Round", "Submission", "User",
+    "District", "Draft", "Evaluation", "Finding", "OutboxEvent", "PilotUnit", "Round", "StoredFile", "Submission", "User",
     "evaluation_findings", "utcnow",
 ]

@@ -1,0 +1,52 @@
+"""What a clerk keeps between visits: report drafts and the files attached to a unit's report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.base import Base, UTCDateTime, new_id, utcnow
+
+
+class Draft(Base):
+    """A report being filled in for one unit and round; replaced on each save, removed on submit."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("unit_id", "round_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("pilot_units.id"), index=True)
+    round_code: Mapped[str] = mapped_column(ForeignKey("rounds.code"))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit = relationship("PilotUnit")
+
+
+class StoredFile(Base):
+    """An evidence file for a measure, or a proof of rectification for a finding.
+
+    The content is checked (PDF, JPEG or PNG by its first bytes) and kept under the upload
+    directory by its id; the original name is only shown.
+    """
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("pilot_units.id"), index=True)
+    round_code: Mapped[str] = mapped_column(ForeignKey("rounds.code"))
+    purpose: Mapped[str] = mapped_column(String(16))  # evidence | proof
+    measure_code: Mapped[str] = mapped_column(String(64), default="")
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit = relationship("PilotUnit")
