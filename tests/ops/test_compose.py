@@ -106,7 +106,9 @@ def healthcheck_test(service: dict[str, Any]) -> str:
 
 def config_variables() -> list[str]:
     """Every environment variable that shared/config.py reads."""
-    return re.findall(r'_(?:str|int|float|bool)\(\s*env,\s*"([A-Z][A-Z0-9_]*)"', CONFIG_SOURCE.read_text("utf-8"))
+    return re.findall(
+        r'_(?:str|int|float|bool)\(\s*env,\s*"([A-Z][A-Z0-9_]*)"', CONFIG_SOURCE.read_text("utf-8")
+    )
 
 
 # --- the compose file's structure ---------------------------------------------------------------
@@ -124,7 +126,9 @@ def test_it_checks_the_health_of_redis_postgres_and_intake(services: dict[str, d
         assert services[name]["healthcheck"] == {"disable": True}, name
 
 
-def test_it_starts_app_services_once_their_dependencies_are_ready(services: dict[str, dict[str, Any]]) -> None:
+def test_it_starts_app_services_once_their_dependencies_are_ready(
+    services: dict[str, dict[str, Any]],
+) -> None:
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["migrate"]["restart"] == "no"
     for name in LONG_RUNNING:
@@ -136,7 +140,9 @@ def test_it_starts_app_services_once_their_dependencies_are_ready(services: dict
         assert services[name]["restart"] == "unless-stopped", name
 
 
-def test_it_shares_one_image_and_the_settings_between_app_services(services: dict[str, dict[str, Any]]) -> None:
+def test_it_shares_one_image_and_the_settings_between_app_services(
+    services: dict[str, dict[str, Any]],
+) -> None:
     images = {services[name]["image"] for name in APP_SERVICES}
     assert len(images) == 1
     for name in APP_SERVICES:
@@ -197,8 +203,14 @@ def test_it_passes_docker_compose_config() -> None:
     if program is None:
         pytest.skip("neither a docker-compose binary nor a working `docker compose` plugin is on PATH")
     env = {**os.environ, "SECRET_KEY": "a-secret-for-checking-the-compose-file"}
-    result = subprocess.run([*program, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*program, "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -231,15 +243,24 @@ class LocalStack:
 
     def process(self, name: str) -> Process:
         if self.migrate.returncode != 0:
-            pytest.fail(f"migrate failed, so {name} was not started:\n{self.migrate.stdout}{self.migrate.stderr}")
+            pytest.fail(
+                f"migrate failed, so {name} was not started:\n{self.migrate.stdout}{self.migrate.stderr}"
+            )
         return self.processes[name]
 
 
 def start(name: str, argv: list[str], env: dict[str, str], folder: Path) -> Process:
     log = folder / f"{name}.log"
     with log.open("wb") as handle:  # the child keeps its own copy of the descriptor
-        popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=handle,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        popen = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return Process(name, argv, popen, log)
 
 
@@ -295,7 +316,9 @@ def local_environment(folder: Path, redis_url: str, database: Path) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def local_stack(services: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def local_stack(
+    services: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
     """migrate, then intake, both workers and beat at once, as compose would start them."""
     folder = tmp_path_factory.mktemp("compose-stack")
     database = folder / "pilotwatch.db"
@@ -304,14 +327,23 @@ def local_stack(services: dict[str, dict[str, Any]], tmp_path_factory: pytest.Te
     processes: dict[str, Process] = {}
     try:
         env = local_environment(folder, redis.url, database)
-        migrate = subprocess.run(command_of(services["migrate"]), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                                 capture_output=True, text=True, timeout=120)
+        migrate = subprocess.run(
+            command_of(services["migrate"]),
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if migrate.returncode == 0:
             commands = {name: command_of(services[name]) for name in LONG_RUNNING}
             commands["intake"] = replace_argument(commands["intake"], "0.0.0.0:8000", f"127.0.0.1:{port}")
             # compose's beat keeps its schedule in the container's /tmp; here, in this test's folder.
             schedule = option_value(commands["beat"], "-s")
-            commands["beat"] = replace_argument(commands["beat"], schedule, str(folder / "celerybeat-schedule"))
+            commands["beat"] = replace_argument(
+                commands["beat"], schedule, str(folder / "celerybeat-schedule")
+            )
             for name, argv in commands.items():
                 processes[name] = start(name, argv, env, folder)
         yield LocalStack(folder, database, port, migrate, processes)
@@ -349,7 +381,9 @@ def test_it_serves_readyz_from_the_intake(local_stack: LocalStack) -> None:
 @pytest.mark.parametrize("name", WORKERS)
 def test_it_starts_the_worker(local_stack: LocalStack, name: str) -> None:
     worker = local_stack.process(name)
-    assert wait_for(lambda: "ready." in worker.output(), worker), f"{name} never said ready.\n{worker.describe()}"
+    assert wait_for(lambda: "ready." in worker.output(), worker), (
+        f"{name} never said ready.\n{worker.describe()}"
+    )
     assert worker.popen.poll() is None, worker.describe()
 
 
@@ -372,9 +406,9 @@ def test_it_builds_one_non_root_image_with_a_health_check() -> None:
     assert "WORKDIR /app" in lines
     assert f"PILOTWATCH_INSTANCE={INSTANCE}" in text
     assert text.index("pip install -c requirements.lock .") < text.index("COPY shared")
-    healthcheck = text[text.index("HEALTHCHECK"):]
+    healthcheck = text[text.index("HEALTHCHECK") :]
     assert "http://127.0.0.1:8000/healthz" in healthcheck.split("CMD [", 2)[1]
-    command = text[text.rindex("\nCMD "):]
+    command = text[text.rindex("\nCMD ") :]
     assert "gunicorn" in command and "services.intake.wsgi:app" in command
     assert not re.search(r"\b(curl|wget|apt-get|apk)\b", text), "the build may only download PyPI packages"
 
