@@ -18,6 +18,8 @@ def normalise(value: str) -> str:
 
 def problem(value: str) -> str | None:
     """Why a (normalised) code is invalid, in Chinese, or None when it is valid."""
+    if len(value) == 18 and not value[:8].isdigit():
+        return "统一社会信用代码前 8 位（登记管理部门、机构类别、行政区划）应为数字"
     try:
         uscc.validate(value)
     except InvalidLength:
