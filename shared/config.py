@@ -44,6 +44,20 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _days(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole days, such as "7,1", largest first."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        days = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ConfigError(f"{name} must be whole days separated by commas, got {raw!r}") from None
+    if not days or min(days) < 0:
+        raise ConfigError(f"{name} must list days of zero or more, got {raw!r}")
+    return days
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -79,6 +93,9 @@ class Settings:
     worker_concurrency: int = 1
     log_level: str = "INFO"
     clock_file: str = ""
+    timeliness_interval: float = 60.0
+    reminder_days: tuple[int, ...] = (7, 1)
+    reevaluate_chunk: int = 200
     upload_dir: Path = ROOT / "instance" / "uploads"
     upload_max_bytes: int = 1024 * 1024
     login_max_failures: int = 5
@@ -122,6 +139,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         worker_concurrency=_int(env, "WORKER_CONCURRENCY", 1),
         log_level=_str(env, "LOG_LEVEL", "INFO").upper(),
         clock_file=_str(env, "PILOTWATCH_CLOCK_FILE", ""),
+        timeliness_interval=_float(env, "TIMELINESS_INTERVAL", 60.0),
+        reminder_days=_days(env, "REMINDER_DAYS", (7, 1)),
+        reevaluate_chunk=_int(env, "REEVALUATE_CHUNK", 200),
         upload_dir=Path(_str(env, "UPLOAD_DIR", str(instance / "uploads"))),
         upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 1024 * 1024),
         login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),

@@ -5,6 +5,8 @@ from shared.celery_app import make_celery
 
 app = make_celery("scheduler")
 app.conf.beat_schedule = {
+    "check-timeliness": {"task": tasks.CHECK_TIMELINESS, "schedule": config.current().timeliness_interval,
+                         "options": {"expires": 60}},
     "relay-outbox": {"task": tasks.RELAY_OUTBOX, "schedule": config.current().outbox_relay_interval,
                      "options": {"expires": 30}},
 }

@@ -5,6 +5,8 @@ NOTIFY_QUEUE = "notify"
 
 EVALUATE_SUBMISSION = "evaluation.evaluate_submission"
 RELAY_OUTBOX = "evaluation.relay_outbox"
+CHECK_TIMELINESS = "evaluation.check_timeliness"
+REEVALUATE_CHUNK = "evaluation.reevaluate_chunk"
 NOTIFY_FINDINGS_OPENED = "notify.findings_opened"
 NOTIFY_FINDINGS_RESOLVED = "notify.findings_resolved"
 NOTIFY_REPORTS_DUE_SOON = "notify.reports_due_soon"

@@ -8,9 +8,9 @@ from typing import Any
 from celery import Task, current_app, shared_task
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from services.evaluation import reevaluate, timeliness
 from services.evaluation.evaluate import evaluate_submission as evaluate
-from shared import db, events, outbox, tasks
-from shared.models import utcnow
+from shared import clock, db, events, outbox, tasks
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
     data = events.SubmissionReceived().load(event)
     try:
         with db.transaction() as session:
-            produced = evaluate(session, data["submission_id"], utcnow(), data["request_id"])
+            produced = evaluate(session, data["submission_id"], clock.now(), data["request_id"])
     except (IntegrityError, OperationalError) as exc:
         # Another worker evaluated a racing resubmission, or the database was busy: try again.
         log.warning("evaluation of %s retried: %s", data["submission_id"], exc)
@@ -32,3 +32,24 @@ def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
 @shared_task(name=tasks.RELAY_OUTBOX)
 def relay_outbox() -> int:
     return outbox.relay(current_app)
+
+
+@shared_task(name=tasks.CHECK_TIMELINESS)
+def check_timeliness() -> int:
+    """Reminders, then missing reports, as of the clock's now; returns how many events it made."""
+    with db.transaction() as session:
+        produced = timeliness.check(session, clock.now())
+    outbox.publish(current_app, produced)
+    return len(produced)
+
+
+@shared_task(name=tasks.REEVALUATE_CHUNK, bind=True, max_retries=10)
+def reevaluate_chunk(self: Task, job_id: str, round_code: str, unit_ids: list[int]) -> int:
+    try:
+        with db.transaction() as session:
+            produced = reevaluate.run_chunk(session, job_id, round_code, unit_ids, clock.now())
+    except OperationalError as exc:
+        log.warning("re-evaluation chunk of job %s retried: %s", job_id, exc)
+        raise self.retry(countdown=1 + self.request.retries) from exc
+    outbox.publish(current_app, produced)
+    return len(unit_ids)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared import events, outbox, tasks
+from shared import clock, events, outbox, tasks
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import OutboxEvent, PilotUnit, Round, Submission, User
@@ -99,7 +99,7 @@ def store(session: Session, checked: Checked, data: dict[str, Any], user: User, 
     submission = Submission(
         unit_id=checked.unit.id, round_code=checked.round.code, version=(latest or 0) + 1,
         measures=data["measures"], indicators=data["indicators"], submitted_by=user.id,
-        idempotency_key=key, channel=channel,
+        idempotency_key=key, channel=channel, submitted_at=clock.now(),
     )
     session.add(submission)
     session.flush()

@@ -30,7 +30,12 @@ STATUS_NAMES = {
 SEVERITIES = ("critical", "error", "warning", "info")
 INDICATOR_TYPES = ("integer", "decimal", "boolean")
 OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
-RULE_KINDS = ("expression", "measure_status", "measure_note", "status_regression", "overall_score")
+# Report kinds are checked on each report; round kinds are checked over a whole round by scheduled jobs.
+REPORT_KINDS = ("expression", "measure_status", "measure_note", "status_regression", "measure_stagnation",
+                "indicator_drop", "score_drop", "overall_score", "late_report")
+ROUND_KINDS = ("missing_report", "cohort_outlier")
+RULE_KINDS = REPORT_KINDS + ROUND_KINDS
+INDEX_PARTS = ("participation", "on_time", "score", "share_at_60", "rectification", "findings_burden")
 CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="must be letters, digits, '-' or '_'")
 
 
@@ -86,6 +91,12 @@ class RuleSchema(_Strict):
     missing = fields.String(load_default="skip", validate=validate.OneOf(("skip", "finding")))
     statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     threshold = fields.Float()
+    indicators = fields.List(fields.String())
+    rounds = fields.Integer(validate=validate.Range(min=2, max=6))
+    ratio = fields.Float(validate=validate.Range(min=0, max=1))
+    cohort = fields.String(validate=validate.OneOf(("district", "industry")))
+    per = fields.String()
+    min_cohort = fields.Integer(validate=validate.Range(min=3))
     message_zh = fields.String(required=True)
     message_en = fields.String(load_default="")
     action_zh = fields.String(load_default="")
@@ -102,6 +113,8 @@ class CatalogueSchema(_Strict):
     aspects = fields.List(fields.Nested(AspectSchema), required=True, validate=validate.Length(min=1))
     indicators = fields.List(fields.Nested(IndicatorSchema), required=True)
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
+    district_index = fields.Dict(keys=fields.String(validate=validate.OneOf(INDEX_PARTS)),
+                                 values=fields.Float(validate=validate.Range(min=0)), load_default=dict)
 
 
 def _flatten(errors: Any, path: str = "") -> list[str]:
@@ -134,13 +147,17 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
             if code in seen:
                 problems.append(f"{label} {code}: the code appears twice")
             seen.add(code)
+    problems += _check_bounds_and_weights(data)
     known = {i["code"] for i in data["indicators"]}
     for rule in data["rules"]:
         where = f"rule {rule['code']}"
-        if rule["kind"] == "expression":
-            if not all(rule.get(k) for k in ("left", "op", "right")):
-                problems.append(f"{where}: an expression rule needs left, op and right")
-                continue
+        missing = [k for k in NEEDS.get(rule["kind"], ()) if rule.get(k) in (None, "", [])]
+        if missing:
+            problems.append(f"{where}: a {rule['kind']} rule needs {', '.join(missing)}")
+            continue
+        named = set(rule.get("indicators") or ()) | ({rule["per"]} if rule.get("per") else set())
+        if named - known:
+            problems.append(f"{where}: names unknown indicators: {', '.join(sorted(named - known))}")
         for part in ("left", "right", "when"):
             if rule.get(part) is None:
                 continue
@@ -151,8 +168,26 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
                 continue
             if unknown:
                 problems.append(f"{where}: {part} names unknown indicators: {', '.join(sorted(unknown))}")
-        if rule["kind"] == "overall_score" and "threshold" not in rule:
-            problems.append(f"{where}: an overall_score rule needs a threshold")
+    return problems
+
+
+NEEDS = {"expression": ("left", "op", "right"), "overall_score": ("threshold",), "score_drop": ("threshold",),
+         "indicator_drop": ("indicators",), "cohort_outlier": ("indicators", "cohort")}
+
+
+def _check_bounds_and_weights(data: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for indicator in data["indicators"]:
+        low, high = indicator.get("min"), indicator.get("max")
+        if low is not None and high is not None and low > high:
+            problems.append(f"indicator {indicator['code']}: min {low:g} is greater than max {high:g}")
+    for aspect in data["aspects"]:
+        if not sum(m["weight"] for m in aspect["measures"]):
+            problems.append(f"aspect {aspect['code']}: its measures' weights add up to 0")
+    if not sum(a["weight"] for a in data["aspects"]):
+        problems.append("aspects: the aspects' weights add up to 0")
+    if data["district_index"] and not sum(data["district_index"].values()):
+        problems.append("district_index: the weights add up to 0")
     return problems
 
 

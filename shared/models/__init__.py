@@ -3,6 +3,7 @@
 from shared.models.accounts import ROLES, ApiToken, User
 from shared.models.audit import AuditEvent
 from shared.models.base import Base, utcnow
+from shared.models.jobs import ReevaluationJob, ReminderSent
 from shared.models.messaging import Alert, Channel, Delivery, DeliveryAttempt, OutboxEvent
 from shared.models.registry import District, PilotUnit
 from shared.models.reports import (
@@ -17,6 +18,7 @@ from shared.models.rounds import CatalogueVersion, Round
 from shared.models.workspace import Draft, StoredFile
 
 __all__ = [
+    "ReevaluationJob", "ReminderSent",
     "ACTIVE_STATUSES", "FINDING_STATUSES", "ROLES", "Alert", "AuditEvent", "ApiToken", "Base", "CatalogueVersion", "Channel", "Delivery", "DeliveryAttempt",
     "District", "Draft", "Evaluation", "Finding", "OutboxEvent", "PilotUnit", "Round", "StoredFile", "Submission", "User",
     "evaluation_findings", "utcnow",

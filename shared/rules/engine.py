@@ -1,4 +1,4 @@
-"""The rules: pure functions from a report (and the unit's previous report) to violations.
+"""The rules: pure functions from a report (and the unit's earlier reports) to violations.
 
 Expression rules are parsed once per catalogue version and evaluated with simpleeval, never `eval`.
 """
@@ -13,12 +13,11 @@ from typing import Any
 
 from simpleeval import SimpleEval
 
-from shared.catalogue import STATUSES, Catalogue, expression_names
+from shared.catalogue import ROUND_KINDS, Catalogue, expression_names
+from shared.rules import progress
 
 COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
            ">=": operator.ge, ">": operator.gt}
-RANK = {status: i for i, status in enumerate(STATUSES)}
-RANK["exemplary"] = RANK["implemented"] + 1
 
 
 @dataclass(frozen=True)
@@ -33,13 +32,25 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class PastReport:
+    """A unit's latest report of an earlier round."""
+
+    round_code: str
+    measures: dict[str, dict[str, Any]]
+    indicators: dict[str, Any]
+    overall_score: float | None
+
+
+@dataclass(frozen=True)
 class Report:
-    """What the rules look at: one report and, when there is one, the unit's previous report."""
+    """What the rules look at: one report, whether it came late, and the unit's earlier reports
+    (newest first, one per round)."""
 
     measures: dict[str, dict[str, Any]]
     indicators: dict[str, Any]
     overall_score: float
-    previous_measures: dict[str, dict[str, Any]] | None = None
+    history: tuple[PastReport, ...] = ()
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ def _measure_list(catalogue: Catalogue, codes: list[str]) -> str:
 
 def check_measures(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Violation | None:
     kind = rule["kind"]
+    codes: list[str] | None
     if kind == "measure_status":
         codes = [c for c in catalogue.measures if not (report.measures.get(c) or {}).get("status")]
     elif kind == "measure_note":
@@ -116,16 +128,33 @@ def check_measures(rule: dict[str, Any], catalogue: Catalogue, report: Report) -
                  if (report.measures.get(c) or {}).get("status") in statuses
                  and not str((report.measures.get(c) or {}).get("note") or "").strip()]
     elif kind == "status_regression":
-        if report.previous_measures is None:
-            return None
-        codes = [c for c in catalogue.measures
-                 if RANK.get((report.measures.get(c) or {}).get("status", ""), -1)
-                 < RANK.get((report.previous_measures.get(c) or {}).get("status", ""), -1)]
+        codes = progress.regressed(catalogue, report)
     else:
-        return None
+        codes = progress.stagnant(rule, catalogue, report)
     if not codes:
         return None
     return _violation(rule, {"measures": codes}, measures=_measure_list(catalogue, codes))
+
+
+def check_drop(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Violation | None:
+    falls = progress.dropped(rule, report)
+    if not falls:
+        return None
+    text = "、".join(f"{catalogue.indicators[f['indicator']]['name_zh']} {_fmt(f['previous'])}→{_fmt(f['current'])}"
+                    for f in falls)
+    return _violation(rule, {"falls": falls}, indicators=text)
+
+
+def check_score_fall(rule: dict[str, Any], report: Report) -> Violation | None:
+    fall = progress.score_fall(rule, report)
+    if fall is None:
+        return None
+    return _violation(rule, {"previous": fall[0], "score": fall[1], "threshold": rule["threshold"]},
+                      previous=fall[0], score=fall[1], threshold=rule["threshold"])
+
+
+def check_late(rule: dict[str, Any], report: Report) -> Violation | None:
+    return _violation(rule, {"late": True}) if report.late else None
 
 
 def check_score(rule: dict[str, Any], report: Report) -> Violation | None:
@@ -135,17 +164,32 @@ def check_score(rule: dict[str, Any], report: Report) -> Violation | None:
                       score=report.overall_score, threshold=rule["threshold"])
 
 
+MEASURE_KINDS = ("measure_status", "measure_note", "status_regression", "measure_stagnation")
+
+
+def check(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Violation | None:
+    kind = rule.get("kind", "expression")
+    if kind == "expression":
+        return check_expression(rule, report.indicators)
+    if kind == "overall_score":
+        return check_score(rule, report)
+    if kind in MEASURE_KINDS:
+        return check_measures(rule, catalogue, report)
+    if kind == "indicator_drop":
+        return check_drop(rule, catalogue, report)
+    if kind == "score_drop":
+        return check_score_fall(rule, report)
+    if kind == "late_report":
+        return check_late(rule, report)
+    return None
+
+
+def report_rules(catalogue: Catalogue) -> list[dict[str, Any]]:
+    """The rules checked on each report (round-level kinds, such as missing reports, run elsewhere)."""
+    return [r for r in catalogue.rules if r.get("kind", "expression") not in ROUND_KINDS]
+
+
 def evaluate(catalogue: Catalogue, report: Report) -> list[Violation]:
-    """Every rule of the catalogue against one report; the violations, in the catalogue's order."""
-    found: list[Violation] = []
-    for rule in catalogue.rules:
-        kind = rule.get("kind", "expression")
-        if kind == "expression":
-            violation = check_expression(rule, report.indicators)
-        elif kind == "overall_score":
-            violation = check_score(rule, report)
-        else:
-            violation = check_measures(rule, catalogue, report)
-        if violation is not None:
-            found.append(violation)
-    return found
+    """Every report rule of the catalogue against one report; the violations, in the catalogue's order."""
+    found = (check(rule, catalogue, report) for rule in report_rules(catalogue))
+    return [v for v in found if v is not None]

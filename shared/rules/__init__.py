@@ -1,0 +1,1 @@
+"""The pure rule engine: scores and rule checks over one report, shared by evaluation and previews."""
