@@ -60,6 +60,13 @@ class ReportsDueSoon(Event):
     unit_credit_codes = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
 
 
+class DeliveryResendRequested(Event):
+    """Someone asked, from the delivery log, to send one delivery of an alert again."""
+
+    delivery_id = fields.Integer(required=True)
+    requested_by = fields.String(load_default="")
+
+
 def envelope(**values: Any) -> dict[str, Any]:
     """The common fields of a new event, merged with its own values."""
     return {"event_id": new_id(), "event_version": 1, "occurred_at": utcnow().isoformat(), **values}

@@ -9,4 +9,6 @@ app.conf.beat_schedule = {
                          "options": {"expires": 60}},
     "relay-outbox": {"task": tasks.RELAY_OUTBOX, "schedule": config.current().outbox_relay_interval,
                      "options": {"expires": 30}},
+    "flush-alerts": {"task": tasks.FLUSH_ALERTS, "schedule": config.current().alert_flush_interval,
+                     "options": {"expires": 30}},
 }

@@ -11,6 +11,8 @@ NOTIFY_FINDINGS_OPENED = "notify.findings_opened"
 NOTIFY_FINDINGS_RESOLVED = "notify.findings_resolved"
 NOTIFY_REPORTS_DUE_SOON = "notify.reports_due_soon"
 SEND_DELIVERY = "notify.send_delivery"
+FLUSH_ALERTS = "notify.flush_alerts"
+RESEND_DELIVERY = "notify.resend_delivery"
 
 ROUTES = {
     "evaluation.*": {"queue": EVALUATION_QUEUE},

@@ -39,6 +39,9 @@ def env(tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPat
         "OUTBOX_RELAY_INTERVAL": "0.5",
         "OUTBOX_RELAY_AGE": "1",
         "PUBLIC_URL": "http://pilotwatch.test",
+        "GROUP_WAIT": "1",
+        "GROUP_INTERVAL": "2",
+        "ALERT_FLUSH_INTERVAL": "0.5",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)

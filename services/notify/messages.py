@@ -1,4 +1,5 @@
-"""Alert messages, rendered from the template files beside this module (Chinese first)."""
+"""Alert messages, rendered from the template files beside this module: Chinese by default, English
+for channels that ask for it. One set of templates per language covers every kind of alert."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from services.notify.transports import Message
 
-SEVERITY_ZH = {"critical": "严重", "error": "错误", "warning": "警告", "info": "提示"}
+SEVERITY_NAMES = {
+    "zh": {"critical": "严重", "error": "错误", "warning": "警告", "info": "提示"},
+    "en": {"critical": "critical", "error": "error", "warning": "warning", "info": "info"},
+}
 ORDER = ("critical", "error", "warning", "info")
+LOCALES = ("zh", "en")
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -20,34 +25,52 @@ _env = Environment(
 )
 
 
-def findings_context(district: dict[str, Any], round_code: str, findings: list[dict[str, Any]],
-                     ledger_url: str) -> dict[str, Any]:
-    """Group the findings by unit and count them by severity, for the templates."""
+def alert_context(kind: str, audience: str, district: Any, round_code: str, findings: list[dict[str, Any]],
+                  details: list[dict[str, Any]], ledger_url: str) -> dict[str, Any]:
+    """What the templates need: the findings grouped by unit and counted by severity; for a
+    reminder of reports due, the units that have not reported."""
     units: dict[str, dict[str, Any]] = {}
     for f in findings:
         unit = units.setdefault(f["credit_code"], {"name": f["unit_name"], "credit_code": f["credit_code"],
                                                    "findings": []})
         unit["findings"].append(f)
     counts = Counter(f["severity"] for f in findings)
+    due = next((d for d in details if "units" in d), {"due_date": "", "days_left": 0, "units": []})
     return {
-        "district": district, "round_code": round_code, "findings": findings, "units": list(units.values()),
-        "counts": [(s, counts[s]) for s in ORDER if counts[s]], "severity_zh": SEVERITY_ZH,
-        "ledger_url": ledger_url,
+        "kind": kind, "audience": audience, "round_code": round_code, "findings": findings,
+        "district": {"code": district.code, "name_zh": district.name_zh, "name_en": district.name_en},
+        "units": list(units.values()), "counts": [(s, counts[s]) for s in ORDER if counts[s]],
+        "due": due, "units_due": due["units"], "ledger_url": ledger_url,
     }
 
 
-def render_findings(context: dict[str, Any]) -> Message:
-    subject = _env.get_template("findings.subject.j2").render(context).strip()
-    data = {
-        "district": context["district"]["code"], "district_name": context["district"]["name_zh"],
-        "round": context["round_code"], "ledger_url": context["ledger_url"],
-        "findings": [{k: f[k] for k in ("id", "credit_code", "unit_name", "rule_code", "rule_name", "severity",
-                                        "message_zh", "due_date")} for f in context["findings"]],
-    }
+def render(context: dict[str, Any], locale: str = "zh") -> Message:
+    locale = locale if locale in LOCALES else "zh"
+    values = dict(context, severity_names=SEVERITY_NAMES[locale])
+    subject = _env.get_template(f"{locale}/subject.j2").render(values).strip()
+    values["subject"] = subject
     return Message(
         subject=subject,
-        text=_env.get_template("findings.txt.j2").render(context),
-        markdown=_env.get_template("findings.md.j2").render(context),
-        html=_env.get_template("findings.html.j2").render(dict(context, subject=subject)),
-        data=data,
+        text=_env.get_template(f"{locale}/body.txt.j2").render(values),
+        markdown=_env.get_template(f"{locale}/body.md.j2").render(values),
+        html=_env.get_template(f"{locale}/body.html.j2").render(values),
+        data=webhook_data(context),
     )
+
+
+def webhook_data(context: dict[str, Any]) -> dict[str, Any]:
+    """The structured part of a JSON webhook's body."""
+    keys = ("id", "credit_code", "unit_name", "rule_code", "rule_name", "severity", "message_zh", "due_date",
+            "status", "age_days")
+    return {
+        "kind": context["kind"], "audience": context["audience"], "district": context["district"]["code"],
+        "district_name": context["district"]["name_zh"], "round": context["round_code"],
+        "ledger_url": context["ledger_url"], "findings": [{k: f[k] for k in keys} for f in context["findings"]],
+        "units_not_reported": context["units_due"],
+    }
+
+
+def channel_test_message(locale: str = "zh") -> Message:
+    """What `pilotwatch channels test` sends."""
+    office = type("Office", (), {"code": "", "name_zh": "督导组", "name_en": "Supervisors"})()
+    return render(alert_context("test", "district", office, "", [], [], ""), locale)

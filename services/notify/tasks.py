@@ -1,17 +1,21 @@
-"""Thin Celery tasks for alerts and deliveries."""
+"""Thin Celery tasks: record what events ask to be told, flush groups into alerts, send deliveries."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from celery import Task, current_app, shared_task
-from marshmallow import fields
+from marshmallow import Schema, fields
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from services.notify import alerts
-from services.notify.transports import TransportError, transport_for
-from shared import config, db, events, outbox, tasks
+from services.notify import alerts, collect, flush
+from services.notify.registry import transport_for
+from services.notify.transports import TransportError
+from shared import clock, config, db, events, outbox, tasks
 from shared.models import Delivery, utcnow
 
 log = logging.getLogger(__name__)
@@ -23,16 +27,66 @@ class DeliveryRequested(events.Event):
     delivery_id = fields.Integer(required=True)
 
 
-@shared_task(name=tasks.NOTIFY_FINDINGS_OPENED, bind=True, max_retries=10)
-def findings_opened(self: Task, event: dict[str, Any]) -> None:
-    data = events.FindingsOpened().load(event)
+def record(task: Task, schema: Schema, event: dict[str, Any],
+           recorder: Callable[[Session, dict[str, Any], datetime], int]) -> int:
+    """Validate an event, record its items, and ask for a flush once `group_wait` has passed."""
+    data = schema.load(event)
     try:
         with db.transaction() as session:
-            produced = alerts.open_alert(session, data)
+            added = recorder(session, data, clock.now())
     except OperationalError as exc:
-        raise self.retry(countdown=1 + self.request.retries) from exc
-    log.info("alert for %s: %d delivery request(s)", data["district_code"], len(produced))
-    outbox.publish(current_app, produced)
+        raise task.retry(countdown=1 + task.request.retries) from exc
+    schedule_flush()
+    return added
+
+
+def schedule_flush() -> None:
+    """The scheduler flushes every few seconds anyway; this makes the first alert of a batch prompt."""
+    try:
+        current_app.send_task(tasks.FLUSH_ALERTS, args=[events.envelope()],
+                              countdown=config.current().group_wait + 0.5, retry=True,
+                              retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5})
+    except Exception as exc:  # the broker is unreachable: the periodic flush will do it
+        log.warning("could not schedule a flush, the periodic one will send the alert: %s", exc)
+
+
+@shared_task(name=tasks.NOTIFY_FINDINGS_OPENED, bind=True, max_retries=10)
+def findings_opened(self: Task, event: dict[str, Any]) -> int:
+    return record(self, events.FindingsOpened(), event, collect.record_opened)
+
+
+@shared_task(name=tasks.NOTIFY_FINDINGS_RESOLVED, bind=True, max_retries=10)
+def findings_resolved(self: Task, event: dict[str, Any]) -> int:
+    return record(self, events.FindingsResolved(), event, collect.record_resolved)
+
+
+@shared_task(name=tasks.NOTIFY_REPORTS_DUE_SOON, bind=True, max_retries=10)
+def reports_due_soon(self: Task, event: dict[str, Any]) -> int:
+    return record(self, events.ReportsDueSoon(), event, collect.record_due_soon)
+
+
+@shared_task(name=tasks.FLUSH_ALERTS)
+def flush_alerts(event: dict[str, Any] | None = None) -> int:
+    settings = config.current()
+    try:
+        with db.transaction() as session:
+            produced = flush.flush(session, clock.now(), collect.timing(settings))
+            produced += alerts.requeue_stalled(session, utcnow(), settings.delivery_stale_after)
+    except (flush.GroupTaken, OperationalError) as exc:
+        log.info("flush skipped, another one is at work: %s", exc)
+        return 0
+    return outbox.publish(current_app, produced)
+
+
+@shared_task(name=tasks.RESEND_DELIVERY)
+def resend_delivery(event: dict[str, Any]) -> str:
+    data = events.DeliveryResendRequested().load(event)
+    with db.transaction() as session:
+        request = alerts.resend(session, data["delivery_id"], data["requested_by"], utcnow())
+    if request is None:
+        return "on its way already"
+    outbox.publish(current_app, [request])
+    return "requested"
 
 
 @shared_task(name=tasks.SEND_DELIVERY, bind=True, max_retries=None)
@@ -40,21 +94,22 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
     data = DeliveryRequested().load(event)
     settings = config.current()
     with db.transaction() as session:
-        delivery = alerts.claim(session, data["delivery_id"], self.request.id)
+        delivery = alerts.claim(session, data["delivery_id"], self.request.id, utcnow())
         if delivery is None:
             return "already handled"
         url, message = delivery.channel.url, alerts.message_of(delivery)
     try:
-        detail = transport_for(url, settings.http_timeout).notify(message)
+        detail = transport_for(url, settings.http_timeout).notify(message, key=f"delivery-{data['delivery_id']}")
     except TransportError as error:
         with db.transaction() as session:
             delivery = session.get(Delivery, data["delivery_id"])
-            retry = alerts.record_failure(session, delivery, error, utcnow(), settings.delivery_max_attempts)
-            attempts = delivery.attempts
+            delay = alerts.record_failure(session, delivery, error, utcnow(), settings.delivery_max_attempts,
+                                          settings.delivery_backoff)
         log.warning("delivery %s failed (%s): %s", data["delivery_id"],
-                    "will retry" if retry else "permanent" if error.permanent else "gave up", error.message)
-        if retry:
-            raise self.retry(countdown=alerts.backoff(attempts, settings.delivery_backoff)) from None
+                    "will retry" if delay is not None else "permanent" if error.permanent else "gave up",
+                    error.message)
+        if delay is not None:
+            raise self.retry(countdown=delay) from None
         return "failed"
     with db.transaction() as session:
         alerts.record_success(session, session.get(Delivery, data["delivery_id"]), detail, utcnow())

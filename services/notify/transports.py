@@ -1,7 +1,8 @@
 """Channels: Apprise-style URLs parsed by Apprise, each kind sent by a small transport class.
 
-Email and JSON webhooks are sent here so that a failure can be told apart as temporary (retry)
-or permanent (stop): Apprise itself only answers true or false. Other kinds go through Apprise.
+Email and JSON webhooks are sent here (group-chat robots in robots.py) so that a failure can be told
+apart as temporary (retry) or permanent (stop): Apprise itself only answers true or false. Other kinds
+go through Apprise; registry.py picks the class for a URL.
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ class Transport:
         self.plugin = parse(url)
         self.timeout = timeout
 
-    def notify(self, message: Message) -> str:
+    def notify(self, message: Message, key: str = "") -> str:
         """Send; return a short description of the answer; raise TransportError on failure."""
         raise NotImplementedError
 
 
 class Email(Transport):
-    def notify(self, message: Message) -> str:
+    def notify(self, message: Message, key: str = "") -> str:
         p = self.plugin
         sender = p.from_addr[1]
         recipients = [addr for _, addr in p.targets] or [sender]
@@ -76,7 +77,10 @@ class Email(Transport):
         mail["Subject"] = message.subject
         mail["From"] = formataddr((p.from_addr[0] or "Pilotwatch", sender))
         mail["To"] = ", ".join(recipients)
-        mail["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+        domain = sender.rsplit("@", 1)[-1]
+        # The same delivery sent twice (after a crash) carries the same Message-ID, so mail clients
+        # can show it once.
+        mail["Message-ID"] = f"<pilotwatch.{key}@{domain}>" if key else make_msgid(domain=domain)
         mail.set_content(message.text)
         mail.add_alternative(message.html, subtype="html")
         port = p.port or (465 if p.secure_mode == "ssl" else 587 if p.secure_mode == "starttls" else 25)
@@ -114,12 +118,13 @@ class Webhook(Transport):
         port = f":{p.port}" if p.port else ""
         return f"{scheme}://{p.host}{port}{p.fullpath or '/'}"
 
-    def notify(self, message: Message) -> str:
+    def notify(self, message: Message, key: str = "") -> str:
         body = {"version": "1.0", "title": message.subject, "message": message.text, "type": "warning",
                 **message.data}
         auth = (self.plugin.user, self.plugin.password or "") if self.plugin.user else None
         try:
-            response = requests.post(self.endpoint(), json=body, headers=dict(self.plugin.headers),
+            headers = {**dict(self.plugin.headers), **({"Idempotency-Key": key} if key else {})}
+            response = requests.post(self.endpoint(), json=body, headers=headers,
                                      auth=auth, timeout=self.timeout)
         except requests.RequestException as exc:
             raise TransportError(f"HTTP connection failed: {exc}") from None
@@ -139,15 +144,8 @@ def check_http(response: requests.Response) -> str:
 class AppriseTransport(Transport):
     """Any other Apprise service; Apprise tells only success or failure, so failures are retried."""
 
-    def notify(self, message: Message) -> str:
+    def notify(self, message: Message, key: str = "") -> str:
         ok = self.plugin.notify(body=message.markdown, title=message.subject)
         if not ok:
             raise TransportError(f"{kind_of(self.url)} notification was not accepted")
         return "accepted"
-
-
-REGISTRY: dict[str, type[Transport]] = {"mailto": Email, "mailtos": Email, "json": Webhook, "jsons": Webhook}
-
-
-def transport_for(url: str, timeout: float) -> Transport:
-    return REGISTRY.get(kind_of(url), AppriseTransport)(url, timeout)

@@ -1,6 +1,7 @@
 """The database models, split by kind; import them from here."""
 
 from shared.models.accounts import ROLES, ApiToken, User
+from shared.models.alerting import ALERT_KINDS, AlertGroup, AlertItem, FindingAlertState, MuteWindow
 from shared.models.audit import AuditEvent
 from shared.models.base import Base, utcnow
 from shared.models.jobs import ReevaluationJob, ReminderSent
@@ -19,6 +20,7 @@ from shared.models.workspace import Draft, StoredFile
 
 __all__ = [
     "ReevaluationJob", "ReminderSent",
+    "ALERT_KINDS", "AlertGroup", "AlertItem", "FindingAlertState", "MuteWindow",
     "ACTIVE_STATUSES", "FINDING_STATUSES", "ROLES", "Alert", "AuditEvent", "ApiToken", "Base", "CatalogueVersion", "Channel", "Delivery", "DeliveryAttempt",
     "District", "Draft", "Evaluation", "Finding", "OutboxEvent", "PilotUnit", "Round", "StoredFile", "Submission", "User",
     "evaluation_findings", "utcnow",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, new_id, utcnow
@@ -41,6 +41,8 @@ class Channel(Base):
     url: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str] = mapped_column(String(8), default="zh")
+    # Whether this channel also wants to hear when its findings are resolved.
+    send_resolved: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -52,6 +54,7 @@ class Alert(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_event_id: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(32), default="findings_opened")
+    audience: Mapped[str] = mapped_column(String(16), default="district")
     district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
     round_code: Mapped[str] = mapped_column(String(16))
     finding_ids: Mapped[list[int]] = mapped_column(JSON)
@@ -77,6 +80,10 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Wall-clock times that let the sweeper find a delivery whose send request died with a worker.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     alert: Mapped[Alert] = relationship(back_populates="deliveries")
     channel: Mapped[Channel] = relationship()

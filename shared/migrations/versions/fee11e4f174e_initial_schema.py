@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 936e309dd8db
+Revision ID: fee11e4f174e
 Revises: 
-Create Date: 2026-11-24 15:05:32.876853
+Create Date: 2026-11-24 15:07:05.593026
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.models.base
 
 
-revision = '936e309dd8db'
+revision = 'fee11e4f174e'
 down_revision = None
 branch_labels = None
 depends_on = None
