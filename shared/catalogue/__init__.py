@@ -128,6 +128,20 @@ def _flatten(errors: Any, path: str = "") -> list[str]:
     return [f"{path}: {errors}"]
 
 
+def _name_entry(raw: dict[str, Any], problem: str) -> str:
+    """'rules.13.kind: ...' becomes 'rule lagging_score (rules.13) kind: ...' when the entry has a code."""
+    parts = problem.split(":", 1)[0].split(".")
+    if len(parts) >= 2 and parts[0] in ("rules", "indicators", "aspects") and parts[1].isdigit():
+        entries = raw.get(parts[0])
+        index = int(parts[1])
+        if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
+            code = entries[index].get("code")
+            if code:
+                rest = problem[len(f"{parts[0]}.{parts[1]}"):].lstrip(".")
+                return f"{parts[0][:-1]} {code} ({parts[0]}.{index}) {rest}"
+    return problem
+
+
 def expression_names(expression: str) -> set[str]:
     """The names an expression reads; raises SyntaxError if it does not parse."""
     tree = SimpleEval().parse(expression)
@@ -198,7 +212,7 @@ def parse_catalogue(raw: Any) -> dict[str, Any]:
     try:
         data = CatalogueSchema().load(raw)
     except ValidationError as exc:
-        raise CatalogueError(_flatten(exc.messages)) from None
+        raise CatalogueError([_name_entry(raw, p) for p in _flatten(exc.messages)]) from None
     problems = _check_semantics(data)
     if problems:
         raise CatalogueError(problems)
