@@ -49,7 +49,7 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
     csrf.init_app(app)
     csrf.exempt(api.blp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(web.bp)
+    web.init_app(app, settings)
     register_errors(app)
     return app
 

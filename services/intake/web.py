@@ -1,87 +1,95 @@
-"""The first browser pages: log in, fill in a unit's report, see what evaluation made of it."""
+"""The browser side of intake: signing in, the language switch, the home page, and the wiring of
+every page blueprint (reports, ledger, dashboard, spreadsheets, administration)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from marshmallow import ValidationError
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask_babel import Babel, get_locale
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from services.intake import reports, schemas
-from services.intake.auth import current_user, login_required, require_district_access
-from services.intake.extensions import celery, db_session
-from shared import accounts
-from shared.catalogue import STATUS_NAMES, Catalogue
-from shared.catalogue import store as catalogues
-from shared.models import Evaluation, PilotUnit, Round, Submission
+from services.intake import progress
+from services.intake.auth import current_user, login_required
+from services.intake.extensions import db_session
+from services.intake.throttle import LoginThrottle
+from shared import accounts, clock, config
+from shared.models import District, Round
 
 bp = Blueprint("web", __name__)
+LOCALES = ("zh", "en")
 
 
-def _number(text: str) -> Any:
-    try:
-        value = float(text)
-    except ValueError:
-        return text  # left as text: the check answers "must be a number" next to the field
-    return int(value) if value.is_integer() and "." not in text else value
+def select_locale() -> str:
+    user = current_user() if request else None
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    return session.get("locale") if session.get("locale") in LOCALES else "zh"
 
 
-def form_to_report(form: Any, catalogue: Catalogue) -> dict[str, Any]:
-    """The form's flat fields as the same document the JSON API takes."""
-    measures: dict[str, Any] = {}
-    for code in catalogue.measures:
-        status = form.get(f"m.{code}.status", "").strip()
-        if status:
-            measures[code] = {"status": status, "note": form.get(f"m.{code}.note", "").strip()}
-    indicators: dict[str, Any] = {}
-    for code, spec in catalogue.indicators.items():
-        raw = form.get(f"i.{code}", "").strip()
-        if spec.get("type") == "boolean":
-            if raw:
-                indicators[code] = raw in ("1", "true", "yes", "on")
-        elif raw:
-            indicators[code] = _number(raw)
-    return {"unit": form.get("unit", ""), "round": form.get("round", ""), "measures": measures,
-            "indicators": indicators}
+def localised(item: Any, field: str = "name") -> str:
+    """A catalogue or registry entry's name in the page's language (Chinese when English is missing)."""
+    get = item.get if isinstance(item, dict) else (lambda key, default=None: getattr(item, key, default))
+    if str(get_locale()) == "en":
+        return get(f"{field}_en") or get(f"{field}_zh") or ""
+    return get(f"{field}_zh") or ""
 
 
-def visible_units(user: Any) -> list[PilotUnit]:
-    query = select(PilotUnit).where(PilotUnit.active.is_(True)).order_by(PilotUnit.name)
-    if user.role == "district":
-        query = query.where(PilotUnit.district_code == user.district_code)
-    return list(db_session().scalars(query))
+def add_nav(app: Flask, endpoint: str, label: str, roles: tuple[str, ...] = ("district", "supervisor", "admin")) -> None:
+    """Add a link to the header; `label` is a message id (Chinese) translated at render time."""
+    app.extensions.setdefault("pilotwatch_nav", []).append((endpoint, label, roles))
 
 
-def open_rounds() -> list[Round]:
-    return list(db_session().scalars(select(Round).where(Round.status == "open").order_by(Round.due_date.desc())))
+def init_app(app: Flask, settings: config.Settings) -> None:
+    from services.intake import web_admin, web_dashboard, web_findings, web_reports, web_sheets
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    Babel(app, locale_selector=select_locale)
+    app.extensions["login_throttle"] = LoginThrottle(settings)
+    app.jinja_env.filters["loc"] = localised
+    for blueprint in (bp, web_reports.bp, web_findings.bp, web_dashboard.bp, web_sheets.bp, web_admin.bp):
+        app.register_blueprint(blueprint)
+    for endpoint, label, roles in (
+            ("web.home", "首页", ("district", "supervisor", "admin")),
+            ("reports.new_submission", "填报", ("district",)),
+            ("findings.ledger", "问题台账", ("district", "supervisor", "admin")),
+            ("dashboard.dashboard", "督导看板", ("supervisor", "admin")),
+            ("sheets.index", "Excel 导入导出", ("district", "supervisor", "admin")),
+            ("admin.index", "系统管理", ("admin",))):
+        add_nav(app, endpoint, label, roles)
+    app.context_processor(lambda: {"nav_items": app.extensions["pilotwatch_nav"], "locale": str(get_locale())})
 
 
-@bp.get("/")
-@login_required
-def home() -> str:
-    user = current_user()
-    units = visible_units(user)
-    recent = db_session().scalars(
-        select(Submission).join(PilotUnit).where(PilotUnit.id.in_([u.id for u in units]))
-        .options(selectinload(Submission.unit), selectinload(Submission.evaluation))
-        .order_by(Submission.submitted_at.desc()).limit(20)
-    ).all() if units else []
-    return render_template("home.html", user=user, units=units, rounds=open_rounds(), recent=recent)
+def throttle() -> LoginThrottle:
+    from flask import current_app
+
+    return current_app.extensions["login_throttle"]
+
+
+def open_round() -> Round | None:
+    return db_session().scalar(select(Round).where(Round.status == "open").order_by(Round.due_date.desc()))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
     if request.method == "POST":
-        user = accounts.check_password(db_session(), request.form.get("email", ""), request.form.get("password", ""))
+        email = request.form.get("email", "").strip().lower()
+        if throttle().locked(email):
+            return render_template("login.html", error="locked"), 429
+        user = accounts.check_password(db_session(), email, request.form.get("password", ""))
         if user is not None:
-            session.clear()
-            session["user_id"] = user.id
+            throttle().succeeded(email)
+            session.clear()  # a fresh session at login: nothing from before survives
+            session.permanent = True
+            session["user_id"], session["sid"] = user.id, secrets.token_hex(16)
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))
-        error = "邮箱或密码不正确 / wrong email or password"
+        throttle().failed(email)
+        error = "wrong"
     return render_template("login.html", error=error), (401 if error else 200)
 
 
@@ -91,47 +99,47 @@ def logout() -> Any:
     return redirect(url_for("web.login"))
 
 
-@bp.route("/submissions/new", methods=["GET", "POST"])
-@login_required
-def new_submission() -> Any:
+@bp.post("/locale")
+def switch_locale() -> Any:
+    chosen = request.form.get("locale", "zh")
+    chosen = chosen if chosen in LOCALES else "zh"
+    session["locale"] = chosen
     user = current_user()
-    rounds = open_rounds()
-    if not rounds:
-        return render_template("message.html", title="没有开放的督导轮次", text="当前没有开放的督导轮次，无法报送。"), 409
-    round_code = request.values.get("round") or rounds[0].code
-    round_ = next((r for r in rounds if r.code == round_code), rounds[0])
-    catalogue = catalogues.get(db_session(), round_.catalogue_version)
-    values: dict[str, Any] = {"unit": request.values.get("unit", ""), "round": round_.code}
-    errors: dict[str, Any] = {}
-    if request.method == "POST":
-        report = form_to_report(request.form, catalogue)
-        values = dict(request.form)
-        try:
-            data = schemas.SubmissionSchema().load(report)
-        except ValidationError as exc:
-            errors = exc.normalized_messages()
-        else:
-            checked, errors = reports.check(db_session(), data)
-            if checked is not None:
-                require_district_access(user, checked.unit.district_code, api=False)
-                submission = reports.submit(db_session(), celery(), checked, data, user, None, "form")
-                flash("报送成功，正在评估 / submitted, evaluation under way")
-                return redirect(url_for("web.submission", submission_id=submission.id))
-    return render_template("submission_form.html", user=user, units=visible_units(user), rounds=rounds,
-                           round=round_, catalogue=catalogue, statuses=STATUS_NAMES, values=values,
-                           errors=errors), (422 if errors else 200)
+    if user is not None:
+        user.locale = chosen
+        db_session().commit()
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))
 
 
-@bp.get("/submissions/<submission_id>")
+@bp.get("/")
 @login_required
-def submission(submission_id: str) -> Any:
-    found = db_session().scalar(
-        select(Submission).where(Submission.id == submission_id[:64]).options(
-            selectinload(Submission.unit), selectinload(Submission.evaluation).selectinload(Evaluation.findings))
-    )
-    if found is None:
-        abort(404)
-    require_district_access(current_user(), found.unit.district_code, api=False)
-    round_ = db_session().get(Round, found.round_code)
-    catalogue = catalogues.get(db_session(), round_.catalogue_version)
-    return render_template("submission.html", submission=found, catalogue=catalogue, statuses=STATUS_NAMES)
+def home() -> str:
+    user = current_user()
+    round_ = open_round()
+    query = request.args
+    units_query = select_units(user, query.get("district", ""), query.get("q", ""))
+    units = list(db_session().scalars(units_query))
+    rows = progress.unit_progress(db_session(), units, round_.code) if round_ else []
+    counts = {state: sum(1 for r in rows if r.state == state) for state in progress.STATES}
+    if query.get("state") in progress.STATES:
+        rows = [r for r in rows if r.state == query["state"]]
+    districts = list(db_session().scalars(select(District).order_by(District.code))) if user.role != "district" else []
+    days = progress.days_left(round_.due_date, clock.today()) if round_ else None
+    return render_template("home.html", user=user, round=round_, rows=rows, counts=counts, days_left=days,
+                           districts=districts, states=progress.STATES, filters=query,
+                           district=db_session().get(District, user.district_code) if user.district_code else None)
+
+
+def select_units(user: Any, district: str, text: str) -> Any:
+    from services.intake import scope
+    from shared.models import PilotUnit
+
+    units_query = scope.units(user).order_by(PilotUnit.district_code, PilotUnit.name)
+    if district and user.role != "district":
+        units_query = units_query.where(PilotUnit.district_code == district)
+    if text.strip():
+        like = f"%{text.strip()}%"
+        units_query = units_query.where(PilotUnit.name.like(like) | PilotUnit.credit_code.like(like))
+    return units_query
+

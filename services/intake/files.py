@@ -1,0 +1,56 @@
+"""Evidence and proof files: checked by their content, limited in size, stored by id."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import IO
+
+from shared import config
+
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+class FileRejected(ValueError):
+    """The file is not a PDF, JPEG or PNG, is empty, or is too large."""
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type from the first bytes, whatever the file's name or declared type says."""
+    for magic, content_type, _suffix in SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def read_checked(stream: IO[bytes], limit: int) -> tuple[bytes, str]:
+    content = stream.read(limit + 1)
+    if not content:
+        raise FileRejected("文件为空 / the file is empty")
+    if len(content) > limit:
+        raise FileRejected(f"文件超过 {limit // 1024} KB / the file is larger than {limit // 1024} KB")
+    content_type = sniff(content[:16])
+    if content_type is None:
+        raise FileRejected("只接受 PDF、JPG、PNG 文件 / only PDF, JPG and PNG files are accepted")
+    return content, content_type
+
+
+def path_for(file_id: str, settings: config.Settings | None = None) -> Path:
+    settings = settings or config.current()
+    return settings.upload_dir / file_id[:2] / file_id
+
+
+def save(file_id: str, content: bytes) -> str:
+    target = path_for(file_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    return hashlib.sha256(content).hexdigest()
+
+
+def safe_name(name: str) -> str:
+    cleaned = "".join(ch for ch in Path(name or "file").name if ch.isprintable() and ch not in '\\/"<>')
+    return cleaned[-150:] or "file"

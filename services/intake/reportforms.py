@@ -1,0 +1,68 @@
+"""The report form's flat fields, turned into the API's document, and versions compared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.catalogue import Catalogue
+
+FORM_PREFIXES = ("m.", "i.")
+
+
+def _number(text: str) -> Any:
+    try:
+        value = float(text)
+    except ValueError:
+        return text  # left as text: the check answers "must be a number" next to the field
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def form_to_report(form: Any, catalogue: Catalogue) -> dict[str, Any]:
+    """The form's flat fields as the same document the JSON API takes."""
+    measures: dict[str, Any] = {}
+    for code in catalogue.measures:
+        status = form.get(f"m.{code}.status", "").strip()
+        if status:
+            measures[code] = {"status": status, "note": form.get(f"m.{code}.note", "").strip()}
+    indicators: dict[str, Any] = {}
+    for code, spec in catalogue.indicators.items():
+        raw = form.get(f"i.{code}", "").strip()
+        if spec.get("type") == "boolean":
+            if raw:
+                indicators[code] = raw in ("1", "true", "yes", "on")
+        elif raw:
+            indicators[code] = _number(raw)
+    return {"unit": form.get("unit", ""), "round": form.get("round", ""), "measures": measures,
+            "indicators": indicators}
+
+
+def report_to_form(measures: dict[str, Any], indicators: dict[str, Any]) -> dict[str, str]:
+    """A stored report as the form's values, to start a new version from the last one."""
+    values: dict[str, str] = {}
+    for code, entry in measures.items():
+        values[f"m.{code}.status"] = str((entry or {}).get("status", ""))
+        values[f"m.{code}.note"] = str((entry or {}).get("note", ""))
+    for code, value in indicators.items():
+        values[f"i.{code}"] = str(value).lower() if isinstance(value, bool) else ("" if value is None else str(value))
+    return values
+
+
+def draft_fields(form: Any) -> dict[str, str]:
+    return {key: str(value)[:4000] for key, value in form.items() if key.startswith(FORM_PREFIXES)}
+
+
+def differences(old: dict[str, Any] | None, new: dict[str, Any], catalogue: Catalogue) -> list[dict[str, Any]]:
+    """What changed between two versions of a report: one row per measure or indicator."""
+    if old is None:
+        return []
+    rows = []
+    for code, spec in catalogue.measures.items():
+        before, after = (old["measures"].get(code) or {}), (new["measures"].get(code) or {})
+        if before != after:
+            rows.append({"code": code, "name": spec, "kind": "measure",
+                         "before": before, "after": after})
+    for code, spec in catalogue.indicators.items():
+        before, after = old["indicators"].get(code), new["indicators"].get(code)
+        if before != after:
+            rows.append({"code": code, "name": spec, "kind": "indicator", "before": before, "after": after})
+    return rows
