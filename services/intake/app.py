@@ -10,7 +10,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from services.intake import api, health, web
+from services.intake import api, health, supervision_api, web
 from services.intake.extensions import close_db_session
 from shared import config
 from shared.celery_app import make_celery
@@ -46,6 +46,8 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
                                                           "the supervision catalogue."}})
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     rest.register_blueprint(api.blp)
+    rest.register_blueprint(supervision_api.blp)
+    csrf.exempt(supervision_api.blp)
     csrf.init_app(app)
     csrf.exempt(api.blp)
     app.register_blueprint(health.bp)

@@ -221,5 +221,14 @@ def up(no_demo: bool) -> None:
     sys.exit(devstack.run(load_demo=not no_demo))
 
 
+def _register_evaluation() -> None:
+    from shared.cli.evaluation import rounds_reevaluate, rules_group
+
+    cli.add_command(rules_group)
+    rounds.add_command(rounds_reevaluate)
+
+
+_register_evaluation()
+
 if __name__ == "__main__":
     cli()
