@@ -106,9 +106,7 @@ def healthcheck_test(service: dict[str, Any]) -> str:
 
 def config_variables() -> list[str]:
     """Every environment variable that shared/config.py reads."""
-    return re.findall(
-        r'_(?:str|int|float|bool)\(\s*env,\s*"([A-Z][A-Z0-9_]*)"', CONFIG_SOURCE.read_text("utf-8")
-    )
+    return re.findall(r'\b_[a-z_]+\(\s*env,\s*"([A-Z][A-Z0-9_]*)"', CONFIG_SOURCE.read_text("utf-8"))
 
 
 # --- the compose file's structure ---------------------------------------------------------------
