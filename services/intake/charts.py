@@ -12,9 +12,9 @@ BAR = "#b91c1c"
 
 
 def hbars(items: Sequence[tuple[str, float | None]], title: str, maximum: float = 100.0,
-          highlight: str = "") -> Markup:
+          highlight: str = "", label_width: int = 130) -> Markup:
     """Horizontal bars, one per labelled value; `highlight` marks one label."""
-    row, left, width = 24, 120, 300
+    row, left, width = 24, label_width, 300
     height = row * len(items) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 60} {height}" role="img" '
              f'aria-label="{escape(title)}" {FONT} font-size="12">']
@@ -24,7 +24,7 @@ def hbars(items: Sequence[tuple[str, float | None]], title: str, maximum: float 
         colour = "#1d4ed8" if label == highlight else BAR
         parts.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(label)}</text>'
                      f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{row - 8}" fill="{colour}" rx="2"/>'
-                     f'<text x="{left + length + 4:.1f}" y="{y + 12}">{"—" if value is None else f"{value:.1f}"}</text>')
+                     f'<text x="{left + length + 4:.1f}" y="{y + 12}">{"—" if value is None else f"{round(value, 1):g}"}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -32,11 +32,14 @@ def hbars(items: Sequence[tuple[str, float | None]], title: str, maximum: float 
 def columns(items: Sequence[tuple[str, float]], title: str) -> Markup:
     """Vertical columns, such as a histogram of scores or counts by rule."""
     width, height, base = 44, 160, 180
+    items = list(items) + [("", 0.0)] * max(0, 10 - len(items))  # a few columns never fill the width
     top = max([v for _, v in items] + [1])
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width * len(items) + 20} {base + 40}" '
              f'role="img" aria-label="{escape(title)}" {FONT} font-size="11">',
              f'<line x1="10" y1="{base}" x2="{width * len(items) + 10}" y2="{base}" stroke="#9ca3af"/>']
     for i, (label, value) in enumerate(items):
+        if not label:
+            continue
         h = value / top * height
         x = 14 + i * width
         parts.append(f'<rect x="{x}" y="{base - h:.1f}" width="{width - 8}" height="{h:.1f}" fill="{BAR}" rx="2"/>'

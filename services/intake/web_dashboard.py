@@ -58,7 +58,8 @@ def dashboard() -> Any:
         "participation": charts.hbars(list(zip(names, [r.participation_rate * 100 for r in table], strict=True)),
                                       _("报送率")),
         "scores": charts.columns(charts.histogram(scores), _("得分分布")),
-        "rules": charts.columns([(code, n) for code, n in by_rule], _("按规则统计问题")),
+        "rules": charts.hbars([(code, n) for code, n in by_rule], _("按规则统计问题"),
+                              maximum=max([n for _code, n in by_rule] + [1]), label_width=220),
         "trend": charts.line(trend(rounds), _("各轮次平均得分")),
     }
     return render_template("dashboard.html", round=round_, rounds=rounds, table=table, figures=figures,
