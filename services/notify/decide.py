@@ -60,7 +60,9 @@ def group_ready(kind: str, oldest: datetime, last_sent: datetime | None, now: da
     if kind == "digest":
         slot = digest_slot(now, timing.digest_hour)
         return oldest <= slot and (last_sent is None or last_sent < slot)
-    if now < oldest + timedelta(seconds=timing.group_wait):
+    # Reminders and escalations are made together by one pass over the findings: nothing to wait for.
+    wait = 0.0 if kind in ("reminder", "escalation") else timing.group_wait
+    if now < oldest + timedelta(seconds=wait):
         return False
     return last_sent is None or now >= last_sent + timedelta(seconds=timing.group_interval)
 
