@@ -146,7 +146,7 @@ def test_it_shares_one_image_and_the_settings_between_app_services(
     for name in APP_SERVICES:
         service = services[name]
         assert service["build"] == "."
-        assert service["env_file"] == [{"path": ".env", "required": False}]
+        assert service["env_file"] == ".env"
         environment = service["environment"]
         assert environment["DATABASE_URL"].startswith("postgresql://pilotwatch:")
         assert environment["DATABASE_URL"].endswith("@postgres:5432/pilotwatch")
@@ -196,14 +196,17 @@ def compose_program() -> list[str] | None:
     return None
 
 
-def test_it_passes_docker_compose_config() -> None:
+def test_it_passes_docker_compose_config(tmp_path: Path) -> None:
     program = compose_program()
     if program is None:
         pytest.skip("neither a docker-compose binary nor a working `docker compose` plugin is on PATH")
+    # As an operator does: the compose file beside a .env copied from .env.example.
+    shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
     env = {**os.environ, "SECRET_KEY": "a-secret-for-checking-the-compose-file"}
     result = subprocess.run(
-        [*program, "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT,
+        [*program, "-f", str(tmp_path / "docker-compose.yml"), "config", "-q"],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
