@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format clean migration
+.PHONY: install run test test-fast lint format clean migration bench bench-quick
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev,local]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -41,3 +41,12 @@ migration: install
 	rm -f instance/.migration.db
 	$(BIN)/python -c "from shared import migrate; migrate.revision('initial schema', 'sqlite:///instance/.migration.db')"
 	rm -f instance/.migration.db
+
+# Our stack side by side with bare Flask and Celery (results in bench/results/). Uses wrk when it is
+# installed (Debian: apt-get install -y wrk), an asyncio client otherwise; PostgreSQL when one answers
+# on 127.0.0.1:5432 (BENCH_ARGS="--postgres-url postgresql://user@host:port/db" to point elsewhere).
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
