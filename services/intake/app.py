@@ -10,7 +10,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from services.intake import api, health, supervision_api, web
+from services.intake import api, health, supervision_api, web, web_deliveries
 from services.intake.extensions import close_db_session
 from shared import config
 from shared.celery_app import make_celery
@@ -52,6 +52,8 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
     csrf.exempt(api.blp)
     app.register_blueprint(health.bp)
     web.init_app(app, settings)
+    app.register_blueprint(web_deliveries.bp)
+    web.add_nav(app, "deliveries.index", "投递记录", ("supervisor", "admin"))
     register_errors(app)
     return app
 
