@@ -230,5 +230,15 @@ def _register_evaluation() -> None:
 
 _register_evaluation()
 
+
+def _register_notify() -> None:
+    from shared.cli.notify import channels_test, mutes
+
+    channels.add_command(channels_test)
+    cli.add_command(mutes)
+
+
+_register_notify()
+
 if __name__ == "__main__":
     cli()
