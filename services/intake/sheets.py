@@ -99,6 +99,14 @@ def flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, str(errors))]
 
 
+def column_of(path: str) -> str:
+    """A schema error's path as the template's column key: measures.X.value.status → m.X.status."""
+    parts = [p for p in path.split(".") if p not in ("value", "key")]
+    if parts and parts[0] in ("measures", "indicators"):
+        return ".".join([parts[0][0], *parts[1:]])
+    return ".".join(parts)
+
+
 def check_rows(session: Session, user: User, rows: list[tuple[int, dict[str, str]]], round_code: str,
                catalogue: Catalogue) -> tuple[list[tuple[reports.Checked, dict[str, Any]]], list[list[Any]]]:
     """Each row through the API's schema and checks; answer the good rows and (row, unit, field, message)."""
@@ -108,13 +116,14 @@ def check_rows(session: Session, user: User, rows: list[tuple[int, dict[str, str
         try:
             data = schemas.SubmissionSchema().load(report)
         except ValidationError as exc:
-            problems += [[number, values.get("unit", ""), f, m] for f, m in flatten(exc.normalized_messages())]
+            problems += [[number, values.get("unit", ""), column_of(f), m]
+                         for f, m in flatten(exc.normalized_messages())]
             continue
         checked, errors = reports.check(session, data)
         if checked is not None and not user.can_see_district(checked.unit.district_code):
             errors = {"unit": ["该单位属于其他区县 / this unit belongs to another district"]}
         if errors:
-            problems += [[number, values.get("unit", ""), f, m] for f, m in flatten(errors)]
+            problems += [[number, values.get("unit", ""), column_of(f), m] for f, m in flatten(errors)]
         else:
             good.append((checked, data))
     return good, problems

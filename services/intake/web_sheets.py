@@ -71,7 +71,7 @@ def upload() -> Any:
         rows = sheets.read_rows(upload.stream)
     except sheets.SheetError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("sheets.index")), 422
+        return render_template("sheets.html", rounds=[round_], open_rounds=open_rounds(), problems=None), 422
     catalogue = catalogues.get(db_session(), round_.catalogue_version)
     good, problems = sheets.check_rows(db_session(), user, rows, round_.code, catalogue)
     if problems or not rows:

@@ -23,3 +23,37 @@ def sign_in(app: Any, who: str) -> Any:
     assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
     client.csrf = csrf_of(client.get("/").get_data(as_text=True))
     return client
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+def add_report(district: str, index: int = 0, status: str = "open") -> dict[str, Any]:
+    """A stored, evaluated report of one unit with one finding and one evidence file (no worker needed)."""
+    from sqlalchemy import select
+
+    from services.intake import files
+    from shared import clock, db
+    from shared.models import Evaluation, Finding, PilotUnit, Round, StoredFile, Submission
+
+    with db.transaction() as session:
+        unit = session.scalars(select(PilotUnit).where(PilotUnit.district_code == district)
+                               .order_by(PilotUnit.id)).all()[index]
+        round_code = session.scalars(select(Round.code).where(Round.status == "open")).one()
+        submission = Submission(unit_id=unit.id, round_code=round_code, version=1, measures={}, indicators={},
+                                channel="form")
+        session.add(submission)
+        session.flush()
+        finding = Finding(fingerprint=f"{unit.id}:{round_code}:rule-{index}", unit_id=unit.id,
+                          district_code=district, round_code=round_code, rule_code="fund_extraction",
+                          severity="error", message_zh="职工教育经费提取不足", status=status,
+                          last_submission_id=submission.id, opened_at=clock.now())
+        evaluation = Evaluation(submission_id=submission.id, overall_score=70.0, aspect_scores={})
+        evaluation.findings.append(finding)
+        stored = StoredFile(unit_id=unit.id, round_code=round_code, purpose="evidence", measure_code="A1",
+                            filename="台账.png", content_type="image/png", size=len(PNG), sha256="")
+        session.add_all([evaluation, stored])
+        session.flush()
+        stored.sha256 = files.save(stored.id, PNG)
+        return {"unit": unit.credit_code, "round": round_code, "submission": submission.id,
+                "finding": finding.id, "file": stored.id}
