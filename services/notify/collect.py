@@ -83,12 +83,16 @@ def record_due_soon(session: Session, event: dict[str, Any], now: datetime) -> i
 
 def record_due_by_time(session: Session, now: datetime, timing: decide.Timing) -> int:
     """Reminders for findings still open after `repeat_interval`, escalations for those past their
-    rectification deadline. The state is updated conditionally, so two flushes racing add one item."""
+    rectification deadline. A finding whose district still has something waiting about it (its first
+    alert held by a mute window) gets no reminder yet. The state is updated conditionally, so two
+    flushes racing add one item."""
     rows = session.execute(select(FindingAlertState, Finding).join(Finding, Finding.id == FindingAlertState.finding_id)
                            .where(Finding.active.is_(True), FindingAlertState.resolved_noticed_at.is_(None))).all()
+    waiting = set(session.scalars(select(AlertItem.finding_id).where(
+        AlertItem.status == "pending", AlertItem.audience == "district", AlertItem.finding_id.is_not(None))))
     added = 0
     for state, finding in rows:
-        if decide.reminder_due(finding.status, finding.active, state.first_alerted_at, state.last_reminded_at,
+        if finding.id not in waiting and decide.reminder_due(finding.status, finding.active, state.first_alerted_at, state.last_reminded_at,
                                now, timing) and _advance(session, state, "last_reminded_at", now):
             session.add(item(new_id(), finding, "district", "reminder", now))
             added += 1

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from shared import db, events, tasks
 from shared.celery_app import make_celery
 from shared.models import Channel, Finding, PilotUnit
+from shared.models.base import new_id
 
 
 def add_findings(district: str, round_code: str, count: int, severity: str = "warning",
@@ -19,7 +20,7 @@ def add_findings(district: str, round_code: str, count: int, severity: str = "wa
         made = []
         for index in range(count):
             unit = units[index % len(units)]
-            finding = Finding(fingerprint=f"{unit.credit_code}:{round_code}:fund_extraction:{index}",
+            finding = Finding(fingerprint=f"{unit.credit_code}:{round_code}:fund_extraction:{new_id()}",
                               unit_id=unit.id, district_code=district, round_code=round_code,
                               rule_code="fund_extraction", severity=severity,
                               message_zh=f"职工教育经费提取比例低于 1.5%（第 {index + 1} 项）",
