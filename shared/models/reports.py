@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -111,6 +112,7 @@ class Finding(Base):
     unit = relationship("PilotUnit")
 
 
-# Only one active finding per fingerprint: a resubmission that still breaks the rule keeps it.
-Index("uq_findings_active_fingerprint", Finding.fingerprint, unique=True, sqlite_where=Finding.active.is_(True),
-      postgresql_where=Finding.active.is_(True))
+# Only one active finding per fingerprint: a resubmission that still breaks the rule keeps it. The
+# condition is plain SQL that both SQLite and PostgreSQL accept (the migration is generated on SQLite).
+Index("uq_findings_active_fingerprint", Finding.fingerprint, unique=True, sqlite_where=text("active"),
+      postgresql_where=text("active"))

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: fee11e4f174e
+Revision ID: 494d053ef91a
 Revises: 
-Create Date: 2026-11-24 15:07:05.593026
+Create Date: 2026-11-24 15:12:49.511626
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.models.base
 
 
-revision = 'fee11e4f174e'
+revision = '494d053ef91a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -310,7 +310,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_findings_district_status', ['district_code', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_fingerprint'), ['fingerprint'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_unit_id'), ['unit_id'], unique=False)
-        batch_op.create_index('uq_findings_active_fingerprint', ['fingerprint'], unique=True, sqlite_where=sa.text('active IS 1'), postgresql_where=sa.text('active IS 1'))
+        batch_op.create_index('uq_findings_active_fingerprint', ['fingerprint'], unique=True, sqlite_where=sa.text('active'), postgresql_where=sa.text('active'))
 
     op.create_table('alert_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -393,7 +393,7 @@ def downgrade() -> None:
 
     op.drop_table('alert_items')
     with op.batch_alter_table('findings', schema=None) as batch_op:
-        batch_op.drop_index('uq_findings_active_fingerprint', sqlite_where=sa.text('active IS 1'), postgresql_where=sa.text('active IS 1'))
+        batch_op.drop_index('uq_findings_active_fingerprint', sqlite_where=sa.text('active'), postgresql_where=sa.text('active'))
         batch_op.drop_index(batch_op.f('ix_findings_unit_id'))
         batch_op.drop_index(batch_op.f('ix_findings_fingerprint'))
         batch_op.drop_index('ix_findings_district_status')
