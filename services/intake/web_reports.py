@@ -127,7 +127,8 @@ def new_submission() -> Any:
             else:
                 save_draft(user, unit, round_.code)
                 flash(_("草稿已保存，可随时回来继续填写"))
-                return redirect(url_for("reports.new_submission", unit=unit.credit_code, round=round_.code))
+                if not file_errors:
+                    return redirect(url_for("reports.new_submission", unit=unit.credit_code, round=round_.code))
         else:
             data, checked, errors = validate(catalogue)
             if checked is not None and not file_errors:
