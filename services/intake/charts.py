@@ -59,7 +59,7 @@ def histogram(scores: Sequence[float], step: int = 10) -> list[tuple[str, float]
 def line(points: Sequence[tuple[str, float | None]], title: str, maximum: float = 100.0) -> Markup:
     """A line across rounds; missing values leave a gap."""
     step, height, base = 90, 140, 160
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {step * max(len(points), 1) + 40} {base + 30}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {step * max(len(points), 6) + 40} {base + 30}" '
              f'role="img" aria-label="{escape(title)}" {FONT} font-size="11">',
              f'<line x1="20" y1="{base}" x2="{step * len(points) + 20}" y2="{base}" stroke="#9ca3af"/>']
     coords = []
