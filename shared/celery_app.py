@@ -24,13 +24,25 @@ def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        # Longer than any countdown we use, so a scheduled retry is not redelivered early.
-        broker_transport_options={"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 2},
+        broker_transport_options=transport_options(settings),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         worker_hijack_root_logger=False,
-        worker_send_task_events=False,
+        # Flower and the Celery exporter of the `monitoring` profile read task events.
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         timezone="UTC",
         enable_utc=True,
     )
     return app
+
+
+def transport_options(settings: config.Settings) -> dict[str, object]:
+    """Redis (plain or Sentinel) or RabbitMQ, picked by the broker URL alone."""
+    # Longer than any countdown we use, so a scheduled retry is not redelivered early.
+    options: dict[str, object] = {"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 2}
+    if settings.broker_url.startswith("sentinel://"):
+        options["master_name"] = settings.sentinel_master
+    elif settings.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+        options = {"confirm_publish": True}
+    return options

@@ -111,6 +111,13 @@ class Settings:
     upload_max_bytes: int = 1024 * 1024
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
+    broker: str = ""
+    sentinel_master: str = "mymaster"
+    metrics_dir: Path = ROOT / "instance" / "metrics"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
+    log_format: str = "json"
+    task_events: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -119,6 +126,12 @@ class Settings:
 
     @property
     def broker_url(self) -> str:
+        """BROKER_URL if set (redis://, sentinel:// or amqp://), else REDIS_URL, else a local Redis."""
+        return self.broker or self.redis_url or "redis://127.0.0.1:6379/0"
+
+    @property
+    def redis_location(self) -> str:
+        """The Redis that holds login throttles (and, unless BROKER_URL says otherwise, the queues)."""
         return self.redis_url or "redis://127.0.0.1:6379/0"
 
 
@@ -168,7 +181,16 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 1024 * 1024),
         login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
         login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900),
+        broker=_str(env, "BROKER_URL", ""),
+        sentinel_master=_str(env, "BROKER_SENTINEL_MASTER", "mymaster"),
+        metrics_dir=Path(_str(env, "METRICS_DIR", str(instance / "metrics"))),
+        metrics_host=_str(env, "METRICS_HOST", "127.0.0.1"),
+        metrics_port=_int(env, "METRICS_PORT", 0),
+        log_format=_str(env, "LOG_FORMAT", "json").lower(),
+        task_events=_bool(env, "CELERY_TASK_EVENTS", False),
     )
+    if settings.log_format not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, got {settings.log_format!r}")
     if settings.env not in ("development", "test", "production"):
         raise ConfigError(f"PILOTWATCH_ENV must be development, test or production, got {settings.env!r}")
     if settings.production and settings.clock_file:
@@ -176,6 +198,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if settings.production and settings.secret_key == DEFAULT_SECRET:
         raise ConfigError("SECRET_KEY must be set to a long random value in production (PILOTWATCH_ENV=production)")
     return settings
+
+
+def hand_to_library(name: str, value: str) -> None:
+    """Set a variable that a library reads from the environment itself (and our child processes inherit)."""
+    os.environ[name] = value
 
 
 def environ() -> dict[str, str]:

@@ -1,11 +1,12 @@
 """The evaluation worker: `celery -A services.evaluation.worker worker -Q evaluation`."""
 
-from celery.signals import after_setup_logger
+from shared import worker_observe
 
-from shared.celery_app import make_celery
-from shared.logs import quiet_celery_chatter
+worker_observe.prepare("evaluation")  # before prometheus-client is imported anywhere in this process
+
+from shared.celery_app import make_celery  # noqa: E402
 
 app = make_celery("evaluation")
-after_setup_logger.connect(lambda **_: quiet_celery_chatter(), weak=False)
+worker_observe.instrument("evaluation", ("outbox_backlog", "open_findings"))
 
 from services.evaluation import tasks  # noqa: E402,F401  (registers the tasks on this app)

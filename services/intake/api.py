@@ -45,13 +45,14 @@ class Submissions(MethodView):
         if key:
             existing = reports.find_by_key(session, g.user, key)
             if existing is not None:
+                g.duplicate_submission = True
                 return accepted(existing)
         checked, errors = reports.check(session, data)
         if checked is None:
             api_abort(422, errors={"json": errors}, message="报送内容有误 / the report has errors")
         require_district_access(g.user, checked.unit.district_code)
         submission = reports.submit(session, celery(), checked, data, g.user, key, "api",
-                                    request.headers.get("X-Request-ID", ""))
+                                    g.get("request_id", ""))
         return accepted(submission)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -10,9 +9,9 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from services.intake import api, health, supervision_api, web, web_deliveries
+from services.intake import api, health, observe, supervision_api, web, web_deliveries
 from services.intake.extensions import close_db_session
-from shared import config
+from shared import config, logs
 from shared.celery_app import make_celery
 
 csrf = CSRFProtect()
@@ -37,7 +36,8 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(test_config or {})
-    logging.basicConfig(level=settings.log_level)
+    logs.configure("intake", settings.log_level, settings.log_format)
+    observe.init_app(app)
     app.extensions["celery"] = make_celery("intake", settings)
     app.teardown_appcontext(close_db_session)
 

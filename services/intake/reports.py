@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared import clock, events, outbox, tasks
+from shared import clock, events, logs, outbox, tasks
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import OutboxEvent, PilotUnit, Round, Submission, User
@@ -105,7 +105,8 @@ def store(session: Session, checked: Checked, data: dict[str, Any], user: User, 
     session.flush()
     payload = events.SubmissionReceived().load(events.envelope(
         submission_id=submission.id, unit_credit_code=checked.unit.credit_code,
-        district_code=checked.unit.district_code, round_code=checked.round.code, request_id=request_id,
+        district_code=checked.unit.district_code, round_code=checked.round.code,
+        request_id=request_id or logs.request_id(),
     ))
     return submission, outbox.add(session, tasks.EVALUATE_SUBMISSION, payload)
 

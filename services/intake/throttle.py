@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 class LoginThrottle:
     def __init__(self, settings: config.Settings):
-        self.redis = redis.Redis.from_url(settings.broker_url, socket_timeout=1, socket_connect_timeout=1)
+        self.redis = redis.Redis.from_url(settings.redis_location, socket_timeout=1, socket_connect_timeout=1)
         self.limit = settings.login_max_failures
         self.window = settings.login_lockout_seconds
         self.namespace = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]

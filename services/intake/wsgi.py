@@ -1,5 +1,13 @@
 """The WSGI entry point: `gunicorn services.intake.wsgi:app`."""
 
-from services.intake.app import create_app
+import os
+
+from shared import metrics
+
+# gunicorn imports this in each of its worker processes: they share one metrics folder, named
+# after the master, so that any of them answers /metrics with the sum over all of them.
+metrics.prepare("intake", os.getppid())
+
+from services.intake.app import create_app  # noqa: E402
 
 app = create_app()

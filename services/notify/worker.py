@@ -1,11 +1,12 @@
 """The notify worker: `celery -A services.notify.worker worker -Q notify`."""
 
-from celery.signals import after_setup_logger
+from shared import worker_observe
 
-from shared.celery_app import make_celery
-from shared.logs import quiet_celery_chatter
+worker_observe.prepare("notify")  # before prometheus-client is imported anywhere in this process
+
+from shared.celery_app import make_celery  # noqa: E402
 
 app = make_celery("notify")
-after_setup_logger.connect(lambda **_: quiet_celery_chatter(), weak=False)
+worker_observe.instrument("notify", ("deliveries", "delivery_attempts", "dead_letters"))
 
 from services.notify import tasks  # noqa: E402,F401  (registers the tasks on this app)
