@@ -123,8 +123,13 @@ def run_databases(env: dict[str, str], folder: Path, redis: RedisServer, sizes: 
             print(f"PostgreSQL part skipped: {problem}", file=sys.stderr)
             out["postgresql"] = {"skipped": f"skipped: {problem}"}
             return out
-        with stacks.postgres_database(postgres_url) as url:
-            out["postgresql"] = run_ours(dict(env, DATABASE_URL=url), folder / "postgresql", redis, sizes, catalogue)
+        try:
+            with stacks.postgres_database(postgres_url) as url:
+                out["postgresql"] = run_ours(dict(env, DATABASE_URL=url), folder / "postgresql", redis, sizes,
+                                             catalogue)
+        except Exception as exc:  # recorded in the table's notes and the JSON, and the run goes on
+            print(f"PostgreSQL part failed: {exc!r}", file=sys.stderr)
+            out["postgresql"] = {"skipped": f"failed: {str(exc).splitlines()[0][:300]}"}
     return out
 
 
