@@ -6,11 +6,12 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from shared import config, tasks
+from shared.redelivery import CappedTask
 
 
 def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
     settings = settings or config.current()
-    app = Celery(name, broker=settings.broker_url)
+    app = Celery(name, broker=settings.broker_url, task_cls=CappedTask)
     app.conf.update(
         task_routes=tasks.ROUTES,
         task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in (tasks.EVALUATION_QUEUE, tasks.NOTIFY_QUEUE)],
@@ -39,8 +40,11 @@ def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
 
 def transport_options(settings: config.Settings) -> dict[str, object]:
     """Redis (plain or Sentinel) or RabbitMQ, picked by the broker URL alone."""
-    # Longer than any countdown we use, so a scheduled retry is not redelivered early.
-    options: dict[str, object] = {"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 2}
+    # Longer than any countdown we use (config refuses less), so a scheduled retry is not redelivered
+    # early; a message held by a worker that died comes back after it. See docs/CELERY.md.
+    timeout = settings.broker_visibility_timeout
+    options: dict[str, object] = {"visibility_timeout": timeout, "socket_timeout": 5, "socket_connect_timeout": 2,
+                                  "unacked_restore_interval": min(10.0, timeout / 4), "unacked_restore_throttle": 1}
     if settings.broker_url.startswith("sentinel://"):
         options["master_name"] = settings.sentinel_master
     elif settings.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):

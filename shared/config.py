@@ -102,6 +102,8 @@ class Settings:
     escalation_interval: float = 7 * 86400.0
     alert_flush_interval: float = 5.0
     delivery_stale_after: float = 120.0
+    broker_visibility_timeout: float = 3600.0
+    max_redeliveries: int = 5
     digest_hour: int = 1
     wecom_base_url: str = "https://qyapi.weixin.qq.com"
     dingtalk_base_url: str = "https://oapi.dingtalk.com"
@@ -123,6 +125,13 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def longest_countdown(self) -> float:
+        """The longest delay a task waits in a worker before it runs: the flush after the group wait,
+        the last delivery retry (backoff with +25% jitter) or an evaluation retry (at most 11 s)."""
+        retry = self.delivery_backoff * 2 ** max(self.delivery_max_attempts - 2, 0) * 1.25
+        return max(self.group_wait + 0.5, retry, 11.0)
 
     @property
     def broker_url(self) -> str:
@@ -172,6 +181,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         escalation_interval=_float(env, "ESCALATION_INTERVAL", 7 * 86400.0),
         alert_flush_interval=_float(env, "ALERT_FLUSH_INTERVAL", 5.0),
         delivery_stale_after=_float(env, "DELIVERY_STALE_AFTER", 120.0),
+        broker_visibility_timeout=_float(env, "BROKER_VISIBILITY_TIMEOUT", 3600.0),
+        max_redeliveries=_int(env, "MAX_REDELIVERIES", 5),
         digest_hour=_int(env, "DIGEST_HOUR_UTC", 1),
         wecom_base_url=_str(env, "WECOM_BASE_URL", "https://qyapi.weixin.qq.com").rstrip("/"),
         dingtalk_base_url=_str(env, "DINGTALK_BASE_URL", "https://oapi.dingtalk.com").rstrip("/"),
@@ -195,6 +206,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"PILOTWATCH_ENV must be development, test or production, got {settings.env!r}")
     if settings.production and settings.clock_file:
         raise ConfigError("PILOTWATCH_CLOCK_FILE is for development and tests; unset it in production")
+    if settings.broker_visibility_timeout <= settings.longest_countdown:
+        raise ConfigError(f"BROKER_VISIBILITY_TIMEOUT must be longer than the longest countdown "
+                          f"({settings.longest_countdown:.0f} s), or scheduled tasks are delivered twice")
+    if settings.max_redeliveries < 1:
+        raise ConfigError("MAX_REDELIVERIES must be 1 or more")
     if settings.production and settings.secret_key == DEFAULT_SECRET:
         raise ConfigError("SECRET_KEY must be set to a long random value in production (PILOTWATCH_ENV=production)")
     return settings
