@@ -94,6 +94,7 @@ class Settings:
     log_level: str = "INFO"
     clock_file: str = ""
     timeliness_interval: float = 60.0
+    outlier_interval: float = 3600.0
     reminder_days: tuple[int, ...] = (7, 1)
     reevaluate_chunk: int = 200
     group_wait: float = 30.0
@@ -173,6 +174,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_str(env, "LOG_LEVEL", "INFO").upper(),
         clock_file=_str(env, "PILOTWATCH_CLOCK_FILE", ""),
         timeliness_interval=_float(env, "TIMELINESS_INTERVAL", 60.0),
+        outlier_interval=_float(env, "OUTLIER_INTERVAL", 3600.0),
         reminder_days=_days(env, "REMINDER_DAYS", (7, 1)),
         reevaluate_chunk=_int(env, "REEVALUATE_CHUNK", 200),
         group_wait=_float(env, "GROUP_WAIT", 30.0),

@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task, current_app, shared_task
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from services.evaluation import reevaluate, timeliness
+from services.evaluation import outliers, reevaluate, timeliness
 from services.evaluation.evaluate import evaluate_submission as evaluate
 from shared import clock, db, events, outbox, tasks
 
@@ -39,6 +39,18 @@ def check_timeliness() -> int:
     """Reminders, then missing reports, as of the clock's now; returns how many events it made."""
     with db.transaction() as session:
         produced = timeliness.check(session, clock.now())
+    outbox.publish(current_app, produced)
+    return len(produced)
+
+
+@shared_task(name=tasks.CHECK_OUTLIERS, bind=True, max_retries=5)
+def check_outliers(self: Task) -> int:
+    """Cohort outliers over every open round's latest reports; returns how many events it made."""
+    try:
+        with db.transaction() as session:
+            produced = outliers.check(session, clock.now())
+    except (IntegrityError, OperationalError) as exc:
+        raise self.retry(countdown=2 + self.request.retries) from exc
     outbox.publish(current_app, produced)
     return len(produced)
 
