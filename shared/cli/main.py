@@ -240,5 +240,19 @@ def _register_notify() -> None:
 
 _register_notify()
 
+
+def _register_operations() -> None:
+    from shared.cli import admin
+    from shared.cli.ops import backup_command, doctor_command, restore_command
+
+    admin.register({"users": users, "units": units, "rounds": rounds, "channels": channels,
+                    "catalogue": catalogue})
+    cli.add_command(backup_command)
+    cli.add_command(restore_command)
+    cli.add_command(doctor_command)
+
+
+_register_operations()
+
 if __name__ == "__main__":
     cli()
