@@ -54,7 +54,8 @@ class SmtpSink:
 class HttpSink:
     """An HTTP server recording each POST; `codes` scripts the status codes (e.g. 500, 500, 200)."""
 
-    def __init__(self, codes: list[int] | None = None, body: dict[str, Any] | None = None):
+    def __init__(self, codes: list[int] | None = None, body: dict[str, Any] | None = None,
+                 port: int | None = None):
         self.requests: list[dict[str, Any]] = []
         self.codes = list(codes or [])
         self.body = body or {"errcode": 0, "errmsg": "ok"}
@@ -73,7 +74,7 @@ class HttpSink:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
