@@ -32,12 +32,13 @@ ENV_EXAMPLE = ROOT / ".env.example"
 CONFIG_SOURCE = ROOT / "shared" / "config.py"
 BIN = Path(sys.executable).parent
 
-INFRASTRUCTURE = ("redis", "postgres", "mailpit")
+INFRASTRUCTURE = ("redis", "postgres", "mailpit", "flower", "celery-exporter")
 APP_SERVICES = ("migrate", "intake", "evaluation", "notify", "beat")
 LONG_RUNNING = ("intake", "evaluation", "notify", "beat")
 WORKERS = ("evaluation", "notify")
 NO_PORTS = ("migrate", "evaluation", "notify", "beat")
-COMPOSE_VARIABLES = ("POSTGRES_PASSWORD", "INTAKE_PORT")
+COMPOSE_VARIABLES = ("POSTGRES_PASSWORD", "INTAKE_PORT", "FLOWER_USER", "FLOWER_PASSWORD", "FLOWER_PORT",
+                     "CELERY_EXPORTER_PORT")
 INSTANCE = "/var/lib/pilotwatch"
 
 START_TIMEOUT = 60.0
