@@ -7,6 +7,7 @@ service at start-up instead of surfacing later as odd behaviour.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +238,19 @@ def current() -> Settings:
     if _current is None:
         _current = load()
     return _current
+
+
+def current_or_exit() -> Settings:
+    """The settings, or one clear line on stderr and exit status 4 (gunicorn: "app failed to load").
+
+    Every entry point (gunicorn's app, the workers, the scheduler, the CLI) calls this first, so a bad
+    setting stops the process with its message instead of a wall of traceback."""
+    try:
+        return current()
+    except ConfigError as exc:
+        sys.stderr.write(f"配置错误 / configuration error: {exc}\n")
+        sys.stderr.flush()
+        raise SystemExit(4) from None
 
 
 def reset() -> None:

@@ -3,6 +3,8 @@
 from shared import config, tasks
 from shared.celery_app import make_celery
 
+config.current_or_exit()
+
 app = make_celery("scheduler")
 app.conf.beat_schedule = {
     "check-timeliness": {"task": tasks.CHECK_TIMELINESS, "schedule": config.current().timeliness_interval,

@@ -1,6 +1,8 @@
 """The evaluation worker: `celery -A services.evaluation.worker worker -Q evaluation`."""
 
-from shared import worker_observe
+from shared import config, worker_observe
+
+config.current_or_exit()
 
 worker_observe.prepare("evaluation")  # before prometheus-client is imported anywhere in this process
 

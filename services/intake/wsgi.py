@@ -2,7 +2,9 @@
 
 import os
 
-from shared import metrics
+from shared import config, metrics
+
+config.current_or_exit()
 
 # gunicorn imports this in each of its worker processes: they share one metrics folder, named
 # after the master, so that any of them answers /metrics with the sum over all of them.

@@ -1,6 +1,8 @@
 """The notify worker: `celery -A services.notify.worker worker -Q notify`."""
 
-from shared import worker_observe
+from shared import config, worker_observe
+
+config.current_or_exit()
 
 worker_observe.prepare("notify")  # before prometheus-client is imported anywhere in this process
 

@@ -25,6 +25,7 @@ def fail(message: str) -> None:
 @click.group()
 def cli() -> None:
     """Pilotwatch: supervision of the industrial workers' reform pilot."""
+    config.current_or_exit()
 
 
 @cli.group("db")
