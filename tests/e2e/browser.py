@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -27,9 +29,18 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def screenshots_dir() -> Path:
+    """docs/screenshots when asked for (`make screenshots`), otherwise a scratch folder, so an
+    ordinary test run leaves the committed pictures alone."""
+    if os.environ.get("PILOTWATCH_SCREENSHOTS") == "docs":
+        return DOCS_SCREENSHOTS
+    return Path(tempfile.gettempdir()) / "pilotwatch-screenshots"
+
+
 def shoot(page: Any, name: str, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    folder = screenshots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
 
 
 def log_in(page: Any, base: str, email: str, password: str = "pilotwatch-demo") -> None:
