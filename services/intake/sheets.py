@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
@@ -21,6 +22,8 @@ from shared.models import PilotUnit, User
 HEADER_ROWS = 2  # row 1: the label a clerk reads; row 2: the field's key, as the form names it
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_BY_NAME = {names[0]: code for code, names in STATUS_NAMES.items()}
+# A filled-in template of every unit unpacks to well under 1 MB; more than this is a zip bomb.
+MAX_UNPACKED = 32 * 1024 * 1024
 
 
 class SheetError(ValueError):
@@ -72,8 +75,23 @@ def _cell(value: Any) -> str:
     return {"是": "true", "否": "false"}.get(text, STATUS_BY_NAME.get(text, text))
 
 
+def refuse_bombs(stream: IO[bytes]) -> None:
+    """Refuse a workbook that would unpack to more than MAX_UNPACKED before anything unpacks it.
+    The sizes come from the zip's directory; a member larger than it says fails its CRC check."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SheetError("无法读取该文件，请上传由模板填写的 XLSX 文件 / not a readable XLSX file") from exc
+    if unpacked > MAX_UNPACKED:
+        raise SheetError(f"文件解压后超过 {MAX_UNPACKED // 2**20} MB，已拒绝 / the workbook unpacks to more than "
+                         f"{MAX_UNPACKED // 2**20} MB and was refused")
+    stream.seek(0)
+
+
 def read_rows(stream: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
     """(row number, {field key: text}) for every filled row under the headers."""
+    refuse_bombs(stream)
     try:
         sheet = load_workbook(stream, read_only=True, data_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
