@@ -49,6 +49,9 @@ def test_it_accepts_every_report_of_a_burst_while_redis_restarts_and_evaluates_e
         time.sleep(3)  # a doubled alert would arrive within this window
         assert counts()["submissions"] == counts()["evaluations"] == len(units)
         assert_each_unit_alerted_once(smtp, hook, units)
+    except AssertionError:
+        print(stack.logs())
+        raise
     finally:
         stack.stop()
         redis.stop()
