@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: screenshots install run test test-fast lint format clean migration bench bench-quick
+.PHONY: screenshots install run test test-fast test-faults lint format clean migration bench bench-quick
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -23,6 +23,9 @@ test: install
 
 screenshots: install
 	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py
+
+test-faults: install
+	$(BIN)/python -m pytest -q tests/faults
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not e2e"
