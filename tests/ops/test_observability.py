@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared import db, events, tasks
+from shared import config, db, events, tasks
 from shared.catalogue import Catalogue
 from shared.celery_app import make_celery
 from shared.models import Channel, Delivery
+from shared.redis_server import RedisServer
 from tests.support.processes import Stack, wait_until
 from tests.support.reports import open_round, problem_report, unit_of
 from tests.support.sinks import HttpSink
@@ -66,10 +67,22 @@ def hook() -> Iterator[HttpSink]:
 
 
 @pytest.fixture
-def running(stack: Stack, hook: HttpSink) -> Stack:
+def own_redis() -> Iterator[str]:
+    """A Redis of this test alone: messages other tests left in the session's queues would be counted."""
+    server = RedisServer().start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def running(own_redis: str, stack: Stack, hook: HttpSink, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with db.transaction() as session:
         session.add(Channel(district_code=GULOU, kind="json", url=hook.url()))
-    return stack.start("intake", "evaluation", "notify", "beat")
+    monkeypatch.setenv("REDIS_URL", own_redis)
+    config.reset()
+    stack.env["REDIS_URL"] = own_redis
+    yield stack.start("intake", "evaluation", "notify", "beat")
+    config.reset()
 
 
 def submit(stack: Stack, body: dict[str, Any], token: str, **headers: str) -> tuple[int, Any, str]:
