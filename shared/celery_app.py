@@ -5,12 +5,13 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue
 
-from shared import config, tasks
+from shared import broker_fix, config, tasks
 from shared.redelivery import CappedTask
 
 
 def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
     settings = settings or config.current()
+    broker_fix.apply()
     app = Celery(name, broker=settings.broker_url, task_cls=CappedTask)
     app.conf.update(
         task_routes=tasks.ROUTES,
