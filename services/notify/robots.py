@@ -16,7 +16,7 @@ from urllib.parse import quote_plus
 
 import requests
 
-from services.notify.transports import Message, Transport, TransportError, check_http
+from services.notify.transports import Message, Transport, TransportError, check_http, without_secrets
 from shared import config
 
 # Answers that mean "too many messages just now": worth another try later.
@@ -54,7 +54,7 @@ class Robot(Transport):
         try:
             response = requests.post(url, json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise TransportError(f"HTTP connection failed: {exc}") from None
+            raise TransportError(f"HTTP connection failed: {without_secrets(exc)}") from None
         return check_answer(response)
 
 

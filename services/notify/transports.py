@@ -7,6 +7,7 @@ go through Apprise; registry.py picks the class for a URL.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -127,8 +128,18 @@ class Webhook(Transport):
             response = requests.post(self.endpoint(), json=body, headers=headers,
                                      auth=auth, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise TransportError(f"HTTP connection failed: {exc}") from None
+            raise TransportError(f"HTTP connection failed: {without_secrets(exc)}") from None
         return check_http(response)
+
+
+_URL_IN_ERROR = re.compile(r"(with url: )\S+?(?=\s\(Caused by|$)")
+_SECRET_PARAM = re.compile(r"((?:key|access_token|token|secret|sign|password)=)[^&\s'\")]+", re.IGNORECASE)
+
+
+def without_secrets(error: BaseException | str) -> str:
+    """An error's text without the request URL and secret parameters (robot keys travel in URLs),
+    so it can go to logs and the delivery log."""
+    return _SECRET_PARAM.sub(r"\1***", _URL_IN_ERROR.sub(r"\1***", str(error)))
 
 
 def check_http(response: requests.Response) -> str:
