@@ -90,7 +90,9 @@ def instrument(service: str, gauges: tuple[str, ...]) -> None:
         (signals.task_postrun, on_postrun),
         (signals.task_failure, on_failure),
         (signals.task_retry, on_retry),
-        (signals.worker_ready, lambda **_: serve_metrics(service, gauges)),
+        # In the main process before the pool and the consumer start: served from worker_ready,
+        # the server kept a worker from restoring messages that a killed worker had reserved.
+        (signals.worker_init, lambda **_: (configure_logging(service, settings), serve_metrics(service, gauges))),
         (signals.worker_process_shutdown, lambda pid=None, **_: metrics.process_ended(pid or os.getpid())),
     ]
     for signal, handler in handlers:
