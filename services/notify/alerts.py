@@ -130,13 +130,16 @@ def record_failure(session: Session, delivery: Delivery, error: TransportError, 
     return delay
 
 
-def requeue_stalled(session: Session, now: datetime, stale_after: float) -> list[OutboxEvent]:
+def requeue_stalled(session: Session, now: datetime, stale_after: float,
+                    send_timeout: float = 0.0) -> list[OutboxEvent]:
     """New send requests for deliveries whose request died with a worker: claimed but never finished,
     or waiting (pending, or a retry) long past their time. A request that is merely slow finds the
-    delivery taken or done and does nothing."""
+    delivery taken or done and does nothing. A claimed delivery counts as stalled only once its
+    sender has had `send_timeout` more to finish: until then it may still be talking to the server."""
     cutoff = now - timedelta(seconds=stale_after)
+    sending_cutoff = cutoff - timedelta(seconds=send_timeout)
     stalled = session.scalars(select(Delivery).where(or_(
-        (Delivery.status == "sending") & (Delivery.claimed_at < cutoff),
+        (Delivery.status == "sending") & (Delivery.claimed_at < sending_cutoff),
         Delivery.status.in_(("pending", "retrying"))
         & (func.coalesce(Delivery.next_attempt_at, Delivery.created_at) < cutoff),
     )).order_by(Delivery.id).limit(200)).all()

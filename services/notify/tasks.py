@@ -71,7 +71,8 @@ def flush_alerts(event: dict[str, Any] | None = None) -> int:
     try:
         with db.transaction() as session:
             produced = flush.flush(session, clock.now(), collect.timing(settings))
-            produced += alerts.requeue_stalled(session, utcnow(), settings.delivery_stale_after)
+            produced += alerts.requeue_stalled(session, utcnow(), settings.delivery_stale_after,
+                                               2 * settings.http_timeout)
     except (flush.GroupTaken, OperationalError) as exc:
         log.info("flush skipped, another one is at work: %s", exc)
         return 0

@@ -80,7 +80,8 @@ def test_it_evaluates_every_accepted_report_once_while_postgresql_drops_its_conn
     smtp, hook = SmtpSink(), HttpSink()
     from tests.support.faults import add_channels
     add_channels(GULOU, smtp.url(), hook.url())
-    stack = Stack(dict(env, BROKER_VISIBILITY_TIMEOUT="12", DELIVERY_STALE_AFTER="3"), tmp_path)
+    stack = Stack(dict(env, BROKER_VISIBILITY_TIMEOUT="12", DELIVERY_STALE_AFTER="3",
+                       HTTP_TIMEOUT="4"), tmp_path)
     try:
         stack.start("intake", "evaluation", "notify", "beat")
         units, round_code = units_of(GULOU, REPORTS), open_round()
