@@ -87,6 +87,7 @@ def run(load_demo: bool = True) -> int:
     redis_server = None
     env = config.environ()
     env["DATABASE_URL"] = settings.database_url
+    env.setdefault("LOG_FORMAT", "text")  # a person reads this terminal; compose keeps JSON lines
     if not settings.redis_url:
         redis_server = RedisServer(folder=instance / "redis", appendonly=True).start()
         env["REDIS_URL"] = redis_server.url

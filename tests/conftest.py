@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from shared import accounts, config, db, demo, migrate
 from shared.catalogue import Catalogue, default_file, read_file
@@ -46,6 +47,11 @@ def env(tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPat
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     config.reset()
+    # One Redis serves the whole session: start each test with empty queues, so no message left by
+    # an earlier test's processes reaches this test's workers.
+    flush = redis.Redis.from_url(redis_server.url)
+    flush.flushdb()
+    flush.close()
     migrate.upgrade(values["DATABASE_URL"])
     yield dict(config.environ())
     config.reset()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -40,14 +41,26 @@ def record(task: Task, schema: Schema, event: dict[str, Any],
     return added
 
 
+_flush_scheduled_for = 0.0  # when the flush this process last asked for will run (monotonic clock)
+
+
 def schedule_flush() -> None:
-    """The scheduler flushes every few seconds anyway; this makes the first alert of a batch prompt."""
+    """The scheduler flushes every few seconds anyway; this makes the first alert of a batch prompt.
+
+    A flush already asked for that runs once this event's items are due covers them too, so a burst
+    of events asks for a flush at most every half second instead of once per event."""
+    global _flush_scheduled_for
+    wait = config.current().group_wait + 0.5
+    due = time.monotonic() + config.current().group_wait
+    if _flush_scheduled_for >= due:
+        return
     try:
-        current_app.send_task(tasks.FLUSH_ALERTS, args=[events.envelope()],
-                              countdown=config.current().group_wait + 0.5, retry=True,
+        current_app.send_task(tasks.FLUSH_ALERTS, args=[events.envelope()], countdown=wait, retry=True,
                               retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5})
     except Exception as exc:  # the broker is unreachable: the periodic flush will do it
         log.warning("could not schedule a flush, the periodic one will send the alert: %s", exc)
+        return
+    _flush_scheduled_for = due + 0.5
 
 
 @shared_task(name=tasks.NOTIFY_FINDINGS_OPENED, bind=True, max_retries=10)
