@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from simpleeval import SimpleEval
+from simpleeval import InvalidExpression, SimpleEval
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_VERSION = "2017-fz"
@@ -179,6 +179,9 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
                 unknown = expression_names(rule[part]) - known
             except SyntaxError as exc:
                 problems.append(f"{where}: {part} does not parse ({exc.msg}): {rule[part]!r}")
+                continue
+            except InvalidExpression as exc:  # simpleeval's own refusal, e.g. of an empty expression
+                problems.append(f"{where}: {part} is not an expression ({exc}): {rule[part]!r}")
                 continue
             if unknown:
                 problems.append(f"{where}: {part} names unknown indicators: {', '.join(sorted(unknown))}")
