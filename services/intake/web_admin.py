@@ -16,7 +16,7 @@ from sqlalchemy import select
 from services.intake import scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
-from shared import accounts, clock
+from shared import accounts, channel_urls, clock
 from shared.credit_code import normalise, problem
 from shared.models import AuditEvent, CatalogueVersion, Channel, District, PilotUnit, Round, User
 
@@ -31,8 +31,7 @@ def audit(action: str, kind: str, object_id: str, detail: dict[str, Any] | None 
 
 
 def masked(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}…"
+    return channel_urls.mask(url)
 
 
 @bp.get("/")
