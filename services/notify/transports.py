@@ -18,6 +18,8 @@ from typing import Any
 import apprise
 import requests
 
+from shared.channel_urls import mask
+
 
 class TransportError(Exception):
     def __init__(self, message: str, permanent: bool = False):
@@ -48,14 +50,6 @@ def parse(url: str) -> Any:
 
 def kind_of(url: str) -> str:
     return url.split("://", 1)[0].lower() if "://" in url else ""
-
-
-def mask(url: str) -> str:
-    """The URL with its secrets hidden, for pages, logs and the delivery log."""
-    plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
-    if plugin is None:
-        return kind_of(url) + "://***"
-    return plugin.url(privacy=True)
 
 
 class Transport:
