@@ -26,16 +26,28 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 INTAKE_UNITS = 50
 # Alert grouping waits briefly so that "alerted" means delivered within the run.
-SETTINGS = {"GROUP_WAIT": "0.5", "GROUP_INTERVAL": "0.5", "ALERT_FLUSH_INTERVAL": "0.5", "DELIVERY_BACKOFF": "0.2",
-            "PILOTWATCH_ENV": "production", "SECRET_KEY": "bench-secret-not-for-use", "WEB_CONCURRENCY": "2",
-            "gunicorn": "--workers 2 (sync)", "celery": "one worker process per queue (-c 1), prefetch 1, acks late"}
+SETTINGS = {
+    "GROUP_WAIT": "0.5",
+    "GROUP_INTERVAL": "0.5",
+    "ALERT_FLUSH_INTERVAL": "0.5",
+    "DELIVERY_BACKOFF": "0.2",
+    "PILOTWATCH_ENV": "production",
+    "SECRET_KEY": "bench-secret-not-for-use",
+    "WEB_CONCURRENCY": "2",
+    "gunicorn": "--workers 2 (sync)",
+    "celery": "one worker process per queue (-c 1), prefetch 1, acks late",
+}
 
 
 def base_env(folder: Path, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in config.environ().items() if k not in ("PILOTWATCH_CLOCK_FILE", "DATABASE_URL")}
     env.update({k: v for k, v in SETTINGS.items() if k.isupper()})
-    env.update(REDIS_URL=redis_url, PILOTWATCH_INSTANCE=str(folder / "instance"), PUBLIC_URL="http://pilotwatch.bench",
-               DATABASE_URL=f"sqlite:///{folder / 'baseline.db'}")
+    env.update(
+        REDIS_URL=redis_url,
+        PILOTWATCH_INSTANCE=str(folder / "instance"),
+        PUBLIC_URL="http://pilotwatch.bench",
+        DATABASE_URL=f"sqlite:///{folder / 'baseline.db'}",
+    )
     return env
 
 
@@ -50,17 +62,21 @@ def bodies(reports: list[dict[str, Any]]) -> list[bytes]:
     return [json.dumps(r, ensure_ascii=False).encode() for r in reports]
 
 
-def run_baseline(env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes,
-                 catalogue: Catalogue) -> dict[str, Any]:
+def run_baseline(
+    env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes, catalogue: Catalogue
+) -> dict[str, Any]:
     units = [u["credit_code"] for u in demo.synthetic_units()[:INTAKE_UNITS]]
     payloads = bodies([clean_report(catalogue, unit, "2024H1") for unit in units])
     headers = {"Content-Type": "application/json"}
     baseline = stacks.Baseline(env, folder)
     try:
         baseline.start_web()
-        hello = load.throughput(baseline.url + "/hello", payloads, headers, sizes.load_seconds, sizes.connections)
-        enqueue = load.throughput(baseline.url + "/enqueue", payloads, headers, sizes.load_seconds,
-                                  sizes.connections)
+        hello = load.throughput(
+            baseline.url + "/hello", payloads, headers, sizes.load_seconds, sizes.connections
+        )
+        enqueue = load.throughput(
+            baseline.url + "/enqueue", payloads, headers, sizes.load_seconds, sizes.connections
+        )
         redis_flush(redis)
         baseline.start_workers()
         pipeline = measure.baseline_pipeline(baseline.url, redis.url, sizes)
@@ -76,7 +92,9 @@ def redis_flush(redis: RedisServer) -> None:
     client.Redis.from_url(redis.url).flushall()
 
 
-def run_ours(env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes, catalogue: Catalogue) -> dict[str, Any]:
+def run_ours(
+    env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes, catalogue: Catalogue
+) -> dict[str, Any]:
     use(env)
     sink = AlertSink()
     needed = INTAKE_UNITS + sizes.pipeline_reports + sizes.latency_reports
@@ -91,15 +109,21 @@ def run_ours(env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes
     stack = Stack(env, folder)
     try:
         stack.start("intake")
-        intake = load.throughput(stack.url + "/api/v1/submissions",
-                                 list(reports(extra[:INTAKE_UNITS], clean_report).values()), headers,
-                                 sizes.load_seconds, sizes.connections)
+        intake = load.throughput(
+            stack.url + "/api/v1/submissions",
+            list(reports(extra[:INTAKE_UNITS], clean_report).values()),
+            headers,
+            sizes.load_seconds,
+            sizes.connections,
+        )
         redis_flush(redis)  # nobody consumes the intake run's events: leave them out of the pipeline runs
         stack.start("evaluation", "notify", "beat")
-        round_ = measure.our_pipeline(stack.url, headers, reports(seeded.demo_units[:sizes.round_units]), sink, sizes)
-        piped = extra[INTAKE_UNITS:INTAKE_UNITS + sizes.pipeline_reports]
+        round_ = measure.our_pipeline(
+            stack.url, headers, reports(seeded.demo_units[: sizes.round_units]), sink, sizes
+        )
+        piped = extra[INTAKE_UNITS : INTAKE_UNITS + sizes.pipeline_reports]
         pipeline = measure.our_pipeline(stack.url, headers, reports(piped), sink, sizes)
-        timed = extra[INTAKE_UNITS + sizes.pipeline_reports:]
+        timed = extra[INTAKE_UNITS + sizes.pipeline_reports :]
         latency = measure.latency(stack.url, headers, list(reports(timed).values()), sizes)
     except Exception:
         print(stack.logs(), file=sys.stderr)
@@ -111,12 +135,24 @@ def run_ours(env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes
     return {"intake": intake.as_dict(), "round": round_, "pipeline": pipeline, "latency": latency}
 
 
-def run_databases(env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes, catalogue: Catalogue,
-                  names: list[str], postgres_url: str) -> dict[str, Any]:
+def run_databases(
+    env: dict[str, str],
+    folder: Path,
+    redis: RedisServer,
+    sizes: Sizes,
+    catalogue: Catalogue,
+    names: list[str],
+    postgres_url: str,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "sqlite" in names:
-        out["sqlite"] = run_ours(dict(env, DATABASE_URL=f"sqlite:///{folder / 'sqlite' / 'bench.db'}"),
-                                 folder / "sqlite", redis, sizes, catalogue)
+        out["sqlite"] = run_ours(
+            dict(env, DATABASE_URL=f"sqlite:///{folder / 'sqlite' / 'bench.db'}"),
+            folder / "sqlite",
+            redis,
+            sizes,
+            catalogue,
+        )
     if "postgresql" in names:
         problem = stacks.postgres_problem(postgres_url)
         if problem:
@@ -125,8 +161,9 @@ def run_databases(env: dict[str, str], folder: Path, redis: RedisServer, sizes: 
             return out
         try:
             with stacks.postgres_database(postgres_url) as url:
-                out["postgresql"] = run_ours(dict(env, DATABASE_URL=url), folder / "postgresql", redis, sizes,
-                                             catalogue)
+                out["postgresql"] = run_ours(
+                    dict(env, DATABASE_URL=url), folder / "postgresql", redis, sizes, catalogue
+                )
         except Exception as exc:  # recorded in the table's notes and the JSON, and the run goes on
             print(f"PostgreSQL part failed: {exc!r}", file=sys.stderr)
             out["postgresql"] = {"skipped": f"failed: {str(exc).splitlines()[0][:300]}"}
@@ -134,8 +171,17 @@ def run_databases(env: dict[str, str], folder: Path, redis: RedisServer, sizes: 
 
 
 def reevaluate(sizes: Sizes) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.reeval", "--count", str(sizes.reeval_count),
-               "--checkpoint", str(sizes.reeval_checkpoint), "--seconds", "200"]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.reeval",
+        "--count",
+        str(sizes.reeval_count),
+        "--checkpoint",
+        str(sizes.reeval_checkpoint),
+        "--seconds",
+        "200",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -146,8 +192,12 @@ def run(sizes: Sizes, databases: list[str], postgres_url: str, out: Path) -> dic
     folder = Path(tempfile.mkdtemp(prefix="pilotwatch-bench-"))
     redis = RedisServer().start()
     catalogue = Catalogue(read_file(default_file()))
-    results: dict[str, Any] = {"date": report.now(), "sizes": vars(sizes), "settings": SETTINGS,
-                               "machine": report.machine()}
+    results: dict[str, Any] = {
+        "date": report.now(),
+        "sizes": vars(sizes),
+        "settings": SETTINGS,
+        "machine": report.machine(),
+    }
     try:
         env = base_env(folder, redis.url)
         use(env)
@@ -162,16 +212,22 @@ def run(sizes: Sizes, databases: list[str], postgres_url: str, out: Path) -> dic
         shutil.rmtree(folder, ignore_errors=True)
     results["seconds"] = round(time.monotonic() - started, 1)
     results["lines"] = report.lines(results)
-    results["paths"] = [str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in report.write(results, out)]
+    results["paths"] = [
+        str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in report.write(results, out)
+    ]
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Pilotwatch side by side with bare Flask and Celery.")
     parser.add_argument("--size", choices=sorted(measure.SIZES), default="full")
-    parser.add_argument("--quick", action="store_const", const="quick", dest="size", help="same as --size quick")
+    parser.add_argument(
+        "--quick", action="store_const", const="quick", dest="size", help="same as --size quick"
+    )
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres-url", default=POSTGRES, help="a server where a throwaway database may be made")
+    parser.add_argument(
+        "--postgres-url", default=POSTGRES, help="a server where a throwaway database may be made"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     results = run(measure.SIZES[args.size], args.databases.split(","), args.postgres_url, args.out)

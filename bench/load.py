@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-WRK_HINT = "wrk not found: using the asyncio client (install wrk with `apt-get install -y wrk` for higher ceilings)"
+WRK_HINT = (
+    "wrk not found: using the asyncio client (install wrk with `apt-get install -y wrk` for higher ceilings)"
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,26 @@ def wrk(url: str, bodies: list[bytes], headers: dict[str, str], seconds: float, 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(bodies, headers))
     try:
-        out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-                              "--timeout", "5s", "-s", script.name, url],
-                             capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(connections),
+                "-d",
+                f"{max(1, round(seconds))}s",
+                "--timeout",
+                "5s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=True,
+        ).stdout
     finally:
         Path(script.name).unlink()
     found = re.search(r"^BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", out, re.M)
@@ -87,8 +106,9 @@ def wrk(url: str, bodies: list[bytes], headers: dict[str, str], seconds: float, 
         raise RuntimeError(f"wrk gave no summary:\n{out}")
     count, micros, errors, p50, p99 = found.groups()
     duration = int(micros) / 1e6
-    return Load("wrk", int(count), int(errors), duration, int(count) / duration, float(p50) / 1000,
-                float(p99) / 1000)
+    return Load(
+        "wrk", int(count), int(errors), duration, int(count) / duration, float(p50) / 1000, float(p99) / 1000
+    )
 
 
 async def request(url: str, body: bytes, headers: dict[str, str], timeout: float = 10) -> Answer:
@@ -97,8 +117,11 @@ async def request(url: str, body: bytes, headers: dict[str, str], timeout: float
     sent = time.time()
     reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port), timeout)
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    writer.write(f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(body)}\r\n"
-                 f"Connection: close\r\n{head}\r\n".encode() + body)
+    writer.write(
+        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(body)}\r\n"
+        f"Connection: close\r\n{head}\r\n".encode()
+        + body
+    )
     try:
         raw = await asyncio.wait_for(reader.read(), timeout)
     finally:
@@ -108,8 +131,9 @@ async def request(url: str, body: bytes, headers: dict[str, str], timeout: float
     return Answer(int(head_bytes.split(b" ", 2)[1]), payload, sent, answered)
 
 
-async def _closed_loop(url: str, bodies: list[bytes], headers: dict[str, str], seconds: float,
-                       connections: int, limit: int) -> tuple[list[Answer], int, float]:
+async def _closed_loop(
+    url: str, bodies: list[bytes], headers: dict[str, str], seconds: float, connections: int, limit: int
+) -> tuple[list[Answer], int, float]:
     answers: list[Answer] = []
     failures = 0
     issued = 0
@@ -129,14 +153,27 @@ async def _closed_loop(url: str, bodies: list[bytes], headers: dict[str, str], s
     return answers, failures, time.time() - started
 
 
-def closed_loop(url: str, bodies: list[bytes], headers: dict[str, str], seconds: float, connections: int,
-                limit: int = 10**9) -> tuple[Load, list[Answer]]:
+def closed_loop(
+    url: str,
+    bodies: list[bytes],
+    headers: dict[str, str],
+    seconds: float,
+    connections: int,
+    limit: int = 10**9,
+) -> tuple[Load, list[Answer]]:
     """`connections` users posting back to back until `seconds` pass or `limit` requests are done."""
     answers, failures, took = asyncio.run(_closed_loop(url, bodies, headers, seconds, connections, limit))
     latencies = [1000 * (a.answered_at - a.sent_at) for a in answers]
     errors = failures + sum(1 for a in answers if a.status >= 400)
-    load = Load("asyncio", len(answers), errors, took, len(answers) / took if took else 0.0,
-                percentile(latencies, 50), percentile(latencies, 99))
+    load = Load(
+        "asyncio",
+        len(answers),
+        errors,
+        took,
+        len(answers) / took if took else 0.0,
+        percentile(latencies, 50),
+        percentile(latencies, 99),
+    )
     return load, answers
 
 
@@ -154,7 +191,9 @@ def fixed_rate(url: str, bodies: list[bytes], headers: dict[str, str], rate: flo
     return asyncio.run(_fixed_rate(url, bodies, headers, rate))
 
 
-def throughput(url: str, bodies: list[bytes], headers: dict[str, str], seconds: float, connections: int) -> Load:
+def throughput(
+    url: str, bodies: list[bytes], headers: dict[str, str], seconds: float, connections: int
+) -> Load:
     """Requests per second with p50 and p99 latency: wrk when installed, the asyncio client otherwise.
 
     A short warm-up first, so that each server process has opened its database and broker connections."""

@@ -55,14 +55,18 @@ def steady_rate(times: list[float]) -> float:
 
 
 def summary(started: float, done: list[float], answers: list[load.Answer]) -> dict[str, Any]:
-    return {"reports": len(done), "rejected": sum(1 for a in answers if a.status >= 300),
-            "steady_per_second": round(steady_rate(done), 1),
-            "wall_seconds": round(max(done) - started, 3) if done else None,
-            "posting_seconds": round(max(a.answered_at for a in answers) - started, 3)}
+    return {
+        "reports": len(done),
+        "rejected": sum(1 for a in answers if a.status >= 300),
+        "steady_per_second": round(steady_rate(done), 1),
+        "wall_seconds": round(max(done) - started, 3) if done else None,
+        "posting_seconds": round(max(a.answered_at for a in answers) - started, 3),
+    }
 
 
-def post_all(url: str, bodies: list[bytes], headers: dict[str, str], connections: int,
-             wait: float) -> list[load.Answer]:
+def post_all(
+    url: str, bodies: list[bytes], headers: dict[str, str], connections: int, wait: float
+) -> list[load.Answer]:
     _load, answers = load.closed_loop(url, bodies, headers, wait, connections, limit=len(bodies))
     return answers
 
@@ -73,17 +77,22 @@ def baseline_pipeline(url: str, redis_url: str, sizes: Sizes) -> dict[str, Any]:
     client.delete(DONE_KEY)
     count = sizes.baseline_pipeline_reports
     bodies = [json.dumps({"unit": f"bare{i:06d}"}).encode() for i in range(count)]
-    answers = post_all(url + "/enqueue", bodies, {"Content-Type": "application/json"}, sizes.connections, sizes.wait)
+    answers = post_all(
+        url + "/enqueue", bodies, {"Content-Type": "application/json"}, sizes.connections, sizes.wait
+    )
     accepted = sum(1 for a in answers if a.status == 202)
     wait_until(lambda: client.llen(DONE_KEY) >= accepted, sizes.wait, "the bare pipeline to drain")
     done = [float(raw.split()[1]) for raw in client.lrange(DONE_KEY, 0, -1)]
     return summary(min(a.sent_at for a in answers), done, answers)
 
 
-def our_pipeline(url: str, headers: dict[str, str], bodies: dict[str, bytes], sink: AlertSink,
-                 sizes: Sizes) -> dict[str, Any]:
+def our_pipeline(
+    url: str, headers: dict[str, str], bodies: dict[str, bytes], sink: AlertSink, sizes: Sizes
+) -> dict[str, Any]:
     """Post one report per unit; each is done when the district alert naming the unit is delivered."""
-    answers = post_all(url + "/api/v1/submissions", list(bodies.values()), headers, sizes.connections, sizes.wait)
+    answers = post_all(
+        url + "/api/v1/submissions", list(bodies.values()), headers, sizes.connections, sizes.wait
+    )
     units = set(bodies)
     wait_until(lambda: len(sink.alerted(units)) >= len(units), sizes.wait, f"alerts for {len(units)} units")
     return summary(min(a.sent_at for a in answers), list(sink.alerted(units).values()), answers)
@@ -103,8 +112,9 @@ class EvaluationWatch:
     def _poll(self) -> None:
         with db.session() as session:
             while not self.stopping.is_set():
-                found = session.scalars(select(Evaluation.submission_id)
-                                        .where(Evaluation.evaluated_at >= self.since)).all()
+                found = session.scalars(
+                    select(Evaluation.submission_id).where(Evaluation.evaluated_at >= self.since)
+                ).all()
                 session.rollback()
                 now = time.time()
                 for submission_id in found:
@@ -127,7 +137,12 @@ def latency(url: str, headers: dict[str, str], bodies: list[bytes], sizes: Sizes
         watch.stop()
     delays = [1000 * (watch.seen[i] - answered) for i, answered in ids.items()]
     took = max(a.sent_at for a in answers) - min(a.sent_at for a in answers)
-    return {"reports": len(ids), "rejected": len(answers) - len(ids),
-            "sent_per_second": round((len(answers) - 1) / took, 1) if took else None,
-            "p50_ms": round(load.percentile(delays, 50), 1), "p99_ms": round(load.percentile(delays, 99), 1),
-            "max_ms": round(max(delays), 1), "poll_interval_ms": 20}
+    return {
+        "reports": len(ids),
+        "rejected": len(answers) - len(ids),
+        "sent_per_second": round((len(answers) - 1) / took, 1) if took else None,
+        "p50_ms": round(load.percentile(delays, 50), 1),
+        "p99_ms": round(load.percentile(delays, 99), 1),
+        "max_ms": round(max(delays), 1),
+        "poll_interval_ms": 20,
+    }

@@ -8,13 +8,22 @@ import statistics
 import tempfile
 import time
 
-PAGES = (("supervisor", ("/", "/findings", "/findings?status=all", "/dashboard", "/deliveries")),
-         ("gulou", ("/", "/findings", "/submissions/new")), ("admin", ("/admin/",)))
+PAGES = (
+    ("supervisor", ("/", "/findings", "/findings?status=all", "/dashboard", "/deliveries")),
+    ("gulou", ("/", "/findings", "/submissions/new")),
+    ("admin", ("/admin/",)),
+)
 
 
 def prepare(folder: str, redis_url: str) -> None:
-    os.environ.update(DATABASE_URL=f"sqlite:///{folder}/pages.db", PILOTWATCH_ENV="test", SECRET_KEY="bench",
-                      REDIS_URL=redis_url, PILOTWATCH_INSTANCE=folder, LOG_LEVEL="WARNING")
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{folder}/pages.db",
+        PILOTWATCH_ENV="test",
+        SECRET_KEY="bench",
+        REDIS_URL=redis_url,
+        PILOTWATCH_INSTANCE=folder,
+        LOG_LEVEL="WARNING",
+    )
     from sqlalchemy import select
 
     from shared import db, demo, migrate
@@ -45,8 +54,10 @@ def measure() -> None:
                 started = time.perf_counter()
                 answer = client.get(page)
                 times.append((time.perf_counter() - started) * 1000)
-            print(f"{who:10} {page:25} {answer.status_code} median {statistics.median(times):6.1f} ms"
-                  f"  max {max(times):6.1f} ms")
+            print(
+                f"{who:10} {page:25} {answer.status_code} median {statistics.median(times):6.1f} ms"
+                f"  max {max(times):6.1f} ms"
+            )
 
 
 def main() -> None:

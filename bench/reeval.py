@@ -44,10 +44,16 @@ def _indicator(spec: dict[str, Any], rng: random.Random) -> Any:
 
 def pools(catalogue: Catalogue, seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rng = random.Random(seed)
-    measures = [{code: {"status": rng.choice(STATUSES), "note": rng.choice(["", "已落实，有台账。"])}
-                 for code in catalogue.measures} for _ in range(POOL)]
-    indicators = [{code: _indicator(spec, rng) for code, spec in catalogue.indicators.items()}
-                  for _ in range(POOL)]
+    measures = [
+        {
+            code: {"status": rng.choice(STATUSES), "note": rng.choice(["", "已落实，有台账。"])}
+            for code in catalogue.measures
+        }
+        for _ in range(POOL)
+    ]
+    indicators = [
+        {code: _indicator(spec, rng) for code, spec in catalogue.indicators.items()} for _ in range(POOL)
+    ]
     return measures, indicators
 
 
@@ -59,8 +65,13 @@ def reports(catalogue: Catalogue, count: int, seed: int = 11) -> Iterator[tuple[
         yield (rng.choice(measures), rng.choice(indicators), rng.choice(measures), rng.choice(indicators))
 
 
-def judge(engine: ModuleType, scoring: ModuleType, catalogue: Catalogue, report: tuple[dict, dict, dict, dict],
-          previous_score: float) -> tuple[float, int]:
+def judge(
+    engine: ModuleType,
+    scoring: ModuleType,
+    catalogue: Catalogue,
+    report: tuple[dict, dict, dict, dict],
+    previous_score: float,
+) -> tuple[float, int]:
     measures, indicators, past_measures, past_indicators = report
     scores = scoring.score(catalogue, measures)
     past = (engine.PastReport("previous", past_measures, past_indicators, previous_score),)
@@ -95,10 +106,17 @@ def run(count: int, checkpoint: int, seconds: float) -> dict[str, Any]:
         if done % 1000 == 0 and time.perf_counter() - started > seconds:
             break
     took = time.perf_counter() - started
-    return {"reports": done, "seconds": round(took, 3), "per_second": round(done / took, 1),
-            "findings": findings, "peak_rss_mb_start": round(started_rss, 1),
-            "peak_rss_mb_at_checkpoint": round(at_checkpoint, 1), "checkpoint": checkpoint,
-            "peak_rss_mb": round(peak_rss_mb(), 1), "rules_module": engine.__name__}
+    return {
+        "reports": done,
+        "seconds": round(took, 3),
+        "per_second": round(done / took, 1),
+        "findings": findings,
+        "peak_rss_mb_start": round(started_rss, 1),
+        "peak_rss_mb_at_checkpoint": round(at_checkpoint, 1),
+        "checkpoint": checkpoint,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rules_module": engine.__name__,
+    }
 
 
 def main() -> None:

@@ -22,13 +22,39 @@ def _first_line(command: list[str]) -> str:
 
 
 def machine() -> dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    memory = next((line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "") if Path("/proc/meminfo").exists() else ""
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu,
-            "cores": os.cpu_count(), "memory": memory, "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-            "wrk": _first_line(["wrk", "--version"]) if load.have_wrk() else "absent (asyncio client used)"}
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    memory = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            ),
+            "",
+        )
+        if Path("/proc/meminfo").exists()
+        else ""
+    )
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "wrk": _first_line(["wrk", "--version"]) if load.have_wrk() else "absent (asyncio client used)",
+    }
 
 
 def _ratio(ours: float | None, base: float | None) -> float | None:
@@ -43,25 +69,64 @@ def lines(results: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         intake, pipe = ours["intake"], ours["pipeline"]
         ratio = _ratio(intake["rps"], base["enqueue"]["rps"])
-        out.append({"what": "intake: submissions accepted/s (p50, p99 ms) vs enqueue-only Flask", "database": name,
-                    "ours": _rps(intake), "baseline": _rps(base["enqueue"]), "ratio": ratio, "target": "≥ 0.60",
-                    "met": ratio is not None and ratio >= 0.6})
-        out.append({"what": "intake vs bare hello endpoint (for reference)", "database": name, "ours": _rps(intake),
-                    "baseline": _rps(base["hello"]), "ratio": _ratio(intake["rps"], base["hello"]["rps"]),
-                    "target": "—", "met": None})
+        out.append(
+            {
+                "what": "intake: submissions accepted/s (p50, p99 ms) vs enqueue-only Flask",
+                "database": name,
+                "ours": _rps(intake),
+                "baseline": _rps(base["enqueue"]),
+                "ratio": ratio,
+                "target": "≥ 0.60",
+                "met": ratio is not None and ratio >= 0.6,
+            }
+        )
+        out.append(
+            {
+                "what": "intake vs bare hello endpoint (for reference)",
+                "database": name,
+                "ours": _rps(intake),
+                "baseline": _rps(base["hello"]),
+                "ratio": _ratio(intake["rps"], base["hello"]["rps"]),
+                "target": "—",
+                "met": None,
+            }
+        )
         ratio = _ratio(pipe["steady_per_second"], base["pipeline"]["steady_per_second"])
-        out.append({"what": "pipeline: reports evaluated and alerted/s, steady state, vs bare two-hop Celery",
-                    "database": name, "ours": f"{pipe['steady_per_second']}/s",
-                    "baseline": f"{base['pipeline']['steady_per_second']}/s", "ratio": ratio, "target": "≥ 0.50",
-                    "met": ratio is not None and ratio >= 0.5})
+        out.append(
+            {
+                "what": "pipeline: reports evaluated and alerted/s, steady state, vs bare two-hop Celery",
+                "database": name,
+                "ours": f"{pipe['steady_per_second']}/s",
+                "baseline": f"{base['pipeline']['steady_per_second']}/s",
+                "ratio": ratio,
+                "target": "≥ 0.50",
+                "met": ratio is not None and ratio >= 0.5,
+            }
+        )
         rnd = ours["round"]
-        out.append({"what": f"round of {rnd['reports']} units: first POST to last district alert delivered",
-                    "database": name, "ours": f"{rnd['wall_seconds']} s", "baseline": "—", "ratio": None,
-                    "target": "< 10 s", "met": rnd["wall_seconds"] is not None and rnd["wall_seconds"] < 10})
+        out.append(
+            {
+                "what": f"round of {rnd['reports']} units: first POST to last district alert delivered",
+                "database": name,
+                "ours": f"{rnd['wall_seconds']} s",
+                "baseline": "—",
+                "ratio": None,
+                "target": "< 10 s",
+                "met": rnd["wall_seconds"] is not None and rnd["wall_seconds"] < 10,
+            }
+        )
         lat = ours["latency"]
-        out.append({"what": f"202 → evaluation visible at {lat['sent_per_second']} reports/s (p50, p99)",
-                    "database": name, "ours": f"{lat['p50_ms']} ms, {lat['p99_ms']} ms", "baseline": "—",
-                    "ratio": None, "target": "p99 < 1000 ms", "met": lat["p99_ms"] < 1000})
+        out.append(
+            {
+                "what": f"202 → evaluation visible at {lat['sent_per_second']} reports/s (p50, p99)",
+                "database": name,
+                "ours": f"{lat['p50_ms']} ms, {lat['p99_ms']} ms",
+                "baseline": "—",
+                "ratio": None,
+                "target": "p99 < 1000 ms",
+                "met": lat["p99_ms"] < 1000,
+            }
+        )
     return out + _reevaluation_lines(results["reevaluation"])
 
 
@@ -72,12 +137,24 @@ def _rps(load_result: dict[str, Any]) -> str:
 def _reevaluation_lines(reeval: dict[str, Any]) -> list[dict[str, Any]]:
     growth = _ratio(reeval["peak_rss_mb"], reeval["peak_rss_mb_at_checkpoint"])
     return [
-        {"what": f"re-evaluation of {reeval['reports']:,} synthetic reports, one process", "database": "—",
-         "ours": f"{reeval['per_second']:.0f}/s", "baseline": "—", "ratio": None, "target": "≥ 1000/s",
-         "met": reeval["per_second"] >= 1000},
-        {"what": f"peak memory at {reeval['reports']:,} vs at {reeval['checkpoint']:,} reports", "database": "—",
-         "ours": f"{reeval['peak_rss_mb']} MB", "baseline": f"{reeval['peak_rss_mb_at_checkpoint']} MB",
-         "ratio": growth, "target": "≤ 1.20", "met": growth is not None and growth <= 1.2},
+        {
+            "what": f"re-evaluation of {reeval['reports']:,} synthetic reports, one process",
+            "database": "—",
+            "ours": f"{reeval['per_second']:.0f}/s",
+            "baseline": "—",
+            "ratio": None,
+            "target": "≥ 1000/s",
+            "met": reeval["per_second"] >= 1000,
+        },
+        {
+            "what": f"peak memory at {reeval['reports']:,} vs at {reeval['checkpoint']:,} reports",
+            "database": "—",
+            "ours": f"{reeval['peak_rss_mb']} MB",
+            "baseline": f"{reeval['peak_rss_mb_at_checkpoint']} MB",
+            "ratio": growth,
+            "target": "≤ 1.20",
+            "met": growth is not None and growth <= 1.2,
+        },
     ]
 
 
@@ -87,14 +164,21 @@ def _mark(met: bool | None) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     head = ["| what | database | ours | baseline | ratio | target | met |", "|---|---|---|---|---|---|---|"]
-    rows = [f"| {x['what']} | {x['database']} | {x['ours']} | {x['baseline']} | "
-            f"{'' if x['ratio'] is None else x['ratio']} | {x['target']} | {_mark(x['met'])} |" for x in results["lines"]]
+    rows = [
+        f"| {x['what']} | {x['database']} | {x['ours']} | {x['baseline']} | "
+        f"{'' if x['ratio'] is None else x['ratio']} | {x['target']} | {_mark(x['met'])} |"
+        for x in results["lines"]
+    ]
     m = results["machine"]
-    notes = [f"Measured {results['date']} ({results['sizes']['name']} run, {results['seconds']:.0f} s) on "
-             f"{m['cores']} cores ({m['cpu']}), {m['memory']}, {m['platform']}, Python {m['python']}; "
-             f"load average at start {m['load_average_at_start']}; load tool: {m['wrk']}.",
-             f"Settings for the run: {results['settings']}."]
-    notes += [f"{name}: {ours['skipped']}" for name, ours in results["databases"].items() if "skipped" in ours]
+    notes = [
+        f"Measured {results['date']} ({results['sizes']['name']} run, {results['seconds']:.0f} s) on "
+        f"{m['cores']} cores ({m['cpu']}), {m['memory']}, {m['platform']}, Python {m['python']}; "
+        f"load average at start {m['load_average_at_start']}; load tool: {m['wrk']}.",
+        f"Settings for the run: {results['settings']}.",
+    ]
+    notes += [
+        f"{name}: {ours['skipped']}" for name, ours in results["databases"].items() if "skipped" in ours
+    ]
     return "\n".join(head + rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
 
 
@@ -102,7 +186,10 @@ def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
     table = markdown(results)
-    paths = (folder / f"{stamp}-{results['sizes']['name']}.md", folder / f"{stamp}-{results['sizes']['name']}.json")
+    paths = (
+        folder / f"{stamp}-{results['sizes']['name']}.md",
+        folder / f"{stamp}-{results['sizes']['name']}.json",
+    )
     paths[0].write_text(table)
     paths[1].write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     (folder / f"latest-{results['sizes']['name']}.md").write_text(table)

@@ -26,13 +26,23 @@ BENCH_USER = "bench-supervisor@pilotwatch.example"
 
 def gunicorn(module: str, port: int) -> list[str]:
     """The intake's command in the end-to-end tests, for any WSGI module."""
-    return [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket", module]
+    return [
+        str(BIN / "gunicorn"),
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--no-control-socket",
+        module,
+    ]
 
 
 def baseline_worker(queue: str) -> list[str]:
     """Our worker's command for `queue`, with the bare pipeline's app instead of ours."""
-    return [part.replace(f"services.{queue}.worker", "bench.baseline.pipeline").replace("{n}", "bare")
-            for part in COMMANDS[queue]]
+    return [
+        part.replace(f"services.{queue}.worker", "bench.baseline.pipeline").replace("{n}", "bare")
+        for part in COMMANDS[queue]
+    ]
 
 
 class Baseline:
@@ -107,8 +117,15 @@ class Seeded:
 def extra_units(count: int) -> list[PilotUnit]:
     """Units beyond the demo's 428, spread over the districts like them, for runs that need fresh units."""
     made = demo.synthetic_units(count=count, seed=4242)
-    return [PilotUnit(credit_code=u["credit_code"], name=f"基准{i:05d}{u['name']}", district_code=u["district"],
-                      industry=u["industry"]) for i, u in enumerate(made)]
+    return [
+        PilotUnit(
+            credit_code=u["credit_code"],
+            name=f"基准{i:05d}{u['name']}",
+            district_code=u["district"],
+            industry=u["industry"],
+        )
+        for i, u in enumerate(made)
+    ]
 
 
 def seed(database_url: str, sink_url: str, extra: int) -> Seeded:

@@ -33,8 +33,12 @@ def create_user(session: Session, email: str, role: str, district: str | None, p
         raise AccountError("only district users belong to a district")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"a user with the email {email} already exists")
-    user = User(email=email, role=role, district_code=district,
-                password_hash=generate_password_hash(password) if password else "")
+    user = User(
+        email=email,
+        role=role,
+        district_code=district,
+        password_hash=generate_password_hash(password) if password else "",
+    )
     session.add(user)
     session.flush()
     return user
@@ -48,7 +52,9 @@ def issue_token(session: Session, user: User) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.digest == digest(token), ApiToken.revoked_at.is_(None)))
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.digest == digest(token), ApiToken.revoked_at.is_(None))
+    )
     if row is None or not row.user.active:
         return None
     return row.user

@@ -20,8 +20,14 @@ from shared.catalogue import store as catalogues
 from shared.models import ACTIVE_STATUSES, District, Evaluation, Finding, PilotUnit, Round, Submission
 
 # Composite index weights, used when the round's catalogue gives none (`district_index` in the file).
-DEFAULT_INDEX_WEIGHTS = {"participation": 0.2, "on_time": 0.1, "score": 0.3, "share_at_60": 0.1,
-                         "rectification": 0.2, "findings_burden": 0.1}
+DEFAULT_INDEX_WEIGHTS = {
+    "participation": 0.2,
+    "on_time": 0.1,
+    "score": 0.3,
+    "share_at_60": 0.1,
+    "rectification": 0.2,
+    "findings_burden": 0.1,
+}
 PRACTICE_MIN_SCORE = 90.0
 
 
@@ -57,18 +63,26 @@ class UnitResult:
 
 
 def previous_round(session: Session, round_: Round) -> Round | None:
-    return session.scalars(select(Round).where(Round.due_date < round_.due_date)
-                           .order_by(Round.due_date.desc()).limit(1)).first()
+    return session.scalars(
+        select(Round).where(Round.due_date < round_.due_date).order_by(Round.due_date.desc()).limit(1)
+    ).first()
 
 
 def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
     """Per reporting unit: its first submission time and its latest evaluated score."""
     rows = session.execute(
-        select(Submission.unit_id, PilotUnit.district_code, Submission.id, Submission.version,
-               Submission.submitted_at, Evaluation.overall_score)
+        select(
+            Submission.unit_id,
+            PilotUnit.district_code,
+            Submission.id,
+            Submission.version,
+            Submission.submitted_at,
+            Evaluation.overall_score,
+        )
         .join(PilotUnit, PilotUnit.id == Submission.unit_id)
         .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
-        .where(Submission.round_code == round_code).order_by(Submission.unit_id, Submission.version)
+        .where(Submission.round_code == round_code)
+        .order_by(Submission.unit_id, Submission.version)
     ).all()
     first: dict[int, datetime] = {}
     latest: dict[int, tuple[float, str]] = {}
@@ -78,8 +92,12 @@ def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
         first[unit_id] = min(first.get(unit_id, submitted_at), submitted_at)
         if score is not None:
             latest[unit_id] = (score, sub_id)
-    return {u: UnitResult(u, districts[u], first[u], latest.get(u, (None, None))[0], latest.get(u, (None, None))[1])
-            for u in first}
+    return {
+        u: UnitResult(
+            u, districts[u], first[u], latest.get(u, (None, None))[0], latest.get(u, (None, None))[1]
+        )
+        for u in first
+    }
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -90,8 +108,9 @@ def _finding_stats(session: Session, round_code: str) -> dict[str, dict[str, Any
     """Per district: active findings, rectified (closed or resolved) ones and their days to rectify."""
     stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"active": 0, "total": 0, "done": 0, "days": []})
     rows = session.execute(
-        select(Finding.district_code, Finding.status, Finding.opened_at, Finding.resolved_at)
-        .where(Finding.round_code == round_code)
+        select(Finding.district_code, Finding.status, Finding.opened_at, Finding.resolved_at).where(
+            Finding.round_code == round_code
+        )
     ).all()
     for district, status, opened_at, resolved_at in rows:
         entry = stats[district]
@@ -124,7 +143,8 @@ def _row_parts(units: int, results: list[UnitResult], due: date, stats: dict[str
     on_time = sum(1 for r in results if r.first_submitted.date() <= due)
     open_per_unit = round(stats["active"] / units, 4) if units else 0.0
     return {
-        "units": units, "reported": len(results),
+        "units": units,
+        "reported": len(results),
         "participation_rate": _rate(len(results), units) or 0.0,
         "on_time_rate": _rate(on_time, units) or 0.0,
         "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
@@ -138,10 +158,13 @@ def _row_parts(units: int, results: list[UnitResult], due: date, stats: dict[str
 
 def _index_parts(row: dict[str, Any]) -> dict[str, float | None]:
     return {
-        "participation": row["participation_rate"], "on_time": row["on_time_rate"],
-        "score": (row["mean_score"] or 0.0) / 100, "share_at_60": row["share_at_60"],
+        "participation": row["participation_rate"],
+        "on_time": row["on_time_rate"],
+        "score": (row["mean_score"] or 0.0) / 100,
+        "share_at_60": row["share_at_60"],
         # a district that reported and has no findings at all has nothing left to rectify
-        "rectification": (1.0 if row["reported"] else 0.0) if row["rectification_rate"] is None
+        "rectification": (1.0 if row["reported"] else 0.0)
+        if row["rectification_rate"] is None
         else row["rectification_rate"],
         "findings_burden": 1 / (1 + row["open_findings_per_unit"]) if row["reported"] else 0.0,
     }
@@ -153,9 +176,13 @@ def _ranked(session: Session, round_: Round) -> list[dict[str, Any]]:
     except LookupError:
         catalogue = None
     weights = index_weights(catalogue)
-    unit_counts = dict(session.execute(
-        select(PilotUnit.district_code, func.count(PilotUnit.id)).where(PilotUnit.active.is_(True))
-        .group_by(PilotUnit.district_code)).all())
+    unit_counts = dict(
+        session.execute(
+            select(PilotUnit.district_code, func.count(PilotUnit.id))
+            .where(PilotUnit.active.is_(True))
+            .group_by(PilotUnit.district_code)
+        ).all()
+    )
     by_district: dict[str, list[UnitResult]] = defaultdict(list)
     for result in unit_results(session, round_.code).values():
         by_district[result.district_code].append(result)
@@ -165,10 +192,18 @@ def _ranked(session: Session, round_: Round) -> list[dict[str, Any]]:
     for district in session.scalars(select(District).order_by(District.code)):
         if not unit_counts.get(district.code):
             continue
-        row = _row_parts(unit_counts[district.code], by_district[district.code], round_.due_date,
-                         stats.get(district.code, empty))
-        row.update(district_code=district.code, name_zh=district.name_zh, name_en=district.name_en,
-                   index=composite_index(_index_parts(row), weights))
+        row = _row_parts(
+            unit_counts[district.code],
+            by_district[district.code],
+            round_.due_date,
+            stats.get(district.code, empty),
+        )
+        row.update(
+            district_code=district.code,
+            name_zh=district.name_zh,
+            name_en=district.name_en,
+            index=composite_index(_index_parts(row), weights),
+        )
         rows.append(row)
     rows.sort(key=lambda r: (-r["index"], r["district_code"]))
     for position, row in enumerate(rows, start=1):
@@ -184,8 +219,15 @@ def district_table(session: Session, round_code: str) -> list[DistrictRow]:
     rows = _ranked(session, round_)
     before = previous_round(session, round_)
     previous = {r["district_code"]: r["rank"] for r in _ranked(session, before)} if before else {}
-    return [DistrictRow(**row, rank_change=(previous[row["district_code"]] - row["rank"])
-                        if row["district_code"] in previous else None) for row in rows]
+    return [
+        DistrictRow(
+            **row,
+            rank_change=(previous[row["district_code"]] - row["rank"])
+            if row["district_code"] in previous
+            else None,
+        )
+        for row in rows
+    ]
 
 
 def district_row(session: Session, round_code: str, district_code: str) -> DistrictRow | None:
@@ -199,23 +241,45 @@ def practices(session: Session, round_code: str) -> list[dict[str, Any]]:
     if round_ is None:
         raise LookupError(f"no round {round_code}")
     catalogue = catalogues.get(session, round_.catalogue_version)
-    critical = set(session.scalars(select(Finding.unit_id).where(
-        Finding.round_code == round_code, Finding.severity == "critical", Finding.active.is_(True))))
-    chosen = [r for r in unit_results(session, round_code).values()
-              if r.overall_score is not None and r.overall_score >= PRACTICE_MIN_SCORE and r.unit_id not in critical]
+    critical = set(
+        session.scalars(
+            select(Finding.unit_id).where(
+                Finding.round_code == round_code, Finding.severity == "critical", Finding.active.is_(True)
+            )
+        )
+    )
+    chosen = [
+        r
+        for r in unit_results(session, round_code).values()
+        if r.overall_score is not None and r.overall_score >= PRACTICE_MIN_SCORE and r.unit_id not in critical
+    ]
     out = []
     for result in chosen:
         submission = session.get(Submission, result.submission_id)
         assert submission is not None
-        measures = [{"code": code, "name_zh": catalogue.measures[code]["name_zh"],
-                     "name_en": catalogue.measures[code].get("name_en", ""), "note": str(m.get("note")).strip()}
-                    for code, m in submission.measures.items()
-                    if code in catalogue.measures and (m or {}).get("status") == "exemplary"
-                    and str((m or {}).get("note") or "").strip()]
+        measures = [
+            {
+                "code": code,
+                "name_zh": catalogue.measures[code]["name_zh"],
+                "name_en": catalogue.measures[code].get("name_en", ""),
+                "note": str(m.get("note")).strip(),
+            }
+            for code, m in submission.measures.items()
+            if code in catalogue.measures
+            and (m or {}).get("status") == "exemplary"
+            and str((m or {}).get("note") or "").strip()
+        ]
         if not measures:
             continue
         unit = submission.unit
-        out.append({"credit_code": unit.credit_code, "name": unit.name, "district": unit.district_code,
-                    "overall_score": result.overall_score, "exemplary_measures": measures})
+        out.append(
+            {
+                "credit_code": unit.credit_code,
+                "name": unit.name,
+                "district": unit.district_code,
+                "overall_score": result.overall_score,
+                "exemplary_measures": measures,
+            }
+        )
     out.sort(key=lambda p: (-p["overall_score"], p["credit_code"]))
     return out

@@ -64,7 +64,8 @@ def tables() -> list[Table]:
 def rows(connection: Connection, table: Table) -> Iterator[dict[str, Any]]:
     order = list(table.primary_key.columns) or list(table.columns)
     result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-        select(table).order_by(*order))
+        select(table).order_by(*order)
+    )
     for row in result.mappings():
         yield dict(row)
 
@@ -84,8 +85,13 @@ def dump(target: Path) -> dict[str, Any]:
         for table in tables():
             counts[table.name] = _dump_table(connection, table, target / "tables" / f"{table.name}.jsonl")
     files = _copy_files(config.current().upload_dir, target / "files")
-    manifest = {"format": FORMAT, "created_at": clock.now().isoformat(), "schema_revision": revision,
-                "tables": counts, "files": files}
+    manifest = {
+        "format": FORMAT,
+        "created_at": clock.now().isoformat(),
+        "schema_revision": revision,
+        "tables": counts,
+        "files": files,
+    }
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
     return manifest
 
@@ -140,8 +146,9 @@ def load(source: Path) -> dict[str, Any]:
 def _refuse_data(connection: Connection) -> None:
     for table in tables():
         if connection.execute(select(func.count()).select_from(table)).scalar_one():
-            raise BackupError(f"the database is not empty (table {table.name} has rows); restore needs an "
-                              "empty database")
+            raise BackupError(
+                f"the database is not empty (table {table.name} has rows); restore needs an empty database"
+            )
 
 
 def _load_table(connection: Connection, table: Table, path: Path) -> None:
@@ -165,6 +172,9 @@ def _reset_sequences(connection: Connection) -> None:
     for table in tables():
         for column in table.primary_key.columns:
             if isinstance(column.type, Integer) and column.autoincrement in (True, "auto"):
-                connection.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                    f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"))
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)"
+                    )
+                )

@@ -23,8 +23,10 @@ _original = kombu_redis.QoS.restore_unacked
 
 def _restore_unacked(self: Any, client: Any = None) -> Any:
     if client is None and getattr(self.channel.connection, "client", None) is None:
-        log.warning("broker connection lost: %d held message(s) come back after the visibility timeout",
-                    len(self._delivered))
+        log.warning(
+            "broker connection lost: %d held message(s) come back after the visibility timeout",
+            len(self._delivered),
+        )
         return None
     return _original(self, client)
 

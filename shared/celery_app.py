@@ -15,7 +15,10 @@ def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
     app = Celery(name, broker=settings.broker_url, task_cls=CappedTask)
     app.conf.update(
         task_routes=tasks.ROUTES,
-        task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in (tasks.EVALUATION_QUEUE, tasks.NOTIFY_QUEUE)],
+        task_queues=[
+            Queue(q, Exchange(q, type="direct"), routing_key=q)
+            for q in (tasks.EVALUATION_QUEUE, tasks.NOTIFY_QUEUE)
+        ],
         task_default_queue=tasks.EVALUATION_QUEUE,
         task_default_exchange=tasks.EVALUATION_QUEUE,
         task_default_routing_key=tasks.EVALUATION_QUEUE,
@@ -44,8 +47,13 @@ def transport_options(settings: config.Settings) -> dict[str, object]:
     # Longer than any countdown we use (config refuses less), so a scheduled retry is not redelivered
     # early; a message held by a worker that died comes back after it. See docs/CELERY.md.
     timeout = settings.broker_visibility_timeout
-    options: dict[str, object] = {"visibility_timeout": timeout, "socket_timeout": 5, "socket_connect_timeout": 2,
-                                  "unacked_restore_interval": min(10.0, timeout / 4), "unacked_restore_throttle": 1}
+    options: dict[str, object] = {
+        "visibility_timeout": timeout,
+        "socket_timeout": 5,
+        "socket_connect_timeout": 2,
+        "unacked_restore_interval": min(10.0, timeout / 4),
+        "unacked_restore_throttle": 1,
+    }
     if settings.broker_url.startswith("sentinel://"):
         options["master_name"] = settings.sentinel_master
     elif settings.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):

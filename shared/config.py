@@ -210,12 +210,16 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if settings.production and settings.clock_file:
         raise ConfigError("PILOTWATCH_CLOCK_FILE is for development and tests; unset it in production")
     if settings.broker_visibility_timeout <= settings.longest_countdown:
-        raise ConfigError(f"BROKER_VISIBILITY_TIMEOUT must be longer than the longest countdown "
-                          f"({settings.longest_countdown:.0f} s), or scheduled tasks are delivered twice")
+        raise ConfigError(
+            f"BROKER_VISIBILITY_TIMEOUT must be longer than the longest countdown "
+            f"({settings.longest_countdown:.0f} s), or scheduled tasks are delivered twice"
+        )
     if settings.max_redeliveries < 1:
         raise ConfigError("MAX_REDELIVERIES must be 1 or more")
     if settings.production and settings.secret_key == DEFAULT_SECRET:
-        raise ConfigError("SECRET_KEY must be set to a long random value in production (PILOTWATCH_ENV=production)")
+        raise ConfigError(
+            "SECRET_KEY must be set to a long random value in production (PILOTWATCH_ENV=production)"
+        )
     return settings
 
 

@@ -19,20 +19,60 @@ from shared.credit_code import ALPHABET, check_character
 from shared.models import District, PilotUnit, Round, User
 
 DISTRICTS = [
-    ("350102", "鼓楼区", "Gulou District"), ("350103", "台江区", "Taijiang District"),
-    ("350104", "仓山区", "Cangshan District"), ("350105", "马尾区", "Mawei District"),
-    ("350111", "晋安区", "Jin'an District"), ("350112", "长乐区", "Changle District"),
-    ("350121", "闽侯县", "Minhou County"), ("350122", "连江县", "Lianjiang County"),
-    ("350123", "罗源县", "Luoyuan County"), ("350124", "闽清县", "Minqing County"),
-    ("350125", "永泰县", "Yongtai County"), ("350128", "平潭县", "Pingtan County"),
+    ("350102", "鼓楼区", "Gulou District"),
+    ("350103", "台江区", "Taijiang District"),
+    ("350104", "仓山区", "Cangshan District"),
+    ("350105", "马尾区", "Mawei District"),
+    ("350111", "晋安区", "Jin'an District"),
+    ("350112", "长乐区", "Changle District"),
+    ("350121", "闽侯县", "Minhou County"),
+    ("350122", "连江县", "Lianjiang County"),
+    ("350123", "罗源县", "Luoyuan County"),
+    ("350124", "闽清县", "Minqing County"),
+    ("350125", "永泰县", "Yongtai County"),
+    ("350128", "平潭县", "Pingtan County"),
     ("350181", "福清市", "Fuqing City"),
 ]
-ZONES = [("fz-hitech", "福州高新区", "Fuzhou High-tech Zone"),
-         ("fz-etdz", "福州经济技术开发区", "Fuzhou Economic and Technological Development Zone")]
-INDUSTRIES = ["装备制造", "电子信息", "纺织化纤", "冶金建材", "食品加工", "轻工", "医药", "交通运输", "能源电力",
-              "建筑", "数字经济", "公共服务"]
-WORDS = ["闽江", "榕城", "海峡", "东南", "鼓山", "三坊", "瑞丰", "恒信", "华闽", "新榕", "海润", "安泰", "宏达",
-         "启航", "福兴", "远航", "联创", "嘉和", "金山", "永盛"]
+ZONES = [
+    ("fz-hitech", "福州高新区", "Fuzhou High-tech Zone"),
+    ("fz-etdz", "福州经济技术开发区", "Fuzhou Economic and Technological Development Zone"),
+]
+INDUSTRIES = [
+    "装备制造",
+    "电子信息",
+    "纺织化纤",
+    "冶金建材",
+    "食品加工",
+    "轻工",
+    "医药",
+    "交通运输",
+    "能源电力",
+    "建筑",
+    "数字经济",
+    "公共服务",
+]
+WORDS = [
+    "闽江",
+    "榕城",
+    "海峡",
+    "东南",
+    "鼓山",
+    "三坊",
+    "瑞丰",
+    "恒信",
+    "华闽",
+    "新榕",
+    "海润",
+    "安泰",
+    "宏达",
+    "启航",
+    "福兴",
+    "远航",
+    "联创",
+    "嘉和",
+    "金山",
+    "永盛",
+]
 KINDS = ["机械", "电子", "纺织", "建材", "食品", "科技", "医药", "物流", "电力", "建设", "软件", "精工"]
 UNIT_COUNT = 428
 DEMO_PASSWORD = "pilotwatch-demo"
@@ -57,9 +97,19 @@ def synthetic_units(count: int = UNIT_COUNT, seed: int = 2023) -> list[dict[str,
             code = credit_code(rng, region)
         codes.add(code)
         kind = rng.choice(KINDS)
-        name = f"福州{rng.choice(WORDS)}{kind}有限公司" if i % 9 else f"福州市{rng.choice(WORDS)}{kind}职业技术学校"
-        units.append({"credit_code": code, "name": f"{name[:-4]}{i + 1:03d}{name[-4:]}", "district": area,
-                      "industry": rng.choice(INDUSTRIES)})
+        name = (
+            f"福州{rng.choice(WORDS)}{kind}有限公司"
+            if i % 9
+            else f"福州市{rng.choice(WORDS)}{kind}职业技术学校"
+        )
+        units.append(
+            {
+                "credit_code": code,
+                "name": f"{name[:-4]}{i + 1:03d}{name[-4:]}",
+                "district": area,
+                "industry": rng.choice(INDUSTRIES),
+            }
+        )
     return units
 
 
@@ -84,21 +134,39 @@ def load(session: Session, today: date | None = None) -> list[tuple[str, str, st
     known = set(session.scalars(select(PilotUnit.credit_code)))
     for unit in synthetic_units():
         if unit["credit_code"] not in known:
-            session.add(PilotUnit(credit_code=unit["credit_code"], name=unit["name"], district_code=unit["district"],
-                                  industry=unit["industry"]))
+            session.add(
+                PilotUnit(
+                    credit_code=unit["credit_code"],
+                    name=unit["name"],
+                    district_code=unit["district"],
+                    industry=unit["industry"],
+                )
+            )
     half = 1 if today.month <= 6 else 2
     current = f"{today.year}H{half}"
     due = date(today.year, 7, 15) if half == 1 else date(today.year + 1, 1, 15)
     previous = f"{today.year}H1" if half == 2 else f"{today.year - 1}H2"
     previous_due = date(today.year, 1, 15) if half == 2 else date(today.year - 1, 7, 15)
     if session.get(Round, previous) is None:
-        session.add(Round(code=previous, catalogue_version=DEFAULT_VERSION, due_date=previous_due, grace_days=5,
-                          status="closed"))
+        session.add(
+            Round(
+                code=previous,
+                catalogue_version=DEFAULT_VERSION,
+                due_date=previous_due,
+                grace_days=5,
+                status="closed",
+            )
+        )
     if session.get(Round, current) is None:
-        session.add(Round(code=current, catalogue_version=DEFAULT_VERSION, due_date=due, grace_days=5,
-                          status="open"))
-    users = [("admin@pilotwatch.example", "admin", None), ("supervisor@pilotwatch.example", "supervisor", None),
-             ("gulou@pilotwatch.example", "district", "350102"), ("taijiang@pilotwatch.example", "district", "350103")]
+        session.add(
+            Round(code=current, catalogue_version=DEFAULT_VERSION, due_date=due, grace_days=5, status="open")
+        )
+    users = [
+        ("admin@pilotwatch.example", "admin", None),
+        ("supervisor@pilotwatch.example", "supervisor", None),
+        ("gulou@pilotwatch.example", "district", "350102"),
+        ("taijiang@pilotwatch.example", "district", "350103"),
+    ]
     made = []
     for email, role, district in users:
         if session.scalar(select(User.id).where(User.email == email)) is None:

@@ -39,8 +39,9 @@ def sink_channels(sink_port: int) -> None:
     url = f"mailto://127.0.0.1:{sink_port}?smtp=127.0.0.1&from=pilotwatch@localhost&to=clerk@localhost&mode=insecure"
     with db.transaction() as session:
         for district in session.scalars(select(District)):
-            channel = session.scalar(select(Channel).where(Channel.district_code == district.code,
-                                                           Channel.label == SINK_LABEL))
+            channel = session.scalar(
+                select(Channel).where(Channel.district_code == district.code, Channel.label == SINK_LABEL)
+            )
             if channel is None:
                 session.add(Channel(district_code=district.code, kind="mailto", url=url, label=SINK_LABEL))
             else:
@@ -99,17 +100,76 @@ def run(load_demo: bool = True) -> int:
     python = sys.executable
     concurrency = str(settings.worker_concurrency)
     commands = {
-        "mail sink": [python, "-m", "shared.mailsink", "--port", str(sink_port), "--dir", str(instance / "mail")],
-        "intake": [python, "-m", "gunicorn", "--workers", str(settings.web_concurrency), "--bind",
-                   f"{settings.host}:{settings.port}", "--no-control-socket", "--access-logfile", "-",
-                   "services.intake.wsgi:app"],
-        "evaluation": [python, "-m", "celery", "-A", "services.evaluation.worker", "worker", "-Q", "evaluation",
-                       "-c", concurrency, "-n", "evaluation@%h", "--without-gossip", "--without-mingle",
-                       "-l", "INFO"],
-        "notify": [python, "-m", "celery", "-A", "services.notify.worker", "worker", "-Q", "notify",
-                   "-c", concurrency, "-n", "notify@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-        "scheduler": [python, "-m", "celery", "-A", "shared.scheduler", "beat", "-l", "WARNING",
-                      "-s", str(instance / "celerybeat-schedule")],
+        "mail sink": [
+            python,
+            "-m",
+            "shared.mailsink",
+            "--port",
+            str(sink_port),
+            "--dir",
+            str(instance / "mail"),
+        ],
+        "intake": [
+            python,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(settings.web_concurrency),
+            "--bind",
+            f"{settings.host}:{settings.port}",
+            "--no-control-socket",
+            "--access-logfile",
+            "-",
+            "services.intake.wsgi:app",
+        ],
+        "evaluation": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "services.evaluation.worker",
+            "worker",
+            "-Q",
+            "evaluation",
+            "-c",
+            concurrency,
+            "-n",
+            "evaluation@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "INFO",
+        ],
+        "notify": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "services.notify.worker",
+            "worker",
+            "-Q",
+            "notify",
+            "-c",
+            concurrency,
+            "-n",
+            "notify@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "INFO",
+        ],
+        "scheduler": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "shared.scheduler",
+            "beat",
+            "-l",
+            "WARNING",
+            "-s",
+            str(instance / "celerybeat-schedule"),
+        ],
     }
     procs: list[subprocess.Popen[bytes]] = []
     interrupted = False
@@ -131,8 +191,11 @@ def run(load_demo: bool = True) -> int:
         print("", flush=True)
         print(f"Pilotwatch is running: open {url}", flush=True)
         print(f"  API description: {url}/api/v1/openapi.json", flush=True)
-        print(f"  alerts to the demo districts go to the local mail sink (smtp 127.0.0.1:{sink_port}), "
-              f"kept in {instance / 'mail'}", flush=True)
+        print(
+            f"  alerts to the demo districts go to the local mail sink (smtp 127.0.0.1:{sink_port}), "
+            f"kept in {instance / 'mail'}",
+            flush=True,
+        )
         for email, role, password in users:
             print(f"  log in as {role:<10} {email} / {password}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -27,12 +27,21 @@ def check_configuration() -> Iterator[Check]:
         config.reset()
         settings = config.current()
     except config.ConfigError as exc:
-        yield Check("configuration", False, str(exc), "改正 .env 或环境变量 / correct the variable in .env or the environment")
+        yield Check(
+            "configuration",
+            False,
+            str(exc),
+            "改正 .env 或环境变量 / correct the variable in .env or the environment",
+        )
         return
     yield Check("configuration", True, f"{settings.env}, instance {settings.instance_dir}")
     if settings.secret_key == config.DEFAULT_SECRET:
-        yield Check("secret key", settings.env != "production", "SECRET_KEY is the development default",
-                    "set SECRET_KEY to a long random value before going live")
+        yield Check(
+            "secret key",
+            settings.env != "production",
+            "SECRET_KEY is the development default",
+            "set SECRET_KEY to a long random value before going live",
+        )
 
 
 def check_database(settings: config.Settings) -> Iterator[Check]:
@@ -49,15 +58,23 @@ def check_database(settings: config.Settings) -> Iterator[Check]:
             connection.execute(text("SELECT 1"))
             revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception as exc:
-        yield Check("database", False, f"{_mask(settings.database_url)}: {_first_line(exc)}",
-                    "check DATABASE_URL, that the server runs and the user may connect; then `pilotwatch db upgrade`")
+        yield Check(
+            "database",
+            False,
+            f"{_mask(settings.database_url)}: {_first_line(exc)}",
+            "check DATABASE_URL, that the server runs and the user may connect; then `pilotwatch db upgrade`",
+        )
         return
     finally:
         engine.dispose()
     head = ScriptDirectory.from_config(migrate.alembic_config(settings.database_url)).get_current_head()
     yield Check("database", True, _mask(settings.database_url))
-    yield Check("migrations", revision == head, f"schema at {revision}, code expects {head}",
-                "" if revision == head else "run `pilotwatch db upgrade`")
+    yield Check(
+        "migrations",
+        revision == head,
+        f"schema at {revision}, code expects {head}",
+        "" if revision == head else "run `pilotwatch db upgrade`",
+    )
 
 
 def check_redis(settings: config.Settings) -> Iterator[Check]:
@@ -66,16 +83,24 @@ def check_redis(settings: config.Settings) -> Iterator[Check]:
         client.ping()
         lengths = {queue: int(client.llen(queue)) for queue in (tasks.EVALUATION_QUEUE, tasks.NOTIFY_QUEUE)}
     except redis.RedisError as exc:
-        yield Check("redis", False, f"{_mask(settings.redis_location)}: {_first_line(exc)}",
-                    "start Redis or correct REDIS_URL; submissions wait in the outbox meanwhile")
+        yield Check(
+            "redis",
+            False,
+            f"{_mask(settings.redis_location)}: {_first_line(exc)}",
+            "start Redis or correct REDIS_URL; submissions wait in the outbox meanwhile",
+        )
         return
     finally:
         client.close()
     yield Check("redis", True, _mask(settings.redis_location))
     if settings.broker_url == settings.redis_location:
         for queue, length in lengths.items():
-            yield Check(f"queue {queue}", length < QUEUE_WARNING, f"{length} message(s) waiting",
-                        "" if length < QUEUE_WARNING else f"start more {queue} workers (see docs/OPERATIONS.md)")
+            yield Check(
+                f"queue {queue}",
+                length < QUEUE_WARNING,
+                f"{length} message(s) waiting",
+                "" if length < QUEUE_WARNING else f"start more {queue} workers (see docs/OPERATIONS.md)",
+            )
 
 
 def check_mail_channels(settings: config.Settings) -> Iterator[Check]:
@@ -97,8 +122,12 @@ def check_mail_channels(settings: config.Settings) -> Iterator[Check]:
                 smtp.noop()
             yield Check(f"smtp {host}:{port}", True, "answers")
         except (OSError, smtplib.SMTPException) as exc:
-            yield Check(f"smtp {host}:{port}", False, _first_line(exc),
-                        "check the mail server or the channel (`pilotwatch channels list`, `channels test URL`)")
+            yield Check(
+                f"smtp {host}:{port}",
+                False,
+                _first_line(exc),
+                "check the mail server or the channel (`pilotwatch channels list`, `channels test URL`)",
+            )
 
 
 def run() -> list[Check]:

@@ -23,8 +23,11 @@ class Keeper:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         (self.folder / f"{stamp}.eml").write_bytes(envelope.original_content or envelope.content)
         mail = message_from_bytes(envelope.content, policy=policy.default)
-        print(f"mail sink: message to {', '.join(envelope.rcpt_tos)}: {mail['subject']} "
-              f"(saved in {self.folder.name}/{stamp}.eml)", flush=True)
+        print(
+            f"mail sink: message to {', '.join(envelope.rcpt_tos)}: {mail['subject']} "
+            f"(saved in {self.folder.name}/{stamp}.eml)",
+            flush=True,
+        )
         return "250 OK"
 
 

@@ -33,8 +33,12 @@ def send(app: Celery, task_name: str, payload: dict[str, Any], timeout: float) -
         task_name,
         args=[payload],
         retry=True,
-        retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": timeout / 2,
-                      "interval_max": timeout / 2},
+        retry_policy={
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": timeout / 2,
+            "interval_max": timeout / 2,
+        },
     )
 
 
@@ -62,8 +66,10 @@ def relay(app: Celery, limit: int = 500) -> int:
     session = db.session()
     try:
         pending = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= cutoff)
-            .order_by(OutboxEvent.created_at).limit(limit)
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= cutoff)
+            .order_by(OutboxEvent.created_at)
+            .limit(limit)
         ).all()
         done = 0
         for event in pending:

@@ -44,20 +44,34 @@ def count(task_id: str, retries: int) -> int:
     key = COUNT_KEY.format(id=task_id, retries=retries)
     with store.pipeline() as pipe:
         pipe.incr(key)
-        pipe.expire(key, int(config.current().broker_visibility_timeout * (config.current().max_redeliveries + 2)))
+        pipe.expire(
+            key, int(config.current().broker_visibility_timeout * (config.current().max_redeliveries + 2))
+        )
         delivered, _ = pipe.execute()
     return int(delivered)
 
 
 def bury(task: Task, deliveries: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Keep a message that came back too often where an operator finds it, and say so loudly."""
-    record = {"task": task.name, "id": task.request.id, "retries": task.request.retries,
-              "deliveries": deliveries, "args": args, "kwargs": kwargs, "at": time.time()}
+    record = {
+        "task": task.name,
+        "id": task.request.id,
+        "retries": task.request.retries,
+        "deliveries": deliveries,
+        "args": args,
+        "kwargs": kwargs,
+        "at": time.time(),
+    }
     store = client()
     if store is not None:
         store.hset(DEAD_LETTERS, task.request.id, json.dumps(record, default=str))
-    log.error("task %s[%s] delivered %d times, more than MAX_REDELIVERIES: not run again, kept in %s",
-              task.name, task.request.id, deliveries, DEAD_LETTERS)
+    log.error(
+        "task %s[%s] delivered %d times, more than MAX_REDELIVERIES: not run again, kept in %s",
+        task.name,
+        task.request.id,
+        deliveries,
+        DEAD_LETTERS,
+    )
 
 
 def dead_letters() -> dict[str, dict[str, Any]]:

@@ -41,8 +41,19 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10) -> RedisServer:
-        args = [find_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "yes" if self.appendonly else "no", "--maxmemory-policy", "noeviction"]
+        args = [
+            find_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--maxmemory-policy",
+            "noeviction",
+        ]
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             args += ["--dir", str(self.folder)]

@@ -47,8 +47,13 @@ def on_postrun(task_id: str, task: Any, state: str | None = None, **_: Any) -> N
     elapsed = time.perf_counter() - began
     task_metrics.DURATION.labels(task.name).observe(elapsed)
     task_metrics.TASKS.labels(task.name, (state or "unknown").lower()).inc()
-    log.info("task finished: %s %s in %.3fs", task.name, state, elapsed,
-             extra={"task": task.name, "task_id": task_id, "state": state, "duration": round(elapsed, 4)})
+    log.info(
+        "task finished: %s %s in %.3fs",
+        task.name,
+        state,
+        elapsed,
+        extra={"task": task.name, "task_id": task_id, "state": state, "duration": round(elapsed, 4)},
+    )
     if token is not None:
         logs.reset_request_id(token)
 
@@ -70,10 +75,18 @@ def serve_metrics(service: str, gauges: tuple[str, ...]) -> None:
     from prometheus_client import start_http_server
 
     settings = config.current()
-    server, _thread = start_http_server(settings.metrics_port, settings.metrics_host,
-                                        registry=metrics.registry(metrics.DatabaseGauges(*gauges)))
-    log.info("metrics of %s on http://%s:%d/metrics", service, settings.metrics_host, server.server_port,
-             extra={"metrics_port": server.server_port})
+    server, _thread = start_http_server(
+        settings.metrics_port,
+        settings.metrics_host,
+        registry=metrics.registry(metrics.DatabaseGauges(*gauges)),
+    )
+    log.info(
+        "metrics of %s on http://%s:%d/metrics",
+        service,
+        settings.metrics_host,
+        server.server_port,
+        extra={"metrics_port": server.server_port},
+    )
 
 
 def configure_logging(service: str, settings: config.Settings) -> None:
@@ -92,7 +105,10 @@ def instrument(service: str, gauges: tuple[str, ...]) -> None:
         (signals.task_retry, on_retry),
         # In the main process before the pool and the consumer start: served from worker_ready,
         # the server kept a worker from restoring messages that a killed worker had reserved.
-        (signals.worker_init, lambda **_: (configure_logging(service, settings), serve_metrics(service, gauges))),
+        (
+            signals.worker_init,
+            lambda **_: (configure_logging(service, settings), serve_metrics(service, gauges)),
+        ),
         (signals.worker_process_shutdown, lambda pid=None, **_: metrics.process_ended(pid or os.getpid())),
     ]
     for signal, handler in handlers:

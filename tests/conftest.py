@@ -28,7 +28,9 @@ def catalogue() -> Catalogue:
 
 
 @pytest.fixture
-def env(tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def env(
+    tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
     """The environment of this test's processes: its own SQLite database and the session's Redis."""
     values = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'pilotwatch.db'}",
@@ -70,8 +72,11 @@ def tokens(seeded: dict[str, str]) -> dict[str, str]:
     """An API token for a clerk of 鼓楼区 (350102), one of 台江区 (350103) and a supervisor."""
     made = {}
     with db.transaction() as session:
-        for name, role, district in (("gulou", "district", "350102"), ("taijiang", "district", "350103"),
-                                     ("supervisor", "supervisor", None)):
+        for name, role, district in (
+            ("gulou", "district", "350102"),
+            ("taijiang", "district", "350103"),
+            ("supervisor", "supervisor", None),
+        ):
             user = accounts.create_user(session, f"{name}-api@example.org", role, district, "secret-pass")
             made[name] = accounts.issue_token(session, user)
     return made

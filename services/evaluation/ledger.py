@@ -37,13 +37,19 @@ class Changes:
         self.resolved += other.resolved
 
 
-def active_findings(session: Session, round_code: str, unit_ids: Iterable[int],
-                    excluded: set[str]) -> dict[int, dict[str, Finding]]:
+def active_findings(
+    session: Session, round_code: str, unit_ids: Iterable[int], excluded: set[str]
+) -> dict[int, dict[str, Finding]]:
     """Per unit, its active report findings of the round by rule code (one query for many units)."""
     out: dict[int, dict[str, Finding]] = defaultdict(dict)
-    for finding in session.scalars(select(Finding).where(
-            Finding.round_code == round_code, Finding.unit_id.in_(list(unit_ids)), Finding.active.is_(True),
-            Finding.rule_code.not_in(excluded))):
+    for finding in session.scalars(
+        select(Finding).where(
+            Finding.round_code == round_code,
+            Finding.unit_id.in_(list(unit_ids)),
+            Finding.active.is_(True),
+            Finding.rule_code.not_in(excluded),
+        )
+    ):
         assert finding.unit_id is not None
         out[finding.unit_id][finding.rule_code] = finding
     return out
@@ -51,9 +57,17 @@ def active_findings(session: Session, round_code: str, unit_ids: Iterable[int],
 
 def new_finding(unit: PilotUnit, round_code: str, rule_code: str, now: datetime) -> Finding:
     due = (now + timedelta(days=config.current().rectification_days)).date()
-    return Finding(fingerprint=fingerprint(unit.credit_code, round_code, rule_code), unit_id=unit.id,
-                   district_code=unit.district_code, round_code=round_code, rule_code=rule_code, opened_at=now,
-                   due_date=due, status="open", active=True)
+    return Finding(
+        fingerprint=fingerprint(unit.credit_code, round_code, rule_code),
+        unit_id=unit.id,
+        district_code=unit.district_code,
+        round_code=round_code,
+        rule_code=rule_code,
+        opened_at=now,
+        due_date=due,
+        status="open",
+        active=True,
+    )
 
 
 def resolve(finding: Finding, now: datetime, resolution: str) -> None:
@@ -61,8 +75,16 @@ def resolve(finding: Finding, now: datetime, resolution: str) -> None:
     finding.resolved_at, finding.resolution = now, resolution
 
 
-def apply(session: Session, unit: PilotUnit, round_code: str, submission_id: str, violations: list[Violation],
-          existing: dict[str, Finding], now: datetime, resolution: str) -> Changes:
+def apply(
+    session: Session,
+    unit: PilotUnit,
+    round_code: str,
+    submission_id: str,
+    violations: list[Violation],
+    existing: dict[str, Finding],
+    now: datetime,
+    resolution: str,
+) -> Changes:
     """Keep the findings still broken, open the new ones, resolve those no longer broken."""
     existing = dict(existing)
     changes = Changes()
@@ -82,19 +104,38 @@ def apply(session: Session, unit: PilotUnit, round_code: str, submission_id: str
     return changes
 
 
-def announce(session: Session, round_code: str, changes: Changes, reason: str, submission_id: str = "",
-             request_id: str = "") -> list[OutboxEvent]:
+def announce(
+    session: Session,
+    round_code: str,
+    changes: Changes,
+    reason: str,
+    submission_id: str = "",
+    request_id: str = "",
+) -> list[OutboxEvent]:
     """FindingsOpened and FindingsResolved events, one per district, added to the outbox."""
     session.flush()
     made: list[OutboxEvent] = []
     for task, findings, schema, extra in (
-            (tasks.NOTIFY_FINDINGS_OPENED, changes.opened, events.FindingsOpened, {"submission_id": submission_id}),
-            (tasks.NOTIFY_FINDINGS_RESOLVED, changes.resolved, events.FindingsResolved, {"reason": reason})):
+        (
+            tasks.NOTIFY_FINDINGS_OPENED,
+            changes.opened,
+            events.FindingsOpened,
+            {"submission_id": submission_id},
+        ),
+        (tasks.NOTIFY_FINDINGS_RESOLVED, changes.resolved, events.FindingsResolved, {"reason": reason}),
+    ):
         by_district: dict[str, list[int]] = defaultdict(list)
         for finding in findings:
             by_district[finding.district_code].append(finding.id)
         for district, ids in sorted(by_district.items()):
-            payload = schema().load(events.envelope(district_code=district, round_code=round_code,
-                                                    finding_ids=sorted(ids), request_id=request_id, **extra))
+            payload = schema().load(
+                events.envelope(
+                    district_code=district,
+                    round_code=round_code,
+                    finding_ids=sorted(ids),
+                    request_id=request_id,
+                    **extra,
+                )
+            )
             made.append(outbox.add(session, task, payload))
     return made

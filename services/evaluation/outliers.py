@@ -15,8 +15,12 @@ from shared.rules import outliers
 
 
 def members(submissions: list[Submission], cohort: str) -> list[outliers.Member]:
-    return [outliers.Member(s.unit_id, s.unit.industry if cohort == "industry" else s.unit.district_code,
-                            s.indicators) for s in submissions]
+    return [
+        outliers.Member(
+            s.unit_id, s.unit.industry if cohort == "industry" else s.unit.district_code, s.indicators
+        )
+        for s in submissions
+    ]
 
 
 def check_round(session: Session, round_: Round, now: datetime) -> list[OutboxEvent]:
@@ -25,23 +29,42 @@ def check_round(session: Session, round_: Round, now: datetime) -> list[OutboxEv
     rules = [r for r in catalogue.rules if r.get("kind") == "cohort_outlier"]
     if not rules:
         return []
-    unit_ids = list(session.scalars(select(Submission.unit_id).where(Submission.round_code == round_.code)
-                                    .distinct()))
+    unit_ids = list(
+        session.scalars(select(Submission.unit_id).where(Submission.round_code == round_.code).distinct())
+    )
     submissions = latest_submissions(session, round_.code, unit_ids)
     names = {code: spec["name_zh"] for code, spec in catalogue.indicators.items()}
     changes = ledger.Changes()
     for rule in rules:
         found = outliers.check(rule, members(submissions, rule.get("cohort", "district")), names)
-        active = {f.unit_id: f for f in session.scalars(select(Finding).where(
-            Finding.round_code == round_.code, Finding.rule_code == rule["code"], Finding.active.is_(True)))}
+        active = {
+            f.unit_id: f
+            for f in session.scalars(
+                select(Finding).where(
+                    Finding.round_code == round_.code,
+                    Finding.rule_code == rule["code"],
+                    Finding.active.is_(True),
+                )
+            )
+        }
         for submission in submissions:
             violation = found.get(submission.unit_id)
             existing = {rule["code"]: active[submission.unit_id]} if submission.unit_id in active else {}
             if violation is None and not existing:
                 continue
             unit: PilotUnit = submission.unit
-            changes.extend(ledger.apply(session, unit, round_.code, submission.id,
-                                        [violation] if violation else [], existing, now, "resolved_by_reevaluation"))
+            changes.extend(
+                ledger.apply(
+                    session,
+                    unit,
+                    round_.code,
+                    submission.id,
+                    [violation] if violation else [],
+                    existing,
+                    now,
+                    "resolved_by_reevaluation",
+                )
+            )
     return ledger.announce(session, round_.code, changes, "resolved_by_reevaluation")
 
 

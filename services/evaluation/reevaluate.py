@@ -15,7 +15,7 @@ from shared.models import OutboxEvent, ReevaluationJob, Submission
 def chunks(session: Session, round_code: str, size: int) -> list[list[int]]:
     """The ids of the units with a report in the round, in chunks of `size`."""
     ids = sorted(set(session.scalars(select(Submission.unit_id).where(Submission.round_code == round_code))))
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def start(session: Session, round_code: str, size: int) -> tuple[ReevaluationJob, list[dict[str, object]]]:
@@ -27,14 +27,29 @@ def start(session: Session, round_code: str, size: int) -> tuple[ReevaluationJob
     return job, [{"job_id": job.id, "round_code": round_code, "unit_ids": part} for part in parts]
 
 
-def run_chunk(session: Session, job_id: str, round_code: str, unit_ids: list[int], now: datetime) -> list[OutboxEvent]:
+def run_chunk(
+    session: Session, job_id: str, round_code: str, unit_ids: list[int], now: datetime
+) -> list[OutboxEvent]:
     produced = reevaluate_units(session, round_code, unit_ids, now)
-    opened = sum(len(e.payload["finding_ids"]) for e in produced if e.task_name == tasks.NOTIFY_FINDINGS_OPENED)
-    resolved = sum(len(e.payload["finding_ids"]) for e in produced if e.task_name == tasks.NOTIFY_FINDINGS_RESOLVED)
-    session.execute(update(ReevaluationJob).where(ReevaluationJob.id == job_id).values(
-        done=ReevaluationJob.done + len(unit_ids), chunks_done=ReevaluationJob.chunks_done + 1,
-        opened=ReevaluationJob.opened + opened, resolved=ReevaluationJob.resolved + resolved))
-    session.execute(update(ReevaluationJob).where(ReevaluationJob.id == job_id,
-                                                  ReevaluationJob.chunks_done >= ReevaluationJob.chunks)
-                    .values(finished_at=now))
+    opened = sum(
+        len(e.payload["finding_ids"]) for e in produced if e.task_name == tasks.NOTIFY_FINDINGS_OPENED
+    )
+    resolved = sum(
+        len(e.payload["finding_ids"]) for e in produced if e.task_name == tasks.NOTIFY_FINDINGS_RESOLVED
+    )
+    session.execute(
+        update(ReevaluationJob)
+        .where(ReevaluationJob.id == job_id)
+        .values(
+            done=ReevaluationJob.done + len(unit_ids),
+            chunks_done=ReevaluationJob.chunks_done + 1,
+            opened=ReevaluationJob.opened + opened,
+            resolved=ReevaluationJob.resolved + resolved,
+        )
+    )
+    session.execute(
+        update(ReevaluationJob)
+        .where(ReevaluationJob.id == job_id, ReevaluationJob.chunks_done >= ReevaluationJob.chunks)
+        .values(finished_at=now)
+    )
     return produced

@@ -23,8 +23,11 @@ def unreported(session: Session, round_code: str) -> dict[str, list[PilotUnit]]:
     """Per district, the active units with no report in the round."""
     reported = select(Submission.unit_id).where(Submission.round_code == round_code)
     out: dict[str, list[PilotUnit]] = defaultdict(list)
-    for unit in session.scalars(select(PilotUnit).where(PilotUnit.active.is_(True), PilotUnit.id.not_in(reported))
-                                .order_by(PilotUnit.district_code, PilotUnit.credit_code)):
+    for unit in session.scalars(
+        select(PilotUnit)
+        .where(PilotUnit.active.is_(True), PilotUnit.id.not_in(reported))
+        .order_by(PilotUnit.district_code, PilotUnit.credit_code)
+    ):
         out[unit.district_code].append(unit)
     return out
 
@@ -42,20 +45,38 @@ def remind(session: Session, round_: Round, today: date) -> list[OutboxEvent]:
     reached = due_thresholds(round_.due_date, today, config.current().reminder_days)
     if not reached:
         return []
-    sent = set(session.execute(select(ReminderSent.district_code, ReminderSent.days_before)
-                               .where(ReminderSent.round_code == round_.code)).all())
+    sent = set(
+        session.execute(
+            select(ReminderSent.district_code, ReminderSent.days_before).where(
+                ReminderSent.round_code == round_.code
+            )
+        ).all()
+    )
     made: list[OutboxEvent] = []
     for district, units in unreported(session, round_.code).items():
         pending = [n for n in reached if (district, n) not in sent]
         if not pending or (district, min(reached)) in sent:
             continue
-        payload = events.ReportsDueSoon().load(events.envelope(
-            district_code=district, round_code=round_.code, due_date=round_.due_date.isoformat(),
-            days_left=(round_.due_date - today).days, unit_credit_codes=[u.credit_code for u in units]))
+        payload = events.ReportsDueSoon().load(
+            events.envelope(
+                district_code=district,
+                round_code=round_.code,
+                due_date=round_.due_date.isoformat(),
+                days_left=(round_.due_date - today).days,
+                unit_credit_codes=[u.credit_code for u in units],
+            )
+        )
         made.append(outbox.add(session, tasks.NOTIFY_REPORTS_DUE_SOON, payload))
         for n in pending:
-            session.add(ReminderSent(round_code=round_.code, district_code=district, days_before=n,
-                                     units=len(units), event_id=payload["event_id"]))
+            session.add(
+                ReminderSent(
+                    round_code=round_.code,
+                    district_code=district,
+                    days_before=n,
+                    units=len(units),
+                    event_id=payload["event_id"],
+                )
+            )
     return made
 
 
@@ -71,8 +92,13 @@ def record_missing(session: Session, round_: Round, now: datetime) -> list[Outbo
     rule = _missing_rule(session, round_)
     if rule is None:
         return []
-    already = set(session.scalars(select(Finding.unit_id).where(
-        Finding.round_code == round_.code, Finding.rule_code == rule["code"], Finding.active.is_(True))))
+    already = set(
+        session.scalars(
+            select(Finding.unit_id).where(
+                Finding.round_code == round_.code, Finding.rule_code == rule["code"], Finding.active.is_(True)
+            )
+        )
+    )
     texts = {"due_date": round_.due_date.isoformat(), "grace_days": str(round_.grace_days)}
     changes = ledger.Changes()
     for units in unreported(session, round_.code).values():

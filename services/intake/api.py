@@ -25,15 +25,30 @@ SECURITY = [{"bearerAuth": []}]
 
 def accepted(submission: Submission) -> tuple[dict[str, Any], int, dict[str, str]]:
     url = url_for("api.SubmissionById", submission_id=submission.id, _external=True)
-    body = {"id": submission.id, "url": url, "status": "received", "version": submission.version,
-            "unit": submission.unit.credit_code, "round": submission.round_code}
+    body = {
+        "id": submission.id,
+        "url": url,
+        "status": "received",
+        "version": submission.version,
+        "unit": submission.unit.credit_code,
+        "round": submission.round_code,
+    }
     return body, 202, {"Location": url}
 
 
 @blp.route("/submissions")
 class Submissions(MethodView):
-    @blp.doc(security=SECURITY, parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
-                                             "schema": {"type": "string", "maxLength": 200}}])
+    @blp.doc(
+        security=SECURITY,
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+            }
+        ],
+    )
     @blp.arguments(schemas.SubmissionSchema, location="json")
     @blp.response(202, schemas.AcceptedSchema)
     @blp.alt_response(401, description="no or bad token")
@@ -51,8 +66,9 @@ class Submissions(MethodView):
         if checked is None:
             api_abort(422, errors={"json": errors}, message="报送内容有误 / the report has errors")
         require_district_access(g.user, checked.unit.district_code)
-        submission = reports.submit(session, celery(), checked, data, g.user, key, "api",
-                                    g.get("request_id", ""))
+        submission = reports.submit(
+            session, celery(), checked, data, g.user, key, "api", g.get("request_id", "")
+        )
         return accepted(submission)
 
 
@@ -63,8 +79,12 @@ class SubmissionById(MethodView):
     def get(self, submission_id: str) -> Submission:
         """A submission with its evaluation state, scores and findings once evaluated."""
         submission = db_session().scalar(
-            select(Submission).where(Submission.id == submission_id[:64]).options(
-                selectinload(Submission.unit), selectinload(Submission.evaluation).selectinload(Evaluation.findings))
+            select(Submission)
+            .where(Submission.id == submission_id[:64])
+            .options(
+                selectinload(Submission.unit),
+                selectinload(Submission.evaluation).selectinload(Evaluation.findings),
+            )
         )
         if submission is None:
             api_abort(404, message="未找到该报送 / no such submission")
@@ -79,21 +99,30 @@ class CatalogueView(MethodView):
     def get(self) -> dict[str, Any]:
         """The aspects, measures, indicators (with type and unit) and rules of a catalogue version."""
         session = db_session()
-        version = request.args.get("version") or session.scalar(
-            select(Round.catalogue_version).where(Round.status == "open").order_by(Round.due_date.desc())
-        ) or DEFAULT_VERSION
+        version = (
+            request.args.get("version")
+            or session.scalar(
+                select(Round.catalogue_version).where(Round.status == "open").order_by(Round.due_date.desc())
+            )
+            or DEFAULT_VERSION
+        )
         try:
             catalogue = catalogues.get(session, version[:32])
         except LookupError:
             api_abort(404, message=f"未找到目录版本 / unknown catalogue version {version[:32]}")
         data = catalogue.data
         return {
-            "version": data["version"], "title_zh": data["title_zh"], "title_en": data["title_en"],
+            "version": data["version"],
+            "title_zh": data["title_zh"],
+            "title_en": data["title_en"],
             "statuses": [{"code": c, "name_zh": zh, "name_en": en} for c, (zh, en) in STATUS_NAMES.items()],
-            "measure_points": data["measure_points"], "aspects": data["aspects"],
+            "measure_points": data["measure_points"],
+            "aspects": data["aspects"],
             "indicators": data["indicators"],
-            "rules": [{k: r.get(k) for k in ("code", "kind", "name_zh", "name_en", "severity", "source")}
-                      for r in data["rules"]],
+            "rules": [
+                {k: r.get(k) for k in ("code", "kind", "name_zh", "name_en", "severity", "source")}
+                for r in data["rules"]
+            ],
         }
 
 
@@ -114,8 +143,11 @@ class Units(MethodView):
     @blp.response(200, schemas.items_schema(schemas.UnitSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The caller's pilot units; supervisors see every district and may filter with ?district=."""
-        query = select(PilotUnit).options(selectinload(PilotUnit.district)).order_by(PilotUnit.district_code,
-                                                                                     PilotUnit.name)
+        query = (
+            select(PilotUnit)
+            .options(selectinload(PilotUnit.district))
+            .order_by(PilotUnit.district_code, PilotUnit.name)
+        )
         district = g.user.district_code if g.user.role == "district" else args.get("district")
         if g.user.role == "district" and args.get("district") not in (None, district):
             api_abort(403, message="无权查看其他区县 / another district's units are not visible to you")

@@ -41,9 +41,16 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
     app.extensions["celery"] = make_celery("intake", settings)
     app.teardown_appcontext(close_db_session)
 
-    rest = Api(app, spec_kwargs={"info": {"description": "试点单位半年报送、评估结果与督导目录 / "
-                                                          "Pilot units' half-yearly reports, evaluations and "
-                                                          "the supervision catalogue."}})
+    rest = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "试点单位半年报送、评估结果与督导目录 / "
+                "Pilot units' half-yearly reports, evaluations and "
+                "the supervision catalogue."
+            }
+        },
+    )
     rest.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     rest.register_blueprint(api.blp)
     rest.register_blueprint(supervision_api.blp)
@@ -67,12 +74,16 @@ def register_errors(app: Flask) -> None:
         if request.path.startswith("/api/"):
             data = getattr(error, "data", None) or {}
             errors = data.get("errors") or data.get("messages")  # ours, or webargs' schema errors
-            body: dict[str, Any] = {"code": error.code, "status": error.name,
-                                    "message": data.get("message") or error.description}
+            body: dict[str, Any] = {
+                "code": error.code,
+                "status": error.name,
+                "message": data.get("message") or error.description,
+            }
             if errors:
                 body["errors"] = errors
                 if not data.get("message"):
                     body["message"] = "输入有误，请按字段提示修改 / the input has errors, see each field"
             return jsonify(body), error.code
-        return render_template("message.html", title=f"{error.code} {error.name}",
-                               text=error.description), error.code
+        return render_template(
+            "message.html", title=f"{error.code} {error.name}", text=error.description
+        ), error.code

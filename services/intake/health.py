@@ -28,7 +28,9 @@ def readyz() -> tuple[dict[str, Any], int]:
     except Exception as exc:  # reported, not raised: this endpoint exists to say what is down
         checks["database"] = f"error: {exc.__class__.__name__}"
     try:
-        client = redis.Redis.from_url(config.current().redis_location, socket_timeout=1, socket_connect_timeout=1)
+        client = redis.Redis.from_url(
+            config.current().redis_location, socket_timeout=1, socket_connect_timeout=1
+        )
         client.ping()
         client.close()
         checks["redis"] = "ok"

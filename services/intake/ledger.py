@@ -22,8 +22,9 @@ class Action:
 
 ACTIONS = {
     "acknowledge": Action("acknowledge", ("district",), ("open",), "acknowledged", False),
-    "report_rectification": Action("report_rectification", ("district",), ("open", "acknowledged"),
-                                   "rectification_reported", True, True),
+    "report_rectification": Action(
+        "report_rectification", ("district",), ("open", "acknowledged"), "rectification_reported", True, True
+    ),
     "close": Action("close", ("supervisor", "admin"), ("rectification_reported",), "closed", False),
     "return": Action("return", ("supervisor", "admin"), ("rectification_reported",), "open", True),
 }
@@ -35,8 +36,14 @@ class ActionRefused(ValueError):
 
 def allowed(user: User, finding: Finding) -> list[Action]:
     """The actions this user may take on this finding now."""
-    return [a for a in ACTIONS.values() if user.role in a.roles and finding.status in a.from_statuses
-            and finding.active and user.can_see_district(finding.district_code)]
+    return [
+        a
+        for a in ACTIONS.values()
+        if user.role in a.roles
+        and finding.status in a.from_statuses
+        and finding.active
+        and user.can_see_district(finding.district_code)
+    ]
 
 
 def check(user: User, finding: Finding, name: str, comment: str, proofs: int) -> Action:
@@ -50,15 +57,28 @@ def check(user: User, finding: Finding, name: str, comment: str, proofs: int) ->
     return action
 
 
-def apply(session: Session, user: User, finding: Finding, action: Action, comment: str, now: datetime,
-          detail: dict[str, object] | None = None) -> AuditEvent:
+def apply(
+    session: Session,
+    user: User,
+    finding: Finding,
+    action: Action,
+    comment: str,
+    now: datetime,
+    detail: dict[str, object] | None = None,
+) -> AuditEvent:
     """Move the finding and record the action; the caller commits."""
     before = finding.status
     finding.status = action.to_status
     if action.to_status == "closed":
         finding.active, finding.resolved_at, finding.resolution = False, now, "verified_closed"
-    event = AuditEvent(at=now, actor_id=user.id, action=f"finding.{action.name}", object_type="finding",
-                       object_id=str(finding.id), comment=comment.strip()[:4000],
-                       detail={"from": before, "to": action.to_status, **(detail or {})})
+    event = AuditEvent(
+        at=now,
+        actor_id=user.id,
+        action=f"finding.{action.name}",
+        object_type="finding",
+        object_id=str(finding.id),
+        comment=comment.strip()[:4000],
+        detail={"from": before, "to": action.to_status, **(detail or {})},
+    )
     session.add(event)
     return event

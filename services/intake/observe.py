@@ -42,9 +42,18 @@ def finish(response: Response) -> Response:
         m.SUBMISSIONS.labels(outcome).inc()
     if "request_id" in g:
         response.headers["X-Request-ID"] = g.request_id
-    log.info("%s %s %s", request.method, request.path, response.status_code,
-             extra={"method": request.method, "path": request.path, "status": response.status_code,
-                    "duration": round(elapsed, 4)})
+    log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration": round(elapsed, 4),
+        },
+    )
     return response
 
 

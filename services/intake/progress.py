@@ -42,25 +42,52 @@ def unit_progress(session: Session, units: list[PilotUnit], round_code: str) -> 
     latest = {}
     if ids:
         rows = session.execute(
-            select(Submission.unit_id, Submission.version, Submission.id, Evaluation.overall_score,
-                   Evaluation.id.is_not(None))
+            select(
+                Submission.unit_id,
+                Submission.version,
+                Submission.id,
+                Evaluation.overall_score,
+                Evaluation.id.is_not(None),
+            )
             .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
-            .where(Submission.round_code == round_code, Submission.unit_id.in_(ids)))
+            .where(Submission.round_code == round_code, Submission.unit_id.in_(ids))
+        )
         for unit_id, version, sid, score, evaluated in rows:
             if unit_id not in latest or version > latest[unit_id][0]:
                 latest[unit_id] = (version, sid, score, bool(evaluated))
-    open_counts = dict(session.execute(
-        select(Finding.unit_id, func.count()).where(Finding.round_code == round_code, Finding.unit_id.in_(ids),
-                                                    Finding.status.in_(ACTIVE_STATUSES))
-        .group_by(Finding.unit_id)).all()) if ids else {}
-    drafts = set(session.scalars(select(Draft.unit_id).where(Draft.round_code == round_code,
-                                                             Draft.unit_id.in_(ids)))) if ids else set()
+    open_counts = (
+        dict(
+            session.execute(
+                select(Finding.unit_id, func.count())
+                .where(
+                    Finding.round_code == round_code,
+                    Finding.unit_id.in_(ids),
+                    Finding.status.in_(ACTIVE_STATUSES),
+                )
+                .group_by(Finding.unit_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    drafts = (
+        set(
+            session.scalars(
+                select(Draft.unit_id).where(Draft.round_code == round_code, Draft.unit_id.in_(ids))
+            )
+        )
+        if ids
+        else set()
+    )
     out = []
     for unit in units:
         version, sid, score, evaluated = latest.get(unit.id, (0, None, None, False))
         count = open_counts.get(unit.id, 0)
-        out.append(UnitProgress(unit, state_of(version, evaluated, count, unit.id in drafts), version, score,
-                                count, sid))
+        out.append(
+            UnitProgress(
+                unit, state_of(version, evaluated, count, unit.id in drafts), version, score, count, sid
+            )
+        )
     return out
 
 

@@ -32,8 +32,12 @@ def form_to_report(form: Any, catalogue: Catalogue) -> dict[str, Any]:
                 indicators[code] = raw in ("1", "true", "yes", "on")
         elif raw:
             indicators[code] = _number(raw)
-    return {"unit": form.get("unit", ""), "round": form.get("round", ""), "measures": measures,
-            "indicators": indicators}
+    return {
+        "unit": form.get("unit", ""),
+        "round": form.get("round", ""),
+        "measures": measures,
+        "indicators": indicators,
+    }
 
 
 def report_to_form(measures: dict[str, Any], indicators: dict[str, Any]) -> dict[str, str]:
@@ -43,7 +47,9 @@ def report_to_form(measures: dict[str, Any], indicators: dict[str, Any]) -> dict
         values[f"m.{code}.status"] = str((entry or {}).get("status", ""))
         values[f"m.{code}.note"] = str((entry or {}).get("note", ""))
     for code, value in indicators.items():
-        values[f"i.{code}"] = str(value).lower() if isinstance(value, bool) else ("" if value is None else str(value))
+        values[f"i.{code}"] = (
+            str(value).lower() if isinstance(value, bool) else ("" if value is None else str(value))
+        )
     return values
 
 
@@ -51,7 +57,9 @@ def draft_fields(form: Any) -> dict[str, str]:
     return {key: str(value)[:4000] for key, value in form.items() if key.startswith(FORM_PREFIXES)}
 
 
-def differences(old: dict[str, Any] | None, new: dict[str, Any], catalogue: Catalogue) -> list[dict[str, Any]]:
+def differences(
+    old: dict[str, Any] | None, new: dict[str, Any], catalogue: Catalogue
+) -> list[dict[str, Any]]:
     """What changed between two versions of a report: one row per measure or indicator."""
     if old is None:
         return []
@@ -59,8 +67,7 @@ def differences(old: dict[str, Any] | None, new: dict[str, Any], catalogue: Cata
     for code, spec in catalogue.measures.items():
         before, after = (old["measures"].get(code) or {}), (new["measures"].get(code) or {})
         if before != after:
-            rows.append({"code": code, "name": spec, "kind": "measure",
-                         "before": before, "after": after})
+            rows.append({"code": code, "name": spec, "kind": "measure", "before": before, "after": after})
     for code, spec in catalogue.indicators.items():
         before, after = old["indicators"].get(code), new["indicators"].get(code)
         if before != after:

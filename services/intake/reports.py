@@ -50,13 +50,17 @@ def check_against_catalogue(catalogue: Catalogue, data: dict[str, Any]) -> Error
     errors: Errors = {}
     unknown = [code for code in data["measures"] if code not in catalogue.measures]
     if unknown:
-        errors["measures"] = {code: [f"未知举措代码 / unknown measure code (catalogue {catalogue.version})"]
-                              for code in unknown}
+        errors["measures"] = {
+            code: [f"未知举措代码 / unknown measure code (catalogue {catalogue.version})"] for code in unknown
+        }
     indicator_errors: Errors = {}
     for code, value in data["indicators"].items():
         spec = catalogue.indicators.get(code)
-        message = (f"未知指标代码 / unknown indicator code (catalogue {catalogue.version})" if spec is None
-                   else check_indicator(spec, value))
+        message = (
+            f"未知指标代码 / unknown indicator code (catalogue {catalogue.version})"
+            if spec is None
+            else check_indicator(spec, value)
+        )
         if message:
             indicator_errors[code] = [message]
     for code, spec in catalogue.indicators.items():
@@ -87,32 +91,61 @@ def check(session: Session, data: dict[str, Any]) -> tuple[Checked | None, Error
 
 
 def find_by_key(session: Session, user: User, key: str) -> Submission | None:
-    return session.scalar(select(Submission).where(Submission.submitted_by == user.id,
-                                                   Submission.idempotency_key == key))
+    return session.scalar(
+        select(Submission).where(Submission.submitted_by == user.id, Submission.idempotency_key == key)
+    )
 
 
-def store(session: Session, checked: Checked, data: dict[str, Any], user: User, key: str | None,
-          channel: str, request_id: str = "") -> tuple[Submission, OutboxEvent]:
+def store(
+    session: Session,
+    checked: Checked,
+    data: dict[str, Any],
+    user: User,
+    key: str | None,
+    channel: str,
+    request_id: str = "",
+) -> tuple[Submission, OutboxEvent]:
     """Add the submission as the unit's next version, and its event, to the session's transaction."""
-    latest = session.scalar(select(func.max(Submission.version)).where(
-        Submission.unit_id == checked.unit.id, Submission.round_code == checked.round.code))
+    latest = session.scalar(
+        select(func.max(Submission.version)).where(
+            Submission.unit_id == checked.unit.id, Submission.round_code == checked.round.code
+        )
+    )
     submission = Submission(
-        unit_id=checked.unit.id, round_code=checked.round.code, version=(latest or 0) + 1,
-        measures=data["measures"], indicators=data["indicators"], submitted_by=user.id,
-        idempotency_key=key, channel=channel, submitted_at=clock.now(),
+        unit_id=checked.unit.id,
+        round_code=checked.round.code,
+        version=(latest or 0) + 1,
+        measures=data["measures"],
+        indicators=data["indicators"],
+        submitted_by=user.id,
+        idempotency_key=key,
+        channel=channel,
+        submitted_at=clock.now(),
     )
     session.add(submission)
     session.flush()
-    payload = events.SubmissionReceived().load(events.envelope(
-        submission_id=submission.id, unit_credit_code=checked.unit.credit_code,
-        district_code=checked.unit.district_code, round_code=checked.round.code,
-        request_id=request_id or logs.request_id(),
-    ))
+    payload = events.SubmissionReceived().load(
+        events.envelope(
+            submission_id=submission.id,
+            unit_credit_code=checked.unit.credit_code,
+            district_code=checked.unit.district_code,
+            round_code=checked.round.code,
+            request_id=request_id or logs.request_id(),
+        )
+    )
     return submission, outbox.add(session, tasks.EVALUATE_SUBMISSION, payload)
 
 
-def submit(session: Session, celery: Celery, checked: Checked, data: dict[str, Any], user: User,
-           key: str | None, channel: str, request_id: str = "") -> Submission:
+def submit(
+    session: Session,
+    celery: Celery,
+    checked: Checked,
+    data: dict[str, Any],
+    user: User,
+    key: str | None,
+    channel: str,
+    request_id: str = "",
+) -> Submission:
     """Store a checked report and its event in one transaction, then publish with a bounded wait.
 
     Two clerks racing on the same unit get consecutive versions: a clash on the version is retried;

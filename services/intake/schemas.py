@@ -44,15 +44,28 @@ class IndicatorValue(fields.Raw):
 class SubmissionSchema(BaseSchema):
     """A unit's half-yearly report, as sent to POST /api/v1/submissions or through the form."""
 
-    unit = CreditCode(required=True, metadata={"description": "统一社会信用代码 / unified social credit code",
-                                               "example": "91350100611300758B"})
-    round = fields.String(required=True, validate=validate.Length(min=1, max=16),
-                          metadata={"example": "2023H2"})
-    measures = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
-                           values=fields.Nested(MeasureEntrySchema), load_default=dict,
-                           metadata={"description": "measure code → status and note"})
-    indicators = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=IndicatorValue(allow_none=True),
-                             load_default=dict, metadata={"description": "indicator code → value"})
+    unit = CreditCode(
+        required=True,
+        metadata={
+            "description": "统一社会信用代码 / unified social credit code",
+            "example": "91350100611300758B",
+        },
+    )
+    round = fields.String(
+        required=True, validate=validate.Length(min=1, max=16), metadata={"example": "2023H2"}
+    )
+    measures = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=64)),
+        values=fields.Nested(MeasureEntrySchema),
+        load_default=dict,
+        metadata={"description": "measure code → status and note"},
+    )
+    indicators = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=64)),
+        values=IndicatorValue(allow_none=True),
+        load_default=dict,
+        metadata={"description": "indicator code → value"},
+    )
 
 
 class AcceptedSchema(Schema):
@@ -122,6 +135,11 @@ class ListArgsSchema(Schema):
 
 
 def items_schema(item: type[Schema]) -> type[Schema]:
-    return type(f"{item.__name__.removesuffix('Schema')}ListSchema", (Schema,), {
-        "items": fields.List(fields.Nested(item)), "total": fields.Integer(),
-    })
+    return type(
+        f"{item.__name__.removesuffix('Schema')}ListSchema",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item)),
+            "total": fields.Integer(),
+        },
+    )

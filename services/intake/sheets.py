@@ -33,9 +33,14 @@ class SheetError(ValueError):
 def columns(catalogue: Catalogue) -> list[tuple[str, str]]:
     cols = [("unit", "统一社会信用代码"), ("name", "单位名称")]
     for code, measure in catalogue.measures.items():
-        cols += [(f"m.{code}.status", f"{code} {measure['name_zh']} 状态"), (f"m.{code}.note", f"{code} 说明")]
-    cols += [(f"i.{code}", f"{spec['name_zh']}" + (f"（{spec['unit']}）" if spec.get("unit") else ""))
-             for code, spec in catalogue.indicators.items()]
+        cols += [
+            (f"m.{code}.status", f"{code} {measure['name_zh']} 状态"),
+            (f"m.{code}.note", f"{code} 说明"),
+        ]
+    cols += [
+        (f"i.{code}", f"{spec['name_zh']}" + (f"（{spec['unit']}）" if spec.get("unit") else ""))
+        for code, spec in catalogue.indicators.items()
+    ]
     return cols
 
 
@@ -84,8 +89,10 @@ def refuse_bombs(stream: IO[bytes]) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise SheetError("无法读取该文件，请上传由模板填写的 XLSX 文件 / not a readable XLSX file") from exc
     if unpacked > MAX_UNPACKED:
-        raise SheetError(f"文件解压后超过 {MAX_UNPACKED // 2**20} MB，已拒绝 / the workbook unpacks to more than "
-                         f"{MAX_UNPACKED // 2**20} MB and was refused")
+        raise SheetError(
+            f"文件解压后超过 {MAX_UNPACKED // 2**20} MB，已拒绝 / the workbook unpacks to more than "
+            f"{MAX_UNPACKED // 2**20} MB and was refused"
+        )
     stream.seek(0)
 
 
@@ -98,7 +105,9 @@ def read_rows(stream: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise SheetError("无法读取该文件，请上传由模板填写的 XLSX 文件 / not a readable XLSX file") from exc
     if len(rows) < HEADER_ROWS or "unit" not in (rows[1] or ()):
-        raise SheetError("文件不是报送模板（第 2 行应为字段代码） / not the report template (row 2 holds the keys)")
+        raise SheetError(
+            "文件不是报送模板（第 2 行应为字段代码） / not the report template (row 2 holds the keys)"
+        )
     keys = [str(k or "") for k in rows[1]]
     out = []
     for number, row in enumerate(rows[HEADER_ROWS:], start=HEADER_ROWS + 1):
@@ -111,7 +120,11 @@ def read_rows(stream: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
 def flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     """{field: [messages]} nested as the schema answers, as (field path, message) pairs."""
     if isinstance(errors, dict):
-        return [pair for key, value in errors.items() for pair in flatten(value, f"{prefix}.{key}" if prefix else str(key))]
+        return [
+            pair
+            for key, value in errors.items()
+            for pair in flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        ]
     if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
         return [(prefix, message) for message in errors]
     return [(prefix, str(errors))]
@@ -125,8 +138,13 @@ def column_of(path: str) -> str:
     return ".".join(parts)
 
 
-def check_rows(session: Session, user: User, rows: list[tuple[int, dict[str, str]]], round_code: str,
-               catalogue: Catalogue) -> tuple[list[tuple[reports.Checked, dict[str, Any]]], list[list[Any]]]:
+def check_rows(
+    session: Session,
+    user: User,
+    rows: list[tuple[int, dict[str, str]]],
+    round_code: str,
+    catalogue: Catalogue,
+) -> tuple[list[tuple[reports.Checked, dict[str, Any]]], list[list[Any]]]:
     """Each row through the API's schema and checks; answer the good rows and (row, unit, field, message)."""
     good, problems = [], []
     for number, values in rows:
@@ -134,8 +152,10 @@ def check_rows(session: Session, user: User, rows: list[tuple[int, dict[str, str
         try:
             data = schemas.SubmissionSchema().load(report)
         except ValidationError as exc:
-            problems += [[number, values.get("unit", ""), column_of(f), m]
-                         for f, m in flatten(exc.normalized_messages())]
+            problems += [
+                [number, values.get("unit", ""), column_of(f), m]
+                for f, m in flatten(exc.normalized_messages())
+            ]
             continue
         checked, errors = reports.check(session, data)
         if checked is not None and not user.can_see_district(checked.unit.district_code):

@@ -19,8 +19,12 @@ from shared.catalogue import store as catalogues
 from shared.models import Round
 from shared.rules import preview
 
-blp = Blueprint("supervision", __name__, url_prefix="/api/v1",
-                description="区县成效、可复制做法与规则预览 / District effectiveness, practices, rule previews")
+blp = Blueprint(
+    "supervision",
+    __name__,
+    url_prefix="/api/v1",
+    description="区县成效、可复制做法与规则预览 / District effectiveness, practices, rule previews",
+)
 blp.before_request(authenticate_bearer)
 SECURITY = [{"bearerAuth": []}]
 
@@ -73,7 +77,9 @@ class PracticesSchema(Schema):
 
 class PreviewArgsSchema(Schema):
     round = fields.String(required=True, metadata={"description": "a past round, such as 2023H2"})
-    rules = fields.List(fields.Dict(), metadata={"description": "rules replacing the round catalogue's rules"})
+    rules = fields.List(
+        fields.Dict(), metadata={"description": "rules replacing the round catalogue's rules"}
+    )
     catalogue = fields.Dict(metadata={"description": "or a whole catalogue"})
 
 

@@ -36,7 +36,9 @@ def localised(item: Any, field: str = "name") -> str:
     return get(f"{field}_zh") or ""
 
 
-def add_nav(app: Flask, endpoint: str, label: str, roles: tuple[str, ...] = ("district", "supervisor", "admin")) -> None:
+def add_nav(
+    app: Flask, endpoint: str, label: str, roles: tuple[str, ...] = ("district", "supervisor", "admin")
+) -> None:
     """Add a link to the header; `label` is a message id (Chinese) translated at render time."""
     app.extensions.setdefault("pilotwatch_nav", []).append((endpoint, label, roles))
 
@@ -53,14 +55,17 @@ def init_app(app: Flask, settings: config.Settings) -> None:
     for blueprint in (bp, web_reports.bp, web_findings.bp, web_dashboard.bp, web_sheets.bp, web_admin.bp):
         app.register_blueprint(blueprint)
     for endpoint, label, roles in (
-            ("web.home", "首页", ("district", "supervisor", "admin")),
-            ("reports.new_submission", "填报", ("district",)),
-            ("findings.ledger", "问题台账", ("district", "supervisor", "admin")),
-            ("dashboard.dashboard", "督导看板", ("supervisor", "admin")),
-            ("sheets.index", "Excel 导入导出", ("district", "supervisor", "admin")),
-            ("admin.index", "系统管理", ("admin",))):
+        ("web.home", "首页", ("district", "supervisor", "admin")),
+        ("reports.new_submission", "填报", ("district",)),
+        ("findings.ledger", "问题台账", ("district", "supervisor", "admin")),
+        ("dashboard.dashboard", "督导看板", ("supervisor", "admin")),
+        ("sheets.index", "Excel 导入导出", ("district", "supervisor", "admin")),
+        ("admin.index", "系统管理", ("admin",)),
+    ):
         add_nav(app, endpoint, label, roles)
-    app.context_processor(lambda: {"nav_items": app.extensions["pilotwatch_nav"], "locale": str(get_locale())})
+    app.context_processor(
+        lambda: {"nav_items": app.extensions["pilotwatch_nav"], "locale": str(get_locale())}
+    )
 
 
 def throttle() -> LoginThrottle:
@@ -87,7 +92,9 @@ def login() -> Any:
             session.permanent = True
             session["user_id"], session["sid"] = user.id, secrets.token_hex(16)
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))
+            return redirect(
+                target if target.startswith("/") and not target.startswith("//") else url_for("web.home")
+            )
         throttle().failed(email)
         error = "wrong"
     return render_template("login.html", error=error), (401 if error else 200)
@@ -124,11 +131,24 @@ def home() -> str:
     counts = {state: sum(1 for r in rows if r.state == state) for state in progress.STATES}
     if query.get("state") in progress.STATES:
         rows = [r for r in rows if r.state == query["state"]]
-    districts = list(db_session().scalars(select(District).order_by(District.code))) if user.role != "district" else []
+    districts = (
+        list(db_session().scalars(select(District).order_by(District.code)))
+        if user.role != "district"
+        else []
+    )
     days = progress.days_left(round_.due_date, clock.today()) if round_ else None
-    return render_template("home.html", user=user, round=round_, rows=rows, counts=counts, days_left=days,
-                           districts=districts, states=progress.STATES, filters=query,
-                           district=db_session().get(District, user.district_code) if user.district_code else None)
+    return render_template(
+        "home.html",
+        user=user,
+        round=round_,
+        rows=rows,
+        counts=counts,
+        days_left=days,
+        districts=districts,
+        states=progress.STATES,
+        filters=query,
+        district=db_session().get(District, user.district_code) if user.district_code else None,
+    )
 
 
 def select_units(user: Any, district: str, text: str) -> Any:
@@ -142,4 +162,3 @@ def select_units(user: Any, district: str, text: str) -> Any:
         like = f"%{text.strip()}%"
         units_query = units_query.where(PilotUnit.name.like(like) | PilotUnit.credit_code.like(like))
     return units_query
-

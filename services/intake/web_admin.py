@@ -26,8 +26,16 @@ CHANNEL_SCHEMES = ("mailto", "mailtos", "json", "jsons", "wecombot", "dingtalk",
 
 
 def audit(action: str, kind: str, object_id: str, detail: dict[str, Any] | None = None) -> None:
-    db_session().add(AuditEvent(at=clock.now(), actor_id=current_user().id, action=action, object_type=kind,
-                                object_id=object_id, detail=detail or {}))
+    db_session().add(
+        AuditEvent(
+            at=clock.now(),
+            actor_id=current_user().id,
+            action=action,
+            object_type=kind,
+            object_id=object_id,
+            detail=detail or {},
+        )
+    )
 
 
 def masked(url: str) -> str:
@@ -39,14 +47,27 @@ def masked(url: str) -> str:
 def index() -> Any:
     session = db_session()
     return render_template(
-        "admin.html", rounds=list(session.scalars(select(Round).order_by(Round.due_date.desc()))),
+        "admin.html",
+        rounds=list(session.scalars(select(Round).order_by(Round.due_date.desc()))),
         users=list(session.scalars(select(User).order_by(User.role, User.email))),
         channels=list(session.scalars(select(Channel).order_by(Channel.district_code))),
         districts=list(session.scalars(select(District).order_by(District.code))),
-        catalogues=list(session.scalars(select(CatalogueVersion.code))), masked=masked,
-        units=list(session.scalars(select(PilotUnit).where(PilotUnit.credit_code.like(
-            f"%{request.args.get('q', '').strip()}%") | PilotUnit.name.like(f"%{request.args.get('q', '').strip()}%"))
-            .order_by(PilotUnit.district_code, PilotUnit.name).limit(50))) if request.args.get("q") else [])
+        catalogues=list(session.scalars(select(CatalogueVersion.code))),
+        masked=masked,
+        units=list(
+            session.scalars(
+                select(PilotUnit)
+                .where(
+                    PilotUnit.credit_code.like(f"%{request.args.get('q', '').strip()}%")
+                    | PilotUnit.name.like(f"%{request.args.get('q', '').strip()}%")
+                )
+                .order_by(PilotUnit.district_code, PilotUnit.name)
+                .limit(50)
+            )
+        )
+        if request.args.get("q")
+        else [],
+    )
 
 
 def back(message: str, category: str = "message") -> Any:
@@ -86,7 +107,9 @@ def close_round(code: str) -> Any:
 def import_rows(upload: Any) -> list[dict[str, str]]:
     raw = upload.read()
     if raw[:2] == b"PK":
-        headers_rows = load_workbook(io.BytesIO(raw), read_only=True).worksheets[0].iter_rows(values_only=True)
+        headers_rows = (
+            load_workbook(io.BytesIO(raw), read_only=True).worksheets[0].iter_rows(values_only=True)
+        )
         rows = [[str(c or "").strip() for c in row] for row in headers_rows]
         return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]] if rows else []
     return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig", errors="replace"))))
@@ -106,7 +129,9 @@ def import_units() -> Any:
         if error or (row.get("district") or "").strip() not in districts:
             problems.append(f"{line}: {error or 'district'}")
             continue
-        unit = db_session().scalar(select(PilotUnit).where(PilotUnit.credit_code == code)) or PilotUnit(credit_code=code)
+        unit = db_session().scalar(select(PilotUnit).where(PilotUnit.credit_code == code)) or PilotUnit(
+            credit_code=code
+        )
         unit.name, unit.district_code = row["name"].strip(), row["district"].strip()
         unit.industry, unit.active = (row.get("industry") or "").strip(), True
         db_session().add(unit)
@@ -139,8 +164,13 @@ def edit_unit(unit_id: int) -> Any:
 def create_user() -> Any:
     form = request.form
     try:
-        user = accounts.create_user(db_session(), form.get("email", ""), form.get("role", ""),
-                                    form.get("district") or None, form.get("password") or None)
+        user = accounts.create_user(
+            db_session(),
+            form.get("email", ""),
+            form.get("role", ""),
+            form.get("district") or None,
+            form.get("password") or None,
+        )
     except accounts.AccountError as exc:
         db_session().rollback()
         return back(str(exc), "error")
@@ -168,8 +198,15 @@ def add_channel() -> Any:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in CHANNEL_SCHEMES or (district and db_session().get(District, district) is None):
         return back(_("渠道地址无效，应以 %(schemes)s 开头", schemes=", ".join(CHANNEL_SCHEMES)), "error")
-    db_session().add(Channel(district_code=district, audience="district" if district else "supervisor",
-                             kind=scheme, url=url, label=request.form.get("label", "")[:200]))
+    db_session().add(
+        Channel(
+            district_code=district,
+            audience="district" if district else "supervisor",
+            kind=scheme,
+            url=url,
+            label=request.form.get("label", "")[:200],
+        )
+    )
     audit("channel.add", "channel", district or "supervisors", {"kind": scheme})
     db_session().commit()
     return back(_("已添加渠道"))

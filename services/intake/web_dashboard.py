@@ -29,15 +29,23 @@ def chosen_round() -> Round:
 def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
     points = []
     for round_ in sorted(rounds, key=lambda r: r.due_date)[-6:]:
-        scores = [r.overall_score for r in analytics.unit_results(db_session(), round_.code).values()
-                  if r.overall_score is not None]
+        scores = [
+            r.overall_score
+            for r in analytics.unit_results(db_session(), round_.code).values()
+            if r.overall_score is not None
+        ]
         points.append((round_.code, mean(scores) if scores else None))
     return points
 
 
 def confirmed_practices(round_code: str) -> set[str]:
-    return set(db_session().scalars(select(AuditEvent.object_id).where(
-        AuditEvent.object_type == "practice", AuditEvent.object_id.like(f"{round_code}:%"))))
+    return set(
+        db_session().scalars(
+            select(AuditEvent.object_id).where(
+                AuditEvent.object_type == "practice", AuditEvent.object_id.like(f"{round_code}:%")
+            )
+        )
+    )
 
 
 @bp.get("/dashboard")
@@ -47,24 +55,47 @@ def dashboard() -> Any:
     table = analytics.district_table(db_session(), round_.code)
     english = str(get_locale()) == "en"
     names = [(row.name_en if english and row.name_en else row.name_zh) for row in table]
-    scores = [r.overall_score for r in analytics.unit_results(db_session(), round_.code).values()
-              if r.overall_score is not None]
-    by_rule = db_session().execute(
-        select(Finding.rule_code, func.count()).where(Finding.round_code == round_.code)
-        .group_by(Finding.rule_code).order_by(func.count().desc()).limit(10)).all()
+    scores = [
+        r.overall_score
+        for r in analytics.unit_results(db_session(), round_.code).values()
+        if r.overall_score is not None
+    ]
+    by_rule = (
+        db_session()
+        .execute(
+            select(Finding.rule_code, func.count())
+            .where(Finding.round_code == round_.code)
+            .group_by(Finding.rule_code)
+            .order_by(func.count().desc())
+            .limit(10)
+        )
+        .all()
+    )
     rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
     figures = {
         "index": charts.hbars(list(zip(names, [r.index for r in table], strict=True)), _("区县效能指数")),
-        "participation": charts.hbars(list(zip(names, [r.participation_rate * 100 for r in table], strict=True)),
-                                      _("报送率")),
+        "participation": charts.hbars(
+            list(zip(names, [r.participation_rate * 100 for r in table], strict=True)), _("报送率")
+        ),
         "scores": charts.columns(charts.histogram(scores), _("得分分布")),
-        "rules": charts.hbars([(code, n) for code, n in by_rule], _("按规则统计问题"),
-                              maximum=max([n for _code, n in by_rule] + [1]), label_width=220),
+        "rules": charts.hbars(
+            [(code, n) for code, n in by_rule],
+            _("按规则统计问题"),
+            maximum=max([n for _code, n in by_rule] + [1]),
+            label_width=220,
+        ),
         "trend": charts.line(trend(rounds), _("各轮次平均得分")),
     }
-    return render_template("dashboard.html", round=round_, rounds=rounds, table=table, figures=figures,
-                           practices=analytics.practices(db_session(), round_.code),
-                           confirmed=confirmed_practices(round_.code), today=clock.today())
+    return render_template(
+        "dashboard.html",
+        round=round_,
+        rounds=rounds,
+        table=table,
+        figures=figures,
+        practices=analytics.practices(db_session(), round_.code),
+        confirmed=confirmed_practices(round_.code),
+        today=clock.today(),
+    )
 
 
 @bp.post("/dashboard/practices")
@@ -73,9 +104,16 @@ def confirm_practice() -> Any:
     round_code, unit = request.form.get("round", "")[:16], request.form.get("unit", "")[:18]
     if db_session().get(Round, round_code) is None or not unit:
         abort(400)
-    db_session().add(AuditEvent(at=clock.now(), actor_id=current_user().id, action="practice.confirm",
-                                object_type="practice", object_id=f"{round_code}:{unit}",
-                                comment=request.form.get("comment", "")[:2000]))
+    db_session().add(
+        AuditEvent(
+            at=clock.now(),
+            actor_id=current_user().id,
+            action="practice.confirm",
+            object_type="practice",
+            object_id=f"{round_code}:{unit}",
+            comment=request.form.get("comment", "")[:2000],
+        )
+    )
     db_session().commit()
     flash(_("已确认为可复制推广的做法"))
     return redirect(url_for("dashboard.dashboard", round=round_code))

@@ -17,15 +17,24 @@ from shared.models import Alert, Delivery
 bp = Blueprint("deliveries", __name__)
 ROLES = ("supervisor", "admin")
 STATUSES = ("pending", "sending", "retrying", "delivered", "failed", "dead")
-STATUS_LABELS = {"pending": "待发送 pending", "sending": "发送中 sending", "retrying": "等待重试 retrying",
-                 "delivered": "已送达 delivered", "failed": "失败（不再重试）failed", "dead": "多次失败 dead-lettered"}
+STATUS_LABELS = {
+    "pending": "待发送 pending",
+    "sending": "发送中 sending",
+    "retrying": "等待重试 retrying",
+    "delivered": "已送达 delivered",
+    "failed": "失败（不再重试）failed",
+    "dead": "多次失败 dead-lettered",
+}
 PAGE = 200
 
 
 def allowed() -> Any:
     user = current_user()
     if user is None or user.role not in ROLES:
-        abort(403, description="仅督导组和管理员可查看投递记录 / only supervisors and admins see the delivery log")
+        abort(
+            403,
+            description="仅督导组和管理员可查看投递记录 / only supervisors and admins see the delivery log",
+        )
     return user
 
 
@@ -34,13 +43,19 @@ def allowed() -> Any:
 def index() -> str:
     allowed()
     status = request.args.get("status", "")
-    query = (select(Delivery).join(Alert).options(selectinload(Delivery.alert), selectinload(Delivery.log))
-             .order_by(Delivery.id.desc()).limit(PAGE))
+    query = (
+        select(Delivery)
+        .join(Alert)
+        .options(selectinload(Delivery.alert), selectinload(Delivery.log))
+        .order_by(Delivery.id.desc())
+        .limit(PAGE)
+    )
     if status in STATUSES:
         query = query.where(Delivery.status == status)
     rows = db_session().scalars(query).all()
-    return render_template("deliveries.html", deliveries=rows, status=status, statuses=STATUSES,
-                           labels=STATUS_LABELS)
+    return render_template(
+        "deliveries.html", deliveries=rows, status=status, statuses=STATUSES, labels=STATUS_LABELS
+    )
 
 
 @bp.post("/deliveries/<int:delivery_id>/resend")
@@ -50,8 +65,9 @@ def resend(delivery_id: int) -> Any:
     session = db_session()
     if session.get(Delivery, delivery_id) is None:
         abort(404)
-    payload = events.DeliveryResendRequested().load(events.envelope(delivery_id=delivery_id,
-                                                                    requested_by=user.email))
+    payload = events.DeliveryResendRequested().load(
+        events.envelope(delivery_id=delivery_id, requested_by=user.email)
+    )
     request_event = outbox.add(session, tasks.RESEND_DELIVERY, payload)
     session.commit()
     outbox.publish(celery(), [request_event])

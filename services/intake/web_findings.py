@@ -19,13 +19,22 @@ from shared.catalogue import SEVERITIES
 from shared.models import AuditEvent, District, Finding, Round, StoredFile, User
 
 bp = Blueprint("findings", __name__)
-STATUS_LABELS = {"open": "待处理", "acknowledged": "已确认", "rectification_reported": "已报整改",
-                 "closed": "已核销", "resolved": "已自动解决"}
+STATUS_LABELS = {
+    "open": "待处理",
+    "acknowledged": "已确认",
+    "rectification_reported": "已报整改",
+    "closed": "已核销",
+    "resolved": "已自动解决",
+}
 PAGE = 200
 
 
 def filtered(user: User, args: Any) -> Any:
-    query = scope.findings(user).options(selectinload(Finding.unit)).order_by(Finding.opened_at.desc(), Finding.id)
+    query = (
+        scope.findings(user)
+        .options(selectinload(Finding.unit))
+        .order_by(Finding.opened_at.desc(), Finding.id)
+    )
     if args.get("district") and user.role != "district":
         query = query.where(Finding.district_code == args["district"])
     if args.get("round"):
@@ -46,11 +55,23 @@ def filtered(user: User, args: Any) -> Any:
 def ledger_page() -> Any:
     user = current_user()
     rows = list(db_session().scalars(filtered(user, request.args).limit(PAGE + 1)))
-    districts = list(db_session().scalars(select(District).order_by(District.code))) if user.role != "district" else []
+    districts = (
+        list(db_session().scalars(select(District).order_by(District.code)))
+        if user.role != "district"
+        else []
+    )
     rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
-    return render_template("findings.html", rows=rows[:PAGE], more=len(rows) > PAGE, filters=request.args,
-                           districts=districts, rounds=rounds, severities=SEVERITIES, statuses=STATUS_LABELS,
-                           today=clock.today())
+    return render_template(
+        "findings.html",
+        rows=rows[:PAGE],
+        more=len(rows) > PAGE,
+        filters=request.args,
+        districts=districts,
+        rounds=rounds,
+        severities=SEVERITIES,
+        statuses=STATUS_LABELS,
+        today=clock.today(),
+    )
 
 
 def visible_finding(finding_id: int) -> Finding:
@@ -65,21 +86,40 @@ def visible_finding(finding_id: int) -> Finding:
 @login_required
 def finding(finding_id: int) -> Any:
     found = visible_finding(finding_id)
-    history = db_session().execute(
-        select(AuditEvent, User.email).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.object_type == "finding", AuditEvent.object_id == str(found.id))
-        .order_by(AuditEvent.at, AuditEvent.id)).all()
-    proofs = list(db_session().scalars(select(StoredFile).where(StoredFile.finding_id == found.id)
-                                       .order_by(StoredFile.uploaded_at)))
-    return render_template("finding.html", finding=found, history=history, proofs=proofs,
-                           actions=ledger.allowed(current_user(), found), statuses=STATUS_LABELS)
+    history = (
+        db_session()
+        .execute(
+            select(AuditEvent, User.email)
+            .outerjoin(User, User.id == AuditEvent.actor_id)
+            .where(AuditEvent.object_type == "finding", AuditEvent.object_id == str(found.id))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+        .all()
+    )
+    proofs = list(
+        db_session().scalars(
+            select(StoredFile).where(StoredFile.finding_id == found.id).order_by(StoredFile.uploaded_at)
+        )
+    )
+    return render_template(
+        "finding.html",
+        finding=found,
+        history=history,
+        proofs=proofs,
+        actions=ledger.allowed(current_user(), found),
+        statuses=STATUS_LABELS,
+    )
 
 
 @bp.post("/findings/<int:finding_id>/actions")
 @login_required
 def act(finding_id: int) -> Any:
     user, found = current_user(), visible_finding(finding_id)
-    name, comment, upload = request.form.get("action", ""), request.form.get("comment", ""), request.files.get("proof")
+    name, comment, upload = (
+        request.form.get("action", ""),
+        request.form.get("comment", ""),
+        request.files.get("proof"),
+    )
     if name not in ledger.ACTIONS:
         abort(400)
     if user.role not in ledger.ACTIONS[name].roles:
@@ -94,8 +134,16 @@ def act(finding_id: int) -> Any:
         return redirect(url_for("findings.finding", finding_id=found.id))
     detail: dict[str, object] = {}
     if content is not None:
-        record = add_file(user, found.unit, found.round_code, "proof", content[0], content[1],
-                          upload.filename, finding_id=found.id)
+        record = add_file(
+            user,
+            found.unit,
+            found.round_code,
+            "proof",
+            content[0],
+            content[1],
+            upload.filename,
+            finding_id=found.id,
+        )
         detail["proof"] = record.id
     ledger.apply(db_session(), user, found, action, comment, clock.now(), detail)
     db_session().commit()
@@ -103,5 +151,9 @@ def act(finding_id: int) -> Any:
     return redirect(url_for("findings.finding", finding_id=found.id))
 
 
-ACTION_LABELS = {"acknowledge": "确认问题", "report_rectification": "报告整改", "close": "核实并销号",
-                 "return": "退回重改"}
+ACTION_LABELS = {
+    "acknowledge": "确认问题",
+    "report_rectification": "报告整改",
+    "close": "核实并销号",
+    "return": "退回重改",
+}

@@ -22,7 +22,9 @@ bp = Blueprint("reports", __name__)
 
 
 def open_rounds() -> list[Round]:
-    return list(db_session().scalars(select(Round).where(Round.status == "open").order_by(Round.due_date.desc())))
+    return list(
+        db_session().scalars(select(Round).where(Round.status == "open").order_by(Round.due_date.desc()))
+    )
 
 
 def unit_by_code(user: User, code: str) -> PilotUnit | None:
@@ -40,8 +42,12 @@ def starting_values(unit: PilotUnit | None, round_code: str) -> tuple[dict[str, 
     draft = db_session().scalar(select(Draft).where(Draft.unit_id == unit.id, Draft.round_code == round_code))
     if draft is not None:
         return {**values, **draft.fields}, draft
-    last = db_session().scalar(select(Submission).where(Submission.unit_id == unit.id, Submission.round_code ==
-                                                        round_code).order_by(Submission.version.desc()).limit(1))
+    last = db_session().scalar(
+        select(Submission)
+        .where(Submission.unit_id == unit.id, Submission.round_code == round_code)
+        .order_by(Submission.version.desc())
+        .limit(1)
+    )
     if last is not None:
         values.update(reportforms.report_to_form(last.measures, last.indicators))
     return values, None
@@ -64,11 +70,30 @@ def store_uploads(user: User, unit: PilotUnit, round_code: str) -> dict[str, str
     return errors
 
 
-def add_file(user: User, unit: PilotUnit, round_code: str, purpose: str, content: bytes, content_type: str,
-             filename: str, measure: str = "", finding_id: int | None = None) -> StoredFile:
-    record = StoredFile(unit_id=unit.id, round_code=round_code, purpose=purpose, measure_code=measure,
-                        finding_id=finding_id, filename=files.safe_name(filename), content_type=content_type,
-                        size=len(content), sha256="", uploaded_by=user.id, uploaded_at=clock.now())
+def add_file(
+    user: User,
+    unit: PilotUnit,
+    round_code: str,
+    purpose: str,
+    content: bytes,
+    content_type: str,
+    filename: str,
+    measure: str = "",
+    finding_id: int | None = None,
+) -> StoredFile:
+    record = StoredFile(
+        unit_id=unit.id,
+        round_code=round_code,
+        purpose=purpose,
+        measure_code=measure,
+        finding_id=finding_id,
+        filename=files.safe_name(filename),
+        content_type=content_type,
+        size=len(content),
+        sha256="",
+        uploaded_by=user.id,
+        uploaded_at=clock.now(),
+    )
     db_session().add(record)
     db_session().flush()
     record.sha256 = files.save(record.id, content)
@@ -79,9 +104,15 @@ def evidence_of(unit: PilotUnit | None, round_code: str) -> dict[str, list[Store
     if unit is None:
         return {}
     grouped: dict[str, list[StoredFile]] = {}
-    for item in db_session().scalars(select(StoredFile).where(
-            StoredFile.unit_id == unit.id, StoredFile.round_code == round_code, StoredFile.purpose == "evidence")
-            .order_by(StoredFile.uploaded_at)):
+    for item in db_session().scalars(
+        select(StoredFile)
+        .where(
+            StoredFile.unit_id == unit.id,
+            StoredFile.round_code == round_code,
+            StoredFile.purpose == "evidence",
+        )
+        .order_by(StoredFile.uploaded_at)
+    ):
         grouped.setdefault(item.measure_code, []).append(item)
     return grouped
 
@@ -91,7 +122,11 @@ def save_draft(user: User, unit: PilotUnit, round_code: str) -> None:
     if draft is None:
         draft = Draft(unit_id=unit.id, round_code=round_code)
         db_session().add(draft)
-    draft.fields, draft.saved_by, draft.saved_at = reportforms.draft_fields(request.form), user.id, clock.now()
+    draft.fields, draft.saved_by, draft.saved_at = (
+        reportforms.draft_fields(request.form),
+        user.id,
+        clock.now(),
+    )
     db_session().commit()
 
 
@@ -111,7 +146,9 @@ def new_submission() -> Any:
     user = current_user()
     rounds = open_rounds()
     if not rounds:
-        return render_template("message.html", title=_("没有开放的督导轮次"), text=_("当前没有开放的督导轮次，无法报送。")), 409
+        return render_template(
+            "message.html", title=_("没有开放的督导轮次"), text=_("当前没有开放的督导轮次，无法报送。")
+        ), 409
     round_ = next((r for r in rounds if r.code == request.values.get("round")), rounds[0])
     catalogue = catalogues.get(db_session(), round_.catalogue_version)
     unit = unit_by_code(user, request.values.get("unit", ""))
@@ -128,44 +165,79 @@ def new_submission() -> Any:
                 save_draft(user, unit, round_.code)
                 flash(_("草稿已保存，可随时回来继续填写"))
                 if not file_errors:
-                    return redirect(url_for("reports.new_submission", unit=unit.credit_code, round=round_.code))
+                    return redirect(
+                        url_for("reports.new_submission", unit=unit.credit_code, round=round_.code)
+                    )
         else:
             data, checked, errors = validate(catalogue)
             if checked is not None and not file_errors:
                 scope.require_district(user, checked.unit.district_code)
-                db_session().execute(delete(Draft).where(Draft.unit_id == checked.unit.id,
-                                                         Draft.round_code == round_.code))
+                db_session().execute(
+                    delete(Draft).where(Draft.unit_id == checked.unit.id, Draft.round_code == round_.code)
+                )
                 submission = reports.submit(db_session(), celery(), checked, data, user, None, "form")
                 flash(_("报送成功，正在评估"))
                 return redirect(url_for("reports.submission", submission_id=submission.id))
             db_session().commit()  # the evidence files that were accepted stay
     units = list(db_session().scalars(scope.units(user).order_by(PilotUnit.name)))
-    return render_template("submission_form.html", user=user, units=units, rounds=rounds, round=round_,
-                           catalogue=catalogue, statuses=STATUS_NAMES, values=values, errors=errors,
-                           file_errors=file_errors, draft=draft, unit=unit,
-                           evidence=evidence_of(unit, round_.code)), (422 if errors or file_errors else 200)
+    return render_template(
+        "submission_form.html",
+        user=user,
+        units=units,
+        rounds=rounds,
+        round=round_,
+        catalogue=catalogue,
+        statuses=STATUS_NAMES,
+        values=values,
+        errors=errors,
+        file_errors=file_errors,
+        draft=draft,
+        unit=unit,
+        evidence=evidence_of(unit, round_.code),
+    ), (422 if errors or file_errors else 200)
 
 
 @bp.get("/submissions/<submission_id>")
 @login_required
 def submission(submission_id: str) -> Any:
-    found = db_session().scalar(select(Submission).where(Submission.id == submission_id[:64]).options(
-        selectinload(Submission.unit), selectinload(Submission.evaluation).selectinload(Evaluation.findings)))
+    found = db_session().scalar(
+        select(Submission)
+        .where(Submission.id == submission_id[:64])
+        .options(
+            selectinload(Submission.unit),
+            selectinload(Submission.evaluation).selectinload(Evaluation.findings),
+        )
+    )
     if found is None:
         abort(404)
     scope.require_district(current_user(), found.unit.district_code)
     round_ = db_session().get(Round, found.round_code)
     catalogue = catalogues.get(db_session(), round_.catalogue_version)
-    versions = list(db_session().scalars(select(Submission).where(
-        Submission.unit_id == found.unit_id, Submission.round_code == found.round_code)
-        .options(selectinload(Submission.evaluation)).order_by(Submission.version.desc())))
+    versions = list(
+        db_session().scalars(
+            select(Submission)
+            .where(Submission.unit_id == found.unit_id, Submission.round_code == found.round_code)
+            .options(selectinload(Submission.evaluation))
+            .order_by(Submission.version.desc())
+        )
+    )
     previous = next((v for v in versions if v.version == found.version - 1), None)
     changes = reportforms.differences(
         {"measures": previous.measures, "indicators": previous.indicators} if previous else None,
-        {"measures": found.measures, "indicators": found.indicators}, catalogue)
-    return render_template("submission.html", submission=found, catalogue=catalogue, statuses=STATUS_NAMES,
-                           versions=versions, changes=changes, previous=previous, round=round_,
-                           evidence=evidence_of(found.unit, found.round_code))
+        {"measures": found.measures, "indicators": found.indicators},
+        catalogue,
+    )
+    return render_template(
+        "submission.html",
+        submission=found,
+        catalogue=catalogue,
+        statuses=STATUS_NAMES,
+        versions=versions,
+        changes=changes,
+        previous=previous,
+        round=round_,
+        evidence=evidence_of(found.unit, found.round_code),
+    )
 
 
 @bp.get("/files/<file_id>")
@@ -178,5 +250,9 @@ def download(file_id: str) -> Any:
     path = files.path_for(record.id)
     if not path.exists():
         abort(404)
-    return send_file(path, mimetype=record.content_type, download_name=record.filename,
-                     as_attachment=record.content_type == "application/pdf")
+    return send_file(
+        path,
+        mimetype=record.content_type,
+        download_name=record.filename,
+        as_attachment=record.content_type == "application/pdf",
+    )

@@ -24,12 +24,17 @@ ERROR_HEADERS = ("行号 row", "统一社会信用代码 unit", "字段 field", 
 
 def download(content: bytes, name: str, kind: str) -> Response:
     mimetype = "text/csv; charset=utf-8" if kind == "csv" else sheets.XLSX
-    return Response(content, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
+    return Response(
+        content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'}
+    )
 
 
 def the_round(code: str | None, open_only: bool = False) -> Round:
-    rounds = open_rounds() if open_only else list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
+    rounds = (
+        open_rounds()
+        if open_only
+        else list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
+    )
     if not rounds:
         abort(409, description=_("当前没有开放的督导轮次"))
     return next((r for r in rounds if r.code == code), rounds[0])
@@ -76,8 +81,14 @@ def upload() -> Any:
     good, problems = sheets.check_rows(db_session(), user, rows, round_.code, catalogue)
     if problems or not rows:
         token = save_error_report(problems)
-        return render_template("sheets.html", rounds=[round_], open_rounds=open_rounds(), problems=problems,
-                               token=token, rows=len(rows)), 422
+        return render_template(
+            "sheets.html",
+            rounds=[round_],
+            open_rounds=open_rounds(),
+            problems=problems,
+            token=token,
+            rows=len(rows),
+        ), 422
     count = store_all(user, good)
     flash(_("已导入 %(count)d 家单位的报送，正在评估", count=count))
     return redirect(url_for("web.home"))
@@ -105,37 +116,111 @@ def error_report(token: str) -> Response:
 
 def report_rows(user: User, round_code: str) -> list[list[Any]]:
     latest: dict[int, Submission] = {}
-    for item in db_session().scalars(scope.submissions(user).where(Submission.round_code == round_code).options(
-            selectinload(Submission.unit), selectinload(Submission.evaluation)).order_by(Submission.version)):
+    for item in db_session().scalars(
+        scope.submissions(user)
+        .where(Submission.round_code == round_code)
+        .options(selectinload(Submission.unit), selectinload(Submission.evaluation))
+        .order_by(Submission.version)
+    ):
         latest[item.unit_id] = item
-    return [[s.unit.district_code, s.unit.credit_code, s.unit.name, s.version,
-             s.submitted_at.strftime("%Y-%m-%d %H:%M"), s.evaluation.overall_score if s.evaluation else "",
-             ("是" if s.evaluation.late else "否") if s.evaluation else ""] for s in latest.values()]
+    return [
+        [
+            s.unit.district_code,
+            s.unit.credit_code,
+            s.unit.name,
+            s.version,
+            s.submitted_at.strftime("%Y-%m-%d %H:%M"),
+            s.evaluation.overall_score if s.evaluation else "",
+            ("是" if s.evaluation.late else "否") if s.evaluation else "",
+        ]
+        for s in latest.values()
+    ]
 
 
 def finding_rows(user: User, round_code: str) -> list[list[Any]]:
-    query = scope.findings(user).where(Finding.round_code == round_code).options(
-        selectinload(Finding.unit)).order_by(Finding.district_code, Finding.id)
-    return [[f.id, f.district_code, f.unit.credit_code if f.unit else "", f.unit.name if f.unit else "",
-             f.rule_code, f.severity, f.status, f.message_zh, f.opened_at.strftime("%Y-%m-%d"),
-             f.due_date.isoformat() if f.due_date else ""] for f in db_session().scalars(query)]
+    query = (
+        scope.findings(user)
+        .where(Finding.round_code == round_code)
+        .options(selectinload(Finding.unit))
+        .order_by(Finding.district_code, Finding.id)
+    )
+    return [
+        [
+            f.id,
+            f.district_code,
+            f.unit.credit_code if f.unit else "",
+            f.unit.name if f.unit else "",
+            f.rule_code,
+            f.severity,
+            f.status,
+            f.message_zh,
+            f.opened_at.strftime("%Y-%m-%d"),
+            f.due_date.isoformat() if f.due_date else "",
+        ]
+        for f in db_session().scalars(query)
+    ]
 
 
 def league_rows(user: User, round_code: str) -> list[list[Any]]:
     if user.role == "district":
         abort(403, description=_("区县用户不能导出全市排名"))
-    return [[r.rank, r.district_code, r.name_zh, r.units, r.reported, round(r.participation_rate * 100, 1),
-             round(r.on_time_rate * 100, 1), r.mean_score, r.median_score, r.open_findings_per_unit,
-             r.rectification_rate, r.median_days_to_rectify, r.index, r.rank_change]
-            for r in analytics.district_table(db_session(), round_code)]
+    return [
+        [
+            r.rank,
+            r.district_code,
+            r.name_zh,
+            r.units,
+            r.reported,
+            round(r.participation_rate * 100, 1),
+            round(r.on_time_rate * 100, 1),
+            r.mean_score,
+            r.median_score,
+            r.open_findings_per_unit,
+            r.rectification_rate,
+            r.median_days_to_rectify,
+            r.index,
+            r.rank_change,
+        ]
+        for r in analytics.district_table(db_session(), round_code)
+    ]
 
 
 EXPORTS = {
     "reports": (("区县", "统一社会信用代码", "单位名称", "版本", "报送时间", "总分", "逾期"), report_rows),
-    "findings": (("编号", "区县", "统一社会信用代码", "单位名称", "规则", "级别", "状态", "问题", "发现日期", "整改期限"),
-                 finding_rows),
-    "league": (("名次", "区县代码", "区县", "单位数", "已报送", "报送率%", "按时率%", "平均分", "中位分",
-                "每单位未结问题", "整改率", "整改天数中位数", "效能指数", "名次变化"), league_rows),
+    "findings": (
+        (
+            "编号",
+            "区县",
+            "统一社会信用代码",
+            "单位名称",
+            "规则",
+            "级别",
+            "状态",
+            "问题",
+            "发现日期",
+            "整改期限",
+        ),
+        finding_rows,
+    ),
+    "league": (
+        (
+            "名次",
+            "区县代码",
+            "区县",
+            "单位数",
+            "已报送",
+            "报送率%",
+            "按时率%",
+            "平均分",
+            "中位分",
+            "每单位未结问题",
+            "整改率",
+            "整改天数中位数",
+            "效能指数",
+            "名次变化",
+        ),
+        league_rows,
+    ),
 }
 
 
@@ -146,6 +231,6 @@ def export(what: str, kind: str) -> Response:
         abort(404)
     round_ = the_round(request.args.get("round"))
     headers, rows = EXPORTS[what]
-    return download(sheets.write(headers, rows(current_user(), round_.code), kind), f"{what}-{round_.code}", kind)
-
-
+    return download(
+        sheets.write(headers, rows(current_user(), round_.code), kind), f"{what}-{round_.code}", kind
+    )

@@ -19,21 +19,42 @@ SUPERSEDED_BY_RESOLUTION = ("opened", "reminder", "escalation", "digest")
 
 def timing(settings: config.Settings | None = None) -> decide.Timing:
     s = settings or config.current()
-    return decide.Timing(group_wait=s.group_wait, group_interval=s.group_interval, repeat_interval=s.repeat_interval,
-                         escalation_interval=s.escalation_interval, digest_hour=s.digest_hour)
+    return decide.Timing(
+        group_wait=s.group_wait,
+        group_interval=s.group_interval,
+        repeat_interval=s.repeat_interval,
+        escalation_interval=s.escalation_interval,
+        digest_hour=s.digest_hour,
+    )
 
 
-def item(event_id: str, finding: Finding, audience: str, kind: str, now: datetime,
-         details: dict[str, Any] | None = None) -> AlertItem:
-    return AlertItem(source_event_id=event_id, district_code=finding.district_code, round_code=finding.round_code,
-                     audience=audience, kind=kind, severity=finding.severity, finding_id=finding.id,
-                     details=details or {}, created_at=now)
+def item(
+    event_id: str,
+    finding: Finding,
+    audience: str,
+    kind: str,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+) -> AlertItem:
+    return AlertItem(
+        source_event_id=event_id,
+        district_code=finding.district_code,
+        round_code=finding.round_code,
+        audience=audience,
+        kind=kind,
+        severity=finding.severity,
+        finding_id=finding.id,
+        details=details or {},
+        created_at=now,
+    )
 
 
 def record_opened(session: Session, event: dict[str, Any], now: datetime) -> int:
     """Items for the findings of a FindingsOpened event; a finding already alerted is skipped, so a
     redelivered or repeated event adds nothing."""
-    findings = session.scalars(select(Finding).where(Finding.id.in_(event["finding_ids"])).order_by(Finding.id))
+    findings = session.scalars(
+        select(Finding).where(Finding.id.in_(event["finding_ids"])).order_by(Finding.id)
+    )
     added = 0
     for finding in findings:
         if not finding.active or session.get(FindingAlertState, finding.id) is not None:
@@ -53,15 +74,29 @@ def record_resolved(session: Session, event: dict[str, Any], now: datetime) -> i
         state = session.get(FindingAlertState, finding.id)
         if state is None or state.resolved_noticed_at is not None:
             continue
-        session.execute(update(AlertItem).where(
-            AlertItem.finding_id == finding.id, AlertItem.status == "pending",
-            AlertItem.kind.in_(SUPERSEDED_BY_RESOLUTION)).values(status="dropped"))
+        session.execute(
+            update(AlertItem)
+            .where(
+                AlertItem.finding_id == finding.id,
+                AlertItem.status == "pending",
+                AlertItem.kind.in_(SUPERSEDED_BY_RESOLUTION),
+            )
+            .values(status="dropped")
+        )
         state.resolved_noticed_at = now
-        told = set(session.scalars(select(AlertItem.audience).where(
-            AlertItem.finding_id == finding.id, AlertItem.status == "sent")))
+        told = set(
+            session.scalars(
+                select(AlertItem.audience).where(
+                    AlertItem.finding_id == finding.id, AlertItem.status == "sent"
+                )
+            )
+        )
         for audience in sorted(told):
-            session.add(item(event["event_id"], finding, audience, "resolved", now,
-                             {"reason": event.get("reason", "")}))
+            session.add(
+                item(
+                    event["event_id"], finding, audience, "resolved", now, {"reason": event.get("reason", "")}
+                )
+            )
             added += 1
     return added
 
@@ -70,14 +105,28 @@ def record_due_soon(session: Session, event: dict[str, Any], now: datetime) -> i
     """One item telling a district which of its units have not reported yet."""
     if session.scalar(select(AlertItem.id).where(AlertItem.source_event_id == event["event_id"])) is not None:
         return 0
-    units = session.execute(select(PilotUnit.credit_code, PilotUnit.name)
-                            .where(PilotUnit.credit_code.in_(event["unit_credit_codes"]))
-                            .order_by(PilotUnit.credit_code)).all()
-    details = {"due_date": event["due_date"], "days_left": event["days_left"],
-               "units": [{"credit_code": code, "name": name} for code, name in units]}
-    session.add(AlertItem(source_event_id=event["event_id"], district_code=event["district_code"],
-                          round_code=event["round_code"], audience="district", kind="due_soon", severity="warning",
-                          details=details, created_at=now))
+    units = session.execute(
+        select(PilotUnit.credit_code, PilotUnit.name)
+        .where(PilotUnit.credit_code.in_(event["unit_credit_codes"]))
+        .order_by(PilotUnit.credit_code)
+    ).all()
+    details = {
+        "due_date": event["due_date"],
+        "days_left": event["days_left"],
+        "units": [{"credit_code": code, "name": name} for code, name in units],
+    }
+    session.add(
+        AlertItem(
+            source_event_id=event["event_id"],
+            district_code=event["district_code"],
+            round_code=event["round_code"],
+            audience="district",
+            kind="due_soon",
+            severity="warning",
+            details=details,
+            created_at=now,
+        )
+    )
     return 1
 
 
@@ -86,20 +135,39 @@ def record_due_by_time(session: Session, now: datetime, timing: decide.Timing) -
     rectification deadline. A finding whose district still has something waiting about it (its first
     alert held by a mute window) gets no reminder yet. The state is updated conditionally, so two
     flushes racing add one item."""
-    rows = session.execute(select(FindingAlertState, Finding).join(Finding, Finding.id == FindingAlertState.finding_id)
-                           .where(Finding.active.is_(True), FindingAlertState.resolved_noticed_at.is_(None))).all()
-    waiting = set(session.scalars(select(AlertItem.finding_id).where(
-        AlertItem.status == "pending", AlertItem.audience == "district", AlertItem.finding_id.is_not(None))))
+    rows = session.execute(
+        select(FindingAlertState, Finding)
+        .join(Finding, Finding.id == FindingAlertState.finding_id)
+        .where(Finding.active.is_(True), FindingAlertState.resolved_noticed_at.is_(None))
+    ).all()
+    waiting = set(
+        session.scalars(
+            select(AlertItem.finding_id).where(
+                AlertItem.status == "pending",
+                AlertItem.audience == "district",
+                AlertItem.finding_id.is_not(None),
+            )
+        )
+    )
     added = 0
     for state, finding in rows:
-        if finding.id not in waiting and decide.reminder_due(finding.status, finding.active, state.first_alerted_at, state.last_reminded_at,
-                               now, timing) and _advance(session, state, "last_reminded_at", now):
+        if (
+            finding.id not in waiting
+            and decide.reminder_due(
+                finding.status, finding.active, state.first_alerted_at, state.last_reminded_at, now, timing
+            )
+            and _advance(session, state, "last_reminded_at", now)
+        ):
             session.add(item(new_id(), finding, "district", "reminder", now))
             added += 1
-        if decide.escalation_due(finding.status, finding.active, finding.due_date, state.last_escalated_at,
-                                 now, timing) and _advance(session, state, "last_escalated_at", now):
-            session.add(item(new_id(), finding, "supervisor", "escalation", now,
-                             {"escalation": state.escalations + 1}))
+        if decide.escalation_due(
+            finding.status, finding.active, finding.due_date, state.last_escalated_at, now, timing
+        ) and _advance(session, state, "last_escalated_at", now):
+            session.add(
+                item(
+                    new_id(), finding, "supervisor", "escalation", now, {"escalation": state.escalations + 1}
+                )
+            )
             added += 1
     return added
 
@@ -110,8 +178,13 @@ def _advance(session: Session, state: FindingAlertState, column: str, now: datet
     values: dict[str, Any] = {column: now}
     if column == "last_escalated_at":
         values["escalations"] = FindingAlertState.escalations + 1
-    result = session.execute(update(FindingAlertState).where(
-        FindingAlertState.finding_id == state.finding_id,
-        field.is_(None) if previous is None else field == previous).values(**values)
-        .execution_options(synchronize_session=False))
+    result = session.execute(
+        update(FindingAlertState)
+        .where(
+            FindingAlertState.finding_id == state.finding_id,
+            field.is_(None) if previous is None else field == previous,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1

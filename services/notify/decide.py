@@ -51,7 +51,9 @@ def digest_slot(now: datetime, hour: int) -> datetime:
     return today if today <= now else today - timedelta(days=1)
 
 
-def group_ready(kind: str, oldest: datetime, last_sent: datetime | None, now: datetime, timing: Timing) -> bool:
+def group_ready(
+    kind: str, oldest: datetime, last_sent: datetime | None, now: datetime, timing: Timing
+) -> bool:
     """Whether a group's pending items go out now.
 
     A new batch waits `group_wait` for others to join it, and a group never goes out more often than
@@ -74,16 +76,28 @@ def muted(windows: list[Window], district_code: str, severity: str, now: datetim
     return any(w.starts_at <= now < w.ends_at and w.district_code in (None, district_code) for w in windows)
 
 
-def reminder_due(status: str, active: bool, first_alerted: datetime, last_reminded: datetime | None,
-                 now: datetime, timing: Timing) -> bool:
+def reminder_due(
+    status: str,
+    active: bool,
+    first_alerted: datetime,
+    last_reminded: datetime | None,
+    now: datetime,
+    timing: Timing,
+) -> bool:
     if not active or status not in REMINDING_STATUSES:
         return False
     since = last_reminded or first_alerted
     return now >= since + timedelta(seconds=timing.repeat_interval)
 
 
-def escalation_due(status: str, active: bool, due_date: date | None, last_escalated: datetime | None,
-                   now: datetime, timing: Timing) -> bool:
+def escalation_due(
+    status: str,
+    active: bool,
+    due_date: date | None,
+    last_escalated: datetime | None,
+    now: datetime,
+    timing: Timing,
+) -> bool:
     """Past its rectification deadline and still unresolved: escalate, then again every interval."""
     if not active or status not in ESCALATING_STATUSES or due_date is None or now.date() <= due_date:
         return False

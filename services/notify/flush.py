@@ -27,7 +27,9 @@ def active_windows(session: Session, now: datetime) -> list[decide.Window]:
 def pending_groups(session: Session, now: datetime) -> dict[str, list[AlertItem]]:
     windows = active_windows(session, now)
     groups: dict[str, list[AlertItem]] = defaultdict(list)
-    for pending in session.scalars(select(AlertItem).where(AlertItem.status == "pending").order_by(AlertItem.id)):
+    for pending in session.scalars(
+        select(AlertItem).where(AlertItem.status == "pending").order_by(AlertItem.id)
+    ):
         if not decide.muted(windows, pending.district_code, pending.severity, now):
             key = decide.group_key(pending.district_code, pending.audience, pending.kind, pending.round_code)
             groups[key].append(pending)
@@ -36,9 +38,15 @@ def pending_groups(session: Session, now: datetime) -> dict[str, list[AlertItem]
 
 def send_group(session: Session, key: str, items: list[AlertItem], now: datetime) -> list[OutboxEvent]:
     alert, requests = alerts.make_alert(session, items, now)
-    taken = session.execute(update(AlertItem).where(
-        AlertItem.id.in_([i.id for i in items]), AlertItem.status == "pending",
-    ).values(status="sent", alert_id=alert.id).execution_options(synchronize_session=False))
+    taken = session.execute(
+        update(AlertItem)
+        .where(
+            AlertItem.id.in_([i.id for i in items]),
+            AlertItem.status == "pending",
+        )
+        .values(status="sent", alert_id=alert.id)
+        .execution_options(synchronize_session=False)
+    )
     if taken.rowcount != len(items):
         raise GroupTaken(key)
     group = session.get(AlertGroup, key)
@@ -46,7 +54,9 @@ def send_group(session: Session, key: str, items: list[AlertItem], now: datetime
         session.add(AlertGroup(key=key, last_sent_at=now))
     else:
         group.last_sent_at = now
-    log.info("alert %s (%s, %d item(s)) with %d delivery request(s)", alert.id, key, len(items), len(requests))
+    log.info(
+        "alert %s (%s, %d item(s)) with %d delivery request(s)", alert.id, key, len(items), len(requests)
+    )
     return requests
 
 

@@ -21,26 +21,43 @@ LOCALES = ("zh", "en")
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
 )
 
 
-def alert_context(kind: str, audience: str, district: Any, round_code: str, findings: list[dict[str, Any]],
-                  details: list[dict[str, Any]], ledger_url: str) -> dict[str, Any]:
+def alert_context(
+    kind: str,
+    audience: str,
+    district: Any,
+    round_code: str,
+    findings: list[dict[str, Any]],
+    details: list[dict[str, Any]],
+    ledger_url: str,
+) -> dict[str, Any]:
     """What the templates need: the findings grouped by unit and counted by severity; for a
     reminder of reports due, the units that have not reported."""
     units: dict[str, dict[str, Any]] = {}
     for f in findings:
-        unit = units.setdefault(f["credit_code"], {"name": f["unit_name"], "credit_code": f["credit_code"],
-                                                   "findings": []})
+        unit = units.setdefault(
+            f["credit_code"], {"name": f["unit_name"], "credit_code": f["credit_code"], "findings": []}
+        )
         unit["findings"].append(f)
     counts = Counter(f["severity"] for f in findings)
     due = next((d for d in details if "units" in d), {"due_date": "", "days_left": 0, "units": []})
     return {
-        "kind": kind, "audience": audience, "round_code": round_code, "findings": findings,
+        "kind": kind,
+        "audience": audience,
+        "round_code": round_code,
+        "findings": findings,
         "district": {"code": district.code, "name_zh": district.name_zh, "name_en": district.name_en},
-        "units": list(units.values()), "counts": [(s, counts[s]) for s in ORDER if counts[s]],
-        "due": due, "units_due": due["units"], "ledger_url": ledger_url,
+        "units": list(units.values()),
+        "counts": [(s, counts[s]) for s in ORDER if counts[s]],
+        "due": due,
+        "units_due": due["units"],
+        "ledger_url": ledger_url,
     }
 
 
@@ -60,12 +77,26 @@ def render(context: dict[str, Any], locale: str = "zh") -> Message:
 
 def webhook_data(context: dict[str, Any]) -> dict[str, Any]:
     """The structured part of a JSON webhook's body."""
-    keys = ("id", "credit_code", "unit_name", "rule_code", "rule_name", "severity", "message_zh", "due_date",
-            "status", "age_days")
+    keys = (
+        "id",
+        "credit_code",
+        "unit_name",
+        "rule_code",
+        "rule_name",
+        "severity",
+        "message_zh",
+        "due_date",
+        "status",
+        "age_days",
+    )
     return {
-        "kind": context["kind"], "audience": context["audience"], "district": context["district"]["code"],
-        "district_name": context["district"]["name_zh"], "round": context["round_code"],
-        "ledger_url": context["ledger_url"], "findings": [{k: f[k] for k in keys} for f in context["findings"]],
+        "kind": context["kind"],
+        "audience": context["audience"],
+        "district": context["district"]["code"],
+        "district_name": context["district"]["name_zh"],
+        "round": context["round_code"],
+        "ledger_url": context["ledger_url"],
+        "findings": [{k: f[k] for k in keys} for f in context["findings"]],
         "units_not_reported": context["units_due"],
     }
 

@@ -6,8 +6,14 @@ from services.notify.robots import DingTalk, Feishu, Lark, WeComBot
 from services.notify.transports import AppriseTransport, Email, Transport, Webhook, kind_of
 
 REGISTRY: dict[str, type[Transport]] = {
-    "mailto": Email, "mailtos": Email, "json": Webhook, "jsons": Webhook,
-    "wecombot": WeComBot, "dingtalk": DingTalk, "feishu": Feishu, "lark": Lark,
+    "mailto": Email,
+    "mailtos": Email,
+    "json": Webhook,
+    "jsons": Webhook,
+    "wecombot": WeComBot,
+    "dingtalk": DingTalk,
+    "feishu": Feishu,
+    "lark": Lark,
 }
 
 

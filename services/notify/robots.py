@@ -39,13 +39,15 @@ def check_answer(response: requests.Response) -> str:
     try:
         body: dict[str, Any] = response.json()
     except ValueError:
-        raise TransportError(f"HTTP {response.status_code} with a body that is not JSON: {response.text[:200]}",
-                             permanent=True) from None
+        raise TransportError(
+            f"HTTP {response.status_code} with a body that is not JSON: {response.text[:200]}", permanent=True
+        ) from None
     code = body.get("errcode", body.get("code", body.get("StatusCode", 0)))
     if code not in (0, None):
         message = body.get("errmsg") or body.get("msg") or body.get("StatusMessage") or ""
-        raise TransportError(f"HTTP {response.status_code} errcode {code}: {message}"[:500],
-                             permanent=code not in RATE_LIMITED)
+        raise TransportError(
+            f"HTTP {response.status_code} errcode {code}: {message}"[:500], permanent=code not in RATE_LIMITED
+        )
     return f"HTTP {response.status_code} errcode 0"
 
 
@@ -63,8 +65,10 @@ class WeComBot(Robot):
 
     def notify(self, message: Message, key: str = "") -> str:
         url = f"{config.current().wecom_base_url}/cgi-bin/webhook/send?key={quote_plus(self.plugin.key)}"
-        body = {"msgtype": "markdown",
-                "markdown": {"content": truncate(message.markdown, WECOM_MARKDOWN_BYTES)}}
+        body = {
+            "msgtype": "markdown",
+            "markdown": {"content": truncate(message.markdown, WECOM_MARKDOWN_BYTES)},
+        }
         return self.post(url, body)
 
 
@@ -82,8 +86,13 @@ class DingTalk(Robot):
         if self.plugin.secret:
             stamp = int(time.time() * 1000)  # wall time on purpose: DingTalk checks it against its own clock
             url += f"&timestamp={stamp}&sign={dingtalk_sign(self.plugin.secret, stamp)}"
-        body = {"msgtype": "markdown",
-                "markdown": {"title": message.subject, "text": truncate(message.markdown, DINGTALK_MARKDOWN_BYTES)}}
+        body = {
+            "msgtype": "markdown",
+            "markdown": {
+                "title": message.subject,
+                "text": truncate(message.markdown, DINGTALK_MARKDOWN_BYTES),
+            },
+        }
         return self.post(url, body)
 
 
@@ -95,10 +104,13 @@ class Feishu(Robot):
 
     def notify(self, message: Message, key: str = "") -> str:
         url = f"{self.base_url()}/open-apis/bot/v2/hook/{quote_plus(self.plugin.token)}"
-        body = {"msg_type": "interactive", "card": {
-            "header": {"title": {"tag": "plain_text", "content": message.subject}},
-            "elements": [{"tag": "markdown", "content": message.markdown}],
-        }}
+        body = {
+            "msg_type": "interactive",
+            "card": {
+                "header": {"title": {"tag": "plain_text", "content": message.subject}},
+                "elements": [{"tag": "markdown", "content": message.markdown}],
+            },
+        }
         return self.post(url, body)
 
 

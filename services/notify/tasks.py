@@ -28,8 +28,12 @@ class DeliveryRequested(events.Event):
     delivery_id = fields.Integer(required=True)
 
 
-def record(task: Task, schema: Schema, event: dict[str, Any],
-           recorder: Callable[[Session, dict[str, Any], datetime], int]) -> int:
+def record(
+    task: Task,
+    schema: Schema,
+    event: dict[str, Any],
+    recorder: Callable[[Session, dict[str, Any], datetime], int],
+) -> int:
     """Validate an event, record its items, and ask for a flush once `group_wait` has passed."""
     data = schema.load(event)
     try:
@@ -55,8 +59,13 @@ def schedule_flush() -> None:
     if _flush_scheduled_for >= due:
         return
     try:
-        current_app.send_task(tasks.FLUSH_ALERTS, args=[events.envelope()], countdown=wait, retry=True,
-                              retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5})
+        current_app.send_task(
+            tasks.FLUSH_ALERTS,
+            args=[events.envelope()],
+            countdown=wait,
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+        )
     except Exception as exc:  # the broker is unreachable: the periodic flush will do it
         log.warning("could not schedule a flush, the periodic one will send the alert: %s", exc)
         return
@@ -84,8 +93,9 @@ def flush_alerts(event: dict[str, Any] | None = None) -> int:
     try:
         with db.transaction() as session:
             produced = flush.flush(session, clock.now(), collect.timing(settings))
-            produced += alerts.requeue_stalled(session, utcnow(), settings.delivery_stale_after,
-                                               2 * settings.http_timeout)
+            produced += alerts.requeue_stalled(
+                session, utcnow(), settings.delivery_stale_after, 2 * settings.http_timeout
+            )
     except (flush.GroupTaken, OperationalError) as exc:
         log.info("flush skipped, another one is at work: %s", exc)
         return 0
@@ -113,15 +123,21 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
             return "already handled"
         url, message = delivery.channel.url, alerts.message_of(delivery)
     try:
-        detail = transport_for(url, settings.http_timeout).notify(message, key=f"delivery-{data['delivery_id']}")
+        detail = transport_for(url, settings.http_timeout).notify(
+            message, key=f"delivery-{data['delivery_id']}"
+        )
     except TransportError as error:
         with db.transaction() as session:
             delivery = session.get(Delivery, data["delivery_id"])
-            delay = alerts.record_failure(session, delivery, error, utcnow(), settings.delivery_max_attempts,
-                                          settings.delivery_backoff)
-        log.warning("delivery %s failed (%s): %s", data["delivery_id"],
-                    "will retry" if delay is not None else "permanent" if error.permanent else "gave up",
-                    error.message)
+            delay = alerts.record_failure(
+                session, delivery, error, utcnow(), settings.delivery_max_attempts, settings.delivery_backoff
+            )
+        log.warning(
+            "delivery %s failed (%s): %s",
+            data["delivery_id"],
+            "will retry" if delay is not None else "permanent" if error.permanent else "gave up",
+            error.message,
+        )
         if delay is not None:
             raise self.retry(countdown=delay) from None
         return "failed"

@@ -81,8 +81,9 @@ class Email(Transport):
         port = p.port or (465 if p.secure_mode == "ssl" else 587 if p.secure_mode == "starttls" else 25)
         try:
             if p.secure_mode == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(p.smtp_host, port, timeout=self.timeout,
-                                                      context=ssl.create_default_context())
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    p.smtp_host, port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(p.smtp_host, port, timeout=self.timeout)
             with smtp:
@@ -93,9 +94,15 @@ class Email(Transport):
                 refused = smtp.send_message(mail, from_addr=sender, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            raise TransportError(f"SMTP refused every recipient: {codes}", permanent=all(c >= 500 for c in codes)) from None
+            raise TransportError(
+                f"SMTP refused every recipient: {codes}", permanent=all(c >= 500 for c in codes)
+            ) from None
         except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            text = (
+                exc.smtp_error.decode(errors="replace")
+                if isinstance(exc.smtp_error, bytes)
+                else exc.smtp_error
+            )
             raise TransportError(f"SMTP {exc.smtp_code} {text}", permanent=exc.smtp_code >= 500) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportError(f"SMTP connection failed: {exc}") from None
@@ -114,13 +121,19 @@ class Webhook(Transport):
         return f"{scheme}://{p.host}{port}{p.fullpath or '/'}"
 
     def notify(self, message: Message, key: str = "") -> str:
-        body = {"version": "1.0", "title": message.subject, "message": message.text, "type": "warning",
-                **message.data}
+        body = {
+            "version": "1.0",
+            "title": message.subject,
+            "message": message.text,
+            "type": "warning",
+            **message.data,
+        }
         auth = (self.plugin.user, self.plugin.password or "") if self.plugin.user else None
         try:
             headers = {**dict(self.plugin.headers), **({"Idempotency-Key": key} if key else {})}
-            response = requests.post(self.endpoint(), json=body, headers=headers,
-                                     auth=auth, timeout=self.timeout)
+            response = requests.post(
+                self.endpoint(), json=body, headers=headers, auth=auth, timeout=self.timeout
+            )
         except requests.RequestException as exc:
             raise TransportError(f"HTTP connection failed: {without_secrets(exc)}") from None
         return check_http(response)

@@ -31,8 +31,17 @@ SEVERITIES = ("critical", "error", "warning", "info")
 INDICATOR_TYPES = ("integer", "decimal", "boolean")
 OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
 # Report kinds are checked on each report; round kinds are checked over a whole round by scheduled jobs.
-REPORT_KINDS = ("expression", "measure_status", "measure_note", "status_regression", "measure_stagnation",
-                "indicator_drop", "score_drop", "overall_score", "late_report")
+REPORT_KINDS = (
+    "expression",
+    "measure_status",
+    "measure_note",
+    "status_regression",
+    "measure_stagnation",
+    "indicator_drop",
+    "score_drop",
+    "overall_score",
+    "late_report",
+)
 ROUND_KINDS = ("missing_report", "cohort_outlier")
 RULE_KINDS = REPORT_KINDS + ROUND_KINDS
 INDEX_PARTS = ("participation", "on_time", "score", "share_at_60", "rectification", "findings_burden")
@@ -107,14 +116,19 @@ class CatalogueSchema(_Strict):
     version = fields.String(required=True, validate=CODE)
     title_zh = fields.String(load_default="")
     title_en = fields.String(load_default="")
-    measure_points = fields.Dict(keys=fields.String(validate=validate.OneOf(STATUSES)), values=fields.Float(),
-                                 load_default=lambda: {"not_started": 0, "in_progress": 0.5, "implemented": 1,
-                                                       "exemplary": 1})
+    measure_points = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(STATUSES)),
+        values=fields.Float(),
+        load_default=lambda: {"not_started": 0, "in_progress": 0.5, "implemented": 1, "exemplary": 1},
+    )
     aspects = fields.List(fields.Nested(AspectSchema), required=True, validate=validate.Length(min=1))
     indicators = fields.List(fields.Nested(IndicatorSchema), required=True)
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
-    district_index = fields.Dict(keys=fields.String(validate=validate.OneOf(INDEX_PARTS)),
-                                 values=fields.Float(validate=validate.Range(min=0)), load_default=dict)
+    district_index = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(INDEX_PARTS)),
+        values=fields.Float(validate=validate.Range(min=0)),
+        load_default=dict,
+    )
 
 
 def _flatten(errors: Any, path: str = "") -> list[str]:
@@ -137,7 +151,7 @@ def _name_entry(raw: dict[str, Any], problem: str) -> str:
         if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
             code = entries[index].get("code")
             if code:
-                rest = problem[len(f"{parts[0]}.{parts[1]}"):].lstrip(".")
+                rest = problem[len(f"{parts[0]}.{parts[1]}") :].lstrip(".")
                 return f"{parts[0][:-1]} {code} ({parts[0]}.{index}) {rest}"
     return problem
 
@@ -153,9 +167,12 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
     measure_codes: list[str] = []
     for aspect in data["aspects"]:
         measure_codes += [m["code"] for m in aspect["measures"]]
-    for label, codes in (("aspect", [a["code"] for a in data["aspects"]]), ("measure", measure_codes),
-                         ("indicator", [i["code"] for i in data["indicators"]]),
-                         ("rule", [r["code"] for r in data["rules"]])):
+    for label, codes in (
+        ("aspect", [a["code"] for a in data["aspects"]]),
+        ("measure", measure_codes),
+        ("indicator", [i["code"] for i in data["indicators"]]),
+        ("rule", [r["code"] for r in data["rules"]]),
+    ):
         seen: set[str] = set()
         for code in codes:
             if code in seen:
@@ -188,8 +205,13 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-NEEDS = {"expression": ("left", "op", "right"), "overall_score": ("threshold",), "score_drop": ("threshold",),
-         "indicator_drop": ("indicators",), "cohort_outlier": ("indicators", "cohort")}
+NEEDS = {
+    "expression": ("left", "op", "right"),
+    "overall_score": ("threshold",),
+    "score_drop": ("threshold",),
+    "indicator_drop": ("indicators",),
+    "cohort_outlier": ("indicators", "cohort"),
+}
 
 
 def _check_bounds_and_weights(data: dict[str, Any]) -> list[str]:

@@ -28,6 +28,7 @@ def find_user(session: Session, email: str) -> User:
 
 # --- users ---------------------------------------------------------------------------------------
 
+
 @click.command("disable")
 @click.argument("email")
 def users_disable(email: str) -> None:
@@ -107,6 +108,7 @@ def users_list() -> None:
 
 # --- units, rounds, channels, catalogues ---------------------------------------------------------
 
+
 @click.command("list")
 @click.option("--district", help="only this district")
 @click.option("--inactive", is_flag=True, help="also the deactivated units")
@@ -120,7 +122,9 @@ def units_list(district: str | None, inactive: bool) -> None:
             query = query.where(PilotUnit.active.is_(True))
         units = session.scalars(query).all()
         for unit in units:
-            click.echo(f"{unit.credit_code}  {unit.district_code:<8} {'' if unit.active else '[停用] '}{unit.name}")
+            click.echo(
+                f"{unit.credit_code}  {unit.district_code:<8} {'' if unit.active else '[停用] '}{unit.name}"
+            )
     click.echo(f"{len(units)} unit(s)")
 
 
@@ -141,8 +145,10 @@ def rounds_list() -> None:
     """Supervision rounds, newest first."""
     with db.transaction() as session:
         for round_ in session.scalars(select(Round).order_by(Round.due_date.desc())):
-            click.echo(f"{round_.code:<8} {round_.status:<7} due {round_.due_date.isoformat()} "
-                       f"+{round_.grace_days}d  catalogue {round_.catalogue_version}")
+            click.echo(
+                f"{round_.code:<8} {round_.status:<7} due {round_.due_date.isoformat()} "
+                f"+{round_.grace_days}d  catalogue {round_.catalogue_version}"
+            )
 
 
 @click.command("list")
@@ -157,7 +163,9 @@ def channels_list(district: str | None) -> None:
             query = query.where(Channel.district_code == district)
         for channel in session.scalars(query):
             owner = channel.district_code or "supervisors"
-            click.echo(f"{channel.id:>4}  {owner:<12} {channel.kind:<10} {mask(channel.url)}  {channel.label}")
+            click.echo(
+                f"{channel.id:>4}  {owner:<12} {channel.kind:<10} {mask(channel.url)}  {channel.label}"
+            )
 
 
 @click.command("remove")
@@ -186,14 +194,22 @@ def catalogue_list() -> None:
             used.setdefault(version, []).append(code)
         for version in session.scalars(select(CatalogueVersion).order_by(CatalogueVersion.code)):
             data = version.data
-            click.echo(f"{version.code:<12} {len(data.get('indicators', {})):>3} indicators "
-                       f"{len(data.get('rules', [])):>3} rules  loaded {version.loaded_at:%Y-%m-%d}  "
-                       f"rounds: {', '.join(sorted(used.get(version.code, []))) or '-'}")
+            click.echo(
+                f"{version.code:<12} {len(data.get('indicators', {})):>3} indicators "
+                f"{len(data.get('rules', [])):>3} rules  loaded {version.loaded_at:%Y-%m-%d}  "
+                f"rounds: {', '.join(sorted(used.get(version.code, []))) or '-'}"
+            )
 
 
 def register(groups: dict[str, click.Group]) -> None:
-    for command in (users_disable, users_reset_password, users_rotate_token, users_tokens, users_revoke_token,
-                    users_list):
+    for command in (
+        users_disable,
+        users_reset_password,
+        users_rotate_token,
+        users_tokens,
+        users_revoke_token,
+        users_list,
+    ):
         groups["users"].add_command(command)
     groups["units"].add_command(units_list)
     groups["units"].add_command(units_deactivate)

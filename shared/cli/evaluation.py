@@ -28,8 +28,10 @@ def rules_group() -> None:
 
 
 def print_preview(result: dict[str, Any]) -> None:
-    click.echo(f"round {result['round']}: {result['reports']} reports; findings that would appear: "
-               f"{result['appear']}, disappear: {result['disappear']}")
+    click.echo(
+        f"round {result['round']}: {result['reports']} reports; findings that would appear: "
+        f"{result['appear']}, disappear: {result['disappear']}"
+    )
     click.echo("per district / 按区县:")
     for row in result["districts"]:
         click.echo(f"  {row['district_code']:<12} +{row['appear']:<5} -{row['disappear']}")
@@ -68,7 +70,9 @@ def rules_try(path: Path, round_code: str, as_json: bool) -> None:
 @click.command("reevaluate")
 @click.argument("round_code")
 @click.option("--chunk-size", type=click.IntRange(1, 10000), default=None, help="units per task")
-@click.option("--timeout", type=float, default=3600.0, show_default=True, help="seconds to wait for the workers")
+@click.option(
+    "--timeout", type=float, default=3600.0, show_default=True, help="seconds to wait for the workers"
+)
 @click.option("--no-wait", is_flag=True, help="send the chunks and return without waiting")
 def rounds_reevaluate(round_code: str, chunk_size: int | None, timeout: float, no_wait: bool) -> None:
     """Evaluate a round again with its current catalogue, in chunks across the evaluation workers."""

@@ -172,10 +172,19 @@ def channels_add(district: str | None, supervisors: bool, label: str, url: str) 
     with db.transaction() as session:
         if district and session.get(District, district) is None:
             fail(f"unknown district {district}")
-        exists = session.scalar(select(Channel.id).where(Channel.district_code == district, Channel.url == url))
+        exists = session.scalar(
+            select(Channel.id).where(Channel.district_code == district, Channel.url == url)
+        )
         if exists is None:
-            session.add(Channel(district_code=district, audience="supervisor" if supervisors else "district",
-                                kind=kind_of(url), url=url, label=label))
+            session.add(
+                Channel(
+                    district_code=district,
+                    audience="supervisor" if supervisors else "district",
+                    kind=kind_of(url),
+                    url=url,
+                    label=label,
+                )
+            )
     click.echo(f"channel added for {district or 'the supervisors'}: {mask(url)}")
 
 
@@ -194,8 +203,10 @@ def catalogue_load(path: Path) -> None:
         fail("the catalogue was not loaded:\n" + "\n".join(f"  - {p}" for p in exc.problems))
     with db.transaction() as session:
         catalogues.save(session, data)
-    click.echo(f"catalogue {data['version']} loaded: {sum(len(a['measures']) for a in data['aspects'])} measures, "
-               f"{len(data['indicators'])} indicators, {len(data['rules'])} rules")
+    click.echo(
+        f"catalogue {data['version']} loaded: {sum(len(a['measures']) for a in data['aspects'])} measures, "
+        f"{len(data['indicators'])} indicators, {len(data['rules'])} rules"
+    )
 
 
 @cli.group("demo")
@@ -246,8 +257,9 @@ def _register_operations() -> None:
     from shared.cli import admin
     from shared.cli.ops import backup_command, doctor_command, restore_command
 
-    admin.register({"users": users, "units": units, "rounds": rounds, "channels": channels,
-                    "catalogue": catalogue})
+    admin.register(
+        {"users": users, "units": units, "rounds": rounds, "channels": channels, "catalogue": catalogue}
+    )
     cli.add_command(backup_command)
     cli.add_command(restore_command)
     cli.add_command(doctor_command)

@@ -16,7 +16,9 @@ def _moment(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"not an ISO date or time: {text!r} (例如 2030-02-10 或 2030-02-10T08:00)") from None
+        raise click.BadParameter(
+            f"not an ISO date or time: {text!r} (例如 2030-02-10 或 2030-02-10T08:00)"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -63,17 +65,22 @@ def mutes_add(district: str | None, starts: str, ends: str, reason: str) -> None
         session.add(window)
         session.flush()
         made = window.id
-    click.echo(f"mute window {made}: {district or '全部区县 / every district'} {start.isoformat()} → {end.isoformat()}")
+    click.echo(
+        f"mute window {made}: {district or '全部区县 / every district'} {start.isoformat()} → {end.isoformat()}"
+    )
 
 
 @mutes.command("list")
 def mutes_list() -> None:
     """Mute windows that have not ended."""
     with db.transaction() as session:
-        windows = session.scalars(select(MuteWindow).where(MuteWindow.ends_at > clock.now())
-                                  .order_by(MuteWindow.starts_at)).all()
+        windows = session.scalars(
+            select(MuteWindow).where(MuteWindow.ends_at > clock.now()).order_by(MuteWindow.starts_at)
+        ).all()
         for w in windows:
-            click.echo(f"{w.id}\t{w.district_code or '*'}\t{w.starts_at.isoformat()}\t{w.ends_at.isoformat()}\t{w.reason}")
+            click.echo(
+                f"{w.id}\t{w.district_code or '*'}\t{w.starts_at.isoformat()}\t{w.ends_at.isoformat()}\t{w.reason}"
+            )
     if not windows:
         click.echo("no mute window / 没有静默时段")
 

@@ -19,8 +19,10 @@ def backup_command(folder: Path) -> None:
     except backup.BackupError as exc:
         click.echo(f"错误 / error: {exc}", err=True)
         sys.exit(1)
-    click.echo(f"备份完成 / backup written to {folder}: {sum(manifest['tables'].values())} rows in "
-               f"{len(manifest['tables'])} tables, {manifest['files']} file(s), schema {manifest['schema_revision']}")
+    click.echo(
+        f"备份完成 / backup written to {folder}: {sum(manifest['tables'].values())} rows in "
+        f"{len(manifest['tables'])} tables, {manifest['files']} file(s), schema {manifest['schema_revision']}"
+    )
 
 
 @click.command("restore")
@@ -32,8 +34,10 @@ def restore_command(folder: Path) -> None:
     except backup.BackupError as exc:
         click.echo(f"错误 / error: {exc}", err=True)
         sys.exit(1)
-    click.echo(f"恢复完成 / restored {sum(manifest['tables'].values())} rows and {manifest['files']} file(s) "
-               f"from the backup of {manifest['created_at']}; now run `pilotwatch db upgrade`")
+    click.echo(
+        f"恢复完成 / restored {sum(manifest['tables'].values())} rows and {manifest['files']} file(s) "
+        f"from the backup of {manifest['created_at']}; now run `pilotwatch db upgrade`"
+    )
 
 
 @click.command("doctor")

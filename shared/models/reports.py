@@ -114,5 +114,10 @@ class Finding(Base):
 
 # Only one active finding per fingerprint: a resubmission that still breaks the rule keeps it. The
 # condition is plain SQL that both SQLite and PostgreSQL accept (the migration is generated on SQLite).
-Index("uq_findings_active_fingerprint", Finding.fingerprint, unique=True, sqlite_where=text("active"),
-      postgresql_where=text("active"))
+Index(
+    "uq_findings_active_fingerprint",
+    Finding.fingerprint,
+    unique=True,
+    sqlite_where=text("active"),
+    postgresql_where=text("active"),
+)

@@ -16,8 +16,14 @@ from simpleeval import SimpleEval
 from shared.catalogue import ROUND_KINDS, Catalogue, expression_names
 from shared.rules import progress
 
-COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
-           ">=": operator.ge, ">": operator.gt}
+COMPARE = {
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
 
 
 @dataclass(frozen=True)
@@ -82,10 +88,13 @@ def _evaluate(expr: CompiledExpression, values: dict[str, Any]) -> Any:
 def _violation(rule: dict[str, Any], evidence: dict[str, Any], **fmt: Any) -> Violation:
     texts = {k: _fmt(v) for k, v in fmt.items()}
     return Violation(
-        rule_code=rule["code"], severity=rule["severity"],
+        rule_code=rule["code"],
+        severity=rule["severity"],
         message_zh=rule["message_zh"].format_map(_Default(texts)),
         message_en=rule.get("message_en", "").format_map(_Default(texts)),
-        action_zh=rule.get("action_zh", ""), source=rule.get("source", ""), evidence=evidence,
+        action_zh=rule.get("action_zh", ""),
+        source=rule.get("source", ""),
+        evidence=evidence,
     )
 
 
@@ -108,9 +117,17 @@ def check_expression(rule: dict[str, Any], indicators: dict[str, Any]) -> Violat
     left, right = (_evaluate(p, indicators) for p in parts)
     if COMPARE[rule["op"]](left, right):
         return None
-    return _violation(rule, {"left": left, "op": rule["op"], "right": right,
-                             "expression": f"{rule['left']} {rule['op']} {rule['right']}"},
-                      left=left, right=right)
+    return _violation(
+        rule,
+        {
+            "left": left,
+            "op": rule["op"],
+            "right": right,
+            "expression": f"{rule['left']} {rule['op']} {rule['right']}",
+        },
+        left=left,
+        right=right,
+    )
 
 
 def _measure_list(catalogue: Catalogue, codes: list[str]) -> str:
@@ -124,9 +141,12 @@ def check_measures(rule: dict[str, Any], catalogue: Catalogue, report: Report) -
         codes = [c for c in catalogue.measures if not (report.measures.get(c) or {}).get("status")]
     elif kind == "measure_note":
         statuses = set(rule.get("statuses") or ("implemented", "exemplary"))
-        codes = [c for c in catalogue.measures
-                 if (report.measures.get(c) or {}).get("status") in statuses
-                 and not str((report.measures.get(c) or {}).get("note") or "").strip()]
+        codes = [
+            c
+            for c in catalogue.measures
+            if (report.measures.get(c) or {}).get("status") in statuses
+            and not str((report.measures.get(c) or {}).get("note") or "").strip()
+        ]
     elif kind == "status_regression":
         codes = progress.regressed(catalogue, report)
     else:
@@ -140,8 +160,10 @@ def check_drop(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Vi
     falls = progress.dropped(rule, report)
     if not falls:
         return None
-    text = "、".join(f"{catalogue.indicators[f['indicator']]['name_zh']} {_fmt(f['previous'])}→{_fmt(f['current'])}"
-                    for f in falls)
+    text = "、".join(
+        f"{catalogue.indicators[f['indicator']]['name_zh']} {_fmt(f['previous'])}→{_fmt(f['current'])}"
+        for f in falls
+    )
     return _violation(rule, {"falls": falls}, indicators=text)
 
 
@@ -149,8 +171,13 @@ def check_score_fall(rule: dict[str, Any], report: Report) -> Violation | None:
     fall = progress.score_fall(rule, report)
     if fall is None:
         return None
-    return _violation(rule, {"previous": fall[0], "score": fall[1], "threshold": rule["threshold"]},
-                      previous=fall[0], score=fall[1], threshold=rule["threshold"])
+    return _violation(
+        rule,
+        {"previous": fall[0], "score": fall[1], "threshold": rule["threshold"]},
+        previous=fall[0],
+        score=fall[1],
+        threshold=rule["threshold"],
+    )
 
 
 def check_late(rule: dict[str, Any], report: Report) -> Violation | None:
@@ -160,8 +187,12 @@ def check_late(rule: dict[str, Any], report: Report) -> Violation | None:
 def check_score(rule: dict[str, Any], report: Report) -> Violation | None:
     if report.overall_score >= rule["threshold"]:
         return None
-    return _violation(rule, {"score": report.overall_score, "threshold": rule["threshold"]},
-                      score=report.overall_score, threshold=rule["threshold"])
+    return _violation(
+        rule,
+        {"score": report.overall_score, "threshold": rule["threshold"]},
+        score=report.overall_score,
+        threshold=rule["threshold"],
+    )
 
 
 MEASURE_KINDS = ("measure_status", "measure_note", "status_regression", "measure_stagnation")

@@ -55,7 +55,9 @@ def check(rule: dict[str, Any], members: Iterable[Member], names: dict[str, str]
         if len(cohort) < rule.get("min_cohort", 8):
             continue
         for code in rule["indicators"]:
-            ratios = {m.unit_id: r for m in cohort if (r := per_worker(m.indicators, code, rule["per"])) is not None}
+            ratios = {
+                m.unit_id: r for m in cohort if (r := per_worker(m.indicators, code, rule["per"])) is not None
+            }
             if len(ratios) < rule.get("min_cohort", 8):
                 continue
             for unit_id, z in robust_z(ratios).items():
@@ -68,9 +70,13 @@ def _violation(rule: dict[str, Any], scores: dict[str, float], names: dict[str, 
     listed = "、".join(f"{names.get(code, code)}（z={z:+.1f}）" for code, z in sorted(scores.items()))
     texts = {"threshold": f"{rule['threshold']:g}", "indicators": listed}
     return Violation(
-        rule_code=rule["code"], severity=rule["severity"], message_zh=rule["message_zh"].format(**texts),
-        message_en=rule.get("message_en", "").format(**{**texts, "indicators": ", ".join(
-            f"{code} (z={z:+.1f})" for code, z in sorted(scores.items()))}),
-        action_zh=rule.get("action_zh", ""), source=rule.get("source", ""),
+        rule_code=rule["code"],
+        severity=rule["severity"],
+        message_zh=rule["message_zh"].format(**texts),
+        message_en=rule.get("message_en", "").format(
+            **{**texts, "indicators": ", ".join(f"{code} (z={z:+.1f})" for code, z in sorted(scores.items()))}
+        ),
+        action_zh=rule.get("action_zh", ""),
+        source=rule.get("source", ""),
         evidence={"z_scores": scores, "per": rule["per"], "cohort": rule.get("cohort", "district")},
     )

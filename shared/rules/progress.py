@@ -23,8 +23,11 @@ def regressed(catalogue: Catalogue, report: Report) -> list[str] | None:
     if not report.history:
         return None
     before = report.history[0].measures
-    return [c for c in catalogue.measures
-            if RANK.get(_status(report.measures, c), -1) < RANK.get(_status(before, c), -1)]
+    return [
+        c
+        for c in catalogue.measures
+        if RANK.get(_status(report.measures, c), -1) < RANK.get(_status(before, c), -1)
+    ]
 
 
 def stagnant(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> list[str] | None:
@@ -33,7 +36,7 @@ def stagnant(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> list
     reports = rule.get("rounds", 2)
     if len(report.history) < reports - 1:
         return None
-    snapshots = [report.measures] + [past.measures for past in report.history[:reports - 1]]
+    snapshots = [report.measures] + [past.measures for past in report.history[: reports - 1]]
     if any(_status(s, c) != _status(report.measures, c) for s in snapshots for c in catalogue.measures):
         return None
     return [c for c in catalogue.measures if _status(report.measures, c) not in DONE]

@@ -21,8 +21,10 @@ def score(catalogue: Catalogue, measures: dict[str, dict[str, Any]]) -> Scores:
     aspects: dict[str, float] = {}
     for aspect in catalogue.aspects:
         weights = [m.get("weight", 1.0) for m in aspect["measures"]]
-        got = [points.get((measures.get(m["code"]) or {}).get("status", ""), 0.0) * w
-               for m, w in zip(aspect["measures"], weights, strict=True)]
+        got = [
+            points.get((measures.get(m["code"]) or {}).get("status", ""), 0.0) * w
+            for m, w in zip(aspect["measures"], weights, strict=True)
+        ]
         aspects[aspect["code"]] = round(100 * sum(got) / sum(weights), 2) if sum(weights) else 0.0
     total_weight = sum(a.get("weight", 1.0) for a in catalogue.aspects)
     overall = sum(aspects[a["code"]] * a.get("weight", 1.0) for a in catalogue.aspects)

@@ -19,8 +19,14 @@ def test_it_measures_every_line_against_the_baselines_and_writes_the_table(tmp_p
     stored = json.loads((tmp_path / "latest-tiny.json").read_text())
     assert stored["lines"] == results["lines"]
     assert stored["machine"]["cores"] and stored["settings"]["GROUP_WAIT"]
-    for what in ("intake: submissions accepted/s", "pipeline: reports evaluated and alerted/s", "round of",
-                 "202 → evaluation visible", "re-evaluation of", "peak memory"):
+    for what in (
+        "intake: submissions accepted/s",
+        "pipeline: reports evaluated and alerted/s",
+        "round of",
+        "202 → evaluation visible",
+        "re-evaluation of",
+        "peak memory",
+    ):
         assert what in table
     ours = stored["databases"]["sqlite"]
     assert ours["intake"]["requests"] > 0 and ours["intake"]["errors"] == 0

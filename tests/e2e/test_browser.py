@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.catalogue import Catalogue
-from tests.e2e.browser import browser, log_in, needs_chromium, shoot  # noqa: F401 (fixture)
+from tests.e2e.browser import log_in, needs_chromium, shoot
 from tests.support.processes import Stack
 from tests.support.reports import open_round, problem_report, unit_of
 
@@ -20,11 +20,17 @@ GULOU = "350102"
 
 def png_file(path: Path) -> Path:
     """A real (tiny) PNG picture, as a phone camera would give a proof of rectification."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * 8 for _ in range(8))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -70,7 +76,8 @@ def clerk_reports_and_answers(page: Any, base: str, catalogue: Catalogue, tmp_pa
 
 
 def test_it_takes_a_clerk_from_a_mistake_to_an_answered_finding_and_a_supervisor_to_closing_it(
-        stack: Stack, catalogue: Catalogue, browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    stack: Stack, catalogue: Catalogue, browser: Any, tmp_path: Path
+) -> None:  # noqa: F811
     stack.start("intake", "evaluation")
     clerk = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     finding_url = clerk_reports_and_answers(clerk, stack.url, catalogue, tmp_path)
@@ -92,6 +99,12 @@ def test_it_takes_a_clerk_from_a_mistake_to_an_answered_finding_and_a_supervisor
     supervisor.click("#form-close button")
     assert supervisor.inner_text("#status") == "已核销"
     history = supervisor.inner_text("#history")
-    for step in ("确认问题", "报告整改", "核实并销号", "gulou@pilotwatch.example", "supervisor@pilotwatch.example"):
+    for step in (
+        "确认问题",
+        "报告整改",
+        "核实并销号",
+        "gulou@pilotwatch.example",
+        "supervisor@pilotwatch.example",
+    ):
         assert step in history
     shoot(supervisor, "finding-closed")

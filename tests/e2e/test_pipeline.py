@@ -47,9 +47,15 @@ def findings_of(url: str, sid: str, token: str) -> list[dict[str, Any]]:
 
 def counts() -> dict[str, int]:
     with db.transaction() as session:
-        return {name: session.scalar(select(func.count()).select_from(model)) for name, model in
-                (("submissions", Submission), ("evaluations", Evaluation), ("alerts", Alert),
-                 ("deliveries", Delivery))}
+        return {
+            name: session.scalar(select(func.count()).select_from(model))
+            for name, model in (
+                ("submissions", Submission),
+                ("evaluations", Evaluation),
+                ("alerts", Alert),
+                ("deliveries", Delivery),
+            )
+        }
 
 
 def assert_one_alert_each(smtp: SmtpSink, hook: HttpSink, unit: str) -> None:
@@ -64,13 +70,18 @@ def assert_one_alert_each(smtp: SmtpSink, hook: HttpSink, unit: str) -> None:
 
 
 def test_it_evaluates_an_api_report_and_alerts_each_channel_once(
-        stack: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]) -> None:
+    stack: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]
+) -> None:
     smtp, hook = sinks
     add_channels(GULOU, smtp.url("gulou@example.org"), hook.url())
     stack.start("intake", "evaluation", "notify", "beat")
     unit = unit_of(GULOU)
-    status, body = json_request("POST", stack.url + "/api/v1/submissions",
-                                problem_report(catalogue, unit, open_round()), token=tokens["gulou"])
+    status, body = json_request(
+        "POST",
+        stack.url + "/api/v1/submissions",
+        problem_report(catalogue, unit, open_round()),
+        token=tokens["gulou"],
+    )
     assert status == 202, body
     found = wait_until(lambda: findings_of(stack.url, body["id"], tokens["gulou"]), 30, "the evaluation")
     rules = {f["rule"] for f in found}
@@ -79,7 +90,8 @@ def test_it_evaluates_an_api_report_and_alerts_each_channel_once(
 
 
 def test_it_gives_the_same_result_for_the_html_form(
-        stack: Stack, seeded: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]) -> None:
+    stack: Stack, seeded: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]
+) -> None:
     smtp, hook = sinks
     add_channels(GULOU, smtp.url(), hook.url())
     stack.start("intake", "evaluation", "notify")
@@ -87,8 +99,11 @@ def test_it_gives_the_same_result_for_the_html_form(
     browser = requests.Session()
     page = browser.get(stack.url + "/login", timeout=10).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = browser.post(stack.url + "/login", data={"csrf_token": csrf, "email": "gulou@pilotwatch.example",
-                                                      "password": "pilotwatch-demo"}, timeout=10)
+    answer = browser.post(
+        stack.url + "/login",
+        data={"csrf_token": csrf, "email": "gulou@pilotwatch.example", "password": "pilotwatch-demo"},
+        timeout=10,
+    )
     assert answer.status_code == 200 and "gulou@pilotwatch.example" in answer.text
     page = browser.get(stack.url + "/submissions/new", timeout=10).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -100,14 +115,18 @@ def test_it_gives_the_same_result_for_the_html_form(
         form[f"i.{code}"] = str(value).lower() if isinstance(value, bool) else str(value)
     answer = browser.post(stack.url + "/submissions/new", data=form, timeout=10)
     assert answer.status_code == 200 and "/submissions/" in answer.url
-    page = wait_until(lambda: (t := browser.get(answer.url, timeout=10).text) and 'id="findings"' in t and t,
-                      30, "the evaluation on the page")
+    page = wait_until(
+        lambda: (t := browser.get(answer.url, timeout=10).text) and 'id="findings"' in t and t,
+        30,
+        "the evaluation on the page",
+    )
     assert "职工教育经费提取额" in page and "合理化建议采纳数" in page
     assert_one_alert_each(smtp, hook, unit)
 
 
 def test_it_accepts_reports_while_redis_is_down_and_evaluates_them_when_it_returns(
-        seeded: dict[str, str], tokens: dict[str, str], catalogue: Catalogue, tmp_path: Any) -> None:
+    seeded: dict[str, str], tokens: dict[str, str], catalogue: Catalogue, tmp_path: Any
+) -> None:
     own = RedisServer().start()
     stack = Stack(dict(seeded, REDIS_URL=own.url), tmp_path)
     try:
@@ -117,8 +136,12 @@ def test_it_accepts_reports_while_redis_is_down_and_evaluates_them_when_it_retur
         ids = []
         for _ in range(20):
             started = time.monotonic()
-            status, body = json_request("POST", stack.url + "/api/v1/submissions",
-                                        problem_report(catalogue, unit, round_code), token=tokens["gulou"])
+            status, body = json_request(
+                "POST",
+                stack.url + "/api/v1/submissions",
+                problem_report(catalogue, unit, round_code),
+                token=tokens["gulou"],
+            )
             assert status == 202, body
             assert time.monotonic() - started < 2
             ids.append(body["id"])
@@ -133,18 +156,24 @@ def test_it_accepts_reports_while_redis_is_down_and_evaluates_them_when_it_retur
 
 
 def test_it_evaluates_and_alerts_once_when_the_same_event_arrives_twice(
-        stack: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]) -> None:
+    stack: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]
+) -> None:
     smtp, hook = sinks
     add_channels(GULOU, smtp.url(), hook.url())
     stack.start("intake")
     unit = unit_of(GULOU)
-    status, body = json_request("POST", stack.url + "/api/v1/submissions",
-                                problem_report(catalogue, unit, open_round()), token=tokens["gulou"])
+    status, body = json_request(
+        "POST",
+        stack.url + "/api/v1/submissions",
+        problem_report(catalogue, unit, open_round()),
+        token=tokens["gulou"],
+    )
     assert status == 202
     with db.transaction() as session:
         event = session.scalar(select(Submission).where(Submission.id == body["id"]))
-        payload = events.envelope(submission_id=event.id, unit_credit_code=unit, district_code=GULOU,
-                                  round_code=event.round_code)
+        payload = events.envelope(
+            submission_id=event.id, unit_credit_code=unit, district_code=GULOU, round_code=event.round_code
+        )
     producer = make_celery("test")
     for _ in range(2):  # the very same event (same event id) published twice more
         producer.send_task(tasks.EVALUATE_SUBMISSION, args=[payload])
@@ -156,18 +185,25 @@ def test_it_evaluates_and_alerts_once_when_the_same_event_arrives_twice(
 
 
 def test_it_refuses_bad_input_strangers_and_anonymous_callers_and_stores_nothing(
-        stack: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    stack: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     stack.start("intake")
     unit = unit_of(GULOU)
     report = problem_report(catalogue, unit, open_round())
-    bad = dict(report, unit=unit[:-1] + ("A" if unit[-1] != "A" else "B"),
-               indicators=dict(report["indicators"], payroll_total=-5))
+    bad = dict(
+        report,
+        unit=unit[:-1] + ("A" if unit[-1] != "A" else "B"),
+        indicators=dict(report["indicators"], payroll_total=-5),
+    )
     status, body = json_request("POST", stack.url + "/api/v1/submissions", bad, token=tokens["gulou"])
     assert status == 422
     assert "校验位" in str(body["errors"]["json"]["unit"])
-    status, body = json_request("POST", stack.url + "/api/v1/submissions",
-                                dict(report, indicators=dict(report["indicators"], payroll_total=-5)),
-                                token=tokens["gulou"])
+    status, body = json_request(
+        "POST",
+        stack.url + "/api/v1/submissions",
+        dict(report, indicators=dict(report["indicators"], payroll_total=-5)),
+        token=tokens["gulou"],
+    )
     assert status == 422 and "payroll_total" in body["errors"]["json"]["indicators"]
     assert json_request("POST", stack.url + "/api/v1/submissions", report, token=tokens["taijiang"])[0] == 403
     assert json_request("POST", stack.url + "/api/v1/submissions", report)[0] == 401

@@ -13,12 +13,17 @@ from tests.support.reports import clean_report, open_round, problem_report, unit
 
 def outbox(task: str) -> list[dict[str, object]]:
     with db.transaction() as session:
-        return [e.payload for e in session.scalars(select(OutboxEvent).where(OutboxEvent.task_name == task)
-                                                   .order_by(OutboxEvent.created_at))]
+        return [
+            e.payload
+            for e in session.scalars(
+                select(OutboxEvent).where(OutboxEvent.task_name == task).order_by(OutboxEvent.created_at)
+            )
+        ]
 
 
-def test_it_keeps_then_resolves_a_finding_across_resubmissions(seeded: dict[str, str],
-                                                                catalogue: Catalogue) -> None:
+def test_it_keeps_then_resolves_a_finding_across_resubmissions(
+    seeded: dict[str, str], catalogue: Catalogue
+) -> None:
     unit, round_code = unit_of("350102", 2), open_round()
     store_and_evaluate(problem_report(catalogue, unit, round_code))
     store_and_evaluate(problem_report(catalogue, unit, round_code))
@@ -33,7 +38,11 @@ def test_it_keeps_then_resolves_a_finding_across_resubmissions(seeded: dict[str,
     with db.transaction() as session:
         rows = session.scalars(select(Finding).order_by(Finding.rule_code)).all()
         assert [(f.status, f.active, f.resolution) for f in rows] == [
-            ("resolved", False, "resolved_by_resubmission")] * 2
+            ("resolved", False, "resolved_by_resubmission")
+        ] * 2
     [event] = outbox(tasks.NOTIFY_FINDINGS_RESOLVED)
     assert (event["district_code"], event["finding_ids"], event["reason"]) == (
-        "350102", ids, "resolved_by_resubmission")
+        "350102",
+        ids,
+        "resolved_by_resubmission",
+    )

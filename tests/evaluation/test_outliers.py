@@ -18,8 +18,12 @@ from tests.support.reports import clean_report, open_round, unit_of
 
 def outlier_findings() -> list[tuple[str, str, bool]]:
     with db.transaction() as session:
-        return [(f.unit.credit_code, f.status, f.active) for f in session.scalars(
-            select(Finding).where(Finding.rule_code == "cohort_outlier").order_by(Finding.id))]
+        return [
+            (f.unit.credit_code, f.status, f.active)
+            for f in session.scalars(
+                select(Finding).where(Finding.rule_code == "cohort_outlier").order_by(Finding.id)
+            )
+        ]
 
 
 def report(catalogue: Catalogue, unit: str, round_code: str, training: int) -> dict[str, Any]:
@@ -32,7 +36,9 @@ def run_job() -> None:
     make_celery("test").send_task(tasks.CHECK_OUTLIERS)
 
 
-def test_it_flags_and_later_resolves_a_unit_far_outside_its_district(stack: Stack, catalogue: Catalogue) -> None:
+def test_it_flags_and_later_resolves_a_unit_far_outside_its_district(
+    stack: Stack, catalogue: Catalogue
+) -> None:
     round_code = open_round()
     units = [unit_of("350102", i) for i in range(10)]
     for i, unit in enumerate(units[:-1]):

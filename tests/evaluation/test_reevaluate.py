@@ -31,7 +31,11 @@ def changed_catalogue(tmp_path: Path) -> Path:
 
 def reports(catalogue: Catalogue) -> dict[str, str]:
     round_code = open_round()
-    units = {"clean_a": unit_of("350102", 0), "clean_b": unit_of("350103", 0), "problem": unit_of("350102", 1)}
+    units = {
+        "clean_a": unit_of("350102", 0),
+        "clean_b": unit_of("350103", 0),
+        "problem": unit_of("350102", 1),
+    }
     store_and_evaluate(clean_report(catalogue, units["clean_a"], round_code))
     store_and_evaluate(clean_report(catalogue, units["clean_b"], round_code))
     store_and_evaluate(problem_report(catalogue, units["problem"], round_code))
@@ -44,40 +48,55 @@ def findings() -> dict[tuple[str, str], tuple[int, str, str]]:
         return {(f.unit.credit_code, f.rule_code): (f.id, f.status, f.resolution) for f in rows}
 
 
-def test_it_tries_rules_on_a_round_and_stores_nothing(seeded: dict[str, str], catalogue: Catalogue,
-                                                      tmp_path: Path) -> None:
+def test_it_tries_rules_on_a_round_and_stores_nothing(
+    seeded: dict[str, str], catalogue: Catalogue, tmp_path: Path
+) -> None:
     reports(catalogue)
     with db.transaction() as session:
         before = table_counts(session)
-    result = CliRunner().invoke(cli, ["rules", "try", str(changed_catalogue(tmp_path)), "--round", open_round(),
-                                      "--json"])
+    result = CliRunner().invoke(
+        cli, ["rules", "try", str(changed_catalogue(tmp_path)), "--round", open_round(), "--json"]
+    )
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
     assert (counts["appear"], counts["disappear"]) == (2, 1)
     assert {(r["district_code"], r["appear"], r["disappear"]) for r in counts["districts"]} == {
-        ("350102", 1, 1), ("350103", 1, 0)}
+        ("350102", 1, 1),
+        ("350103", 1, 0),
+    }
     with db.transaction() as session:
         assert table_counts(session) == before
 
 
-def test_it_reevaluates_a_round_across_the_workers(stack: Stack, catalogue: Catalogue, tmp_path: Path) -> None:
+def test_it_reevaluates_a_round_across_the_workers(
+    stack: Stack, catalogue: Catalogue, tmp_path: Path
+) -> None:
     units = reports(catalogue)
     before = findings()
-    assert set(before) == {(units["problem"], "fund_extraction"), (units["problem"],
-                                                                   "proposals_adopted_within_submitted")}
+    assert set(before) == {
+        (units["problem"], "fund_extraction"),
+        (units["problem"], "proposals_adopted_within_submitted"),
+    }
     runner = CliRunner()
     assert runner.invoke(cli, ["catalogue", "load", str(changed_catalogue(tmp_path))]).exit_code == 0
     stack.start("evaluation", "evaluation")
-    result = runner.invoke(cli, ["rounds", "reevaluate", open_round(), "--chunk-size", "1", "--timeout", "60"])
+    result = runner.invoke(
+        cli, ["rounds", "reevaluate", open_round(), "--chunk-size", "1", "--timeout", "60"]
+    )
     assert result.exit_code == 0, result.output
     assert "3 units in 3 chunks" in result.output and "done: 2 findings opened, 1 resolved" in result.output
     after = findings()
     kept = (units["problem"], "fund_extraction")
     assert after[kept] == before[kept]  # untouched: same finding, still open
     assert after[(units["problem"], "proposals_adopted_within_submitted")][1:] == (
-        "resolved", "resolved_by_reevaluation")
+        "resolved",
+        "resolved_by_reevaluation",
+    )
     assert {k for k, v in after.items() if v[1] == "open"} == {
-        kept, (units["clean_a"], "fund_extraction"), (units["clean_b"], "fund_extraction")}
+        kept,
+        (units["clean_a"], "fund_extraction"),
+        (units["clean_b"], "fund_extraction"),
+    }
     with db.transaction() as session:
         events: list[dict[str, Any]] = [e.payload for e in session.scalars(select(OutboxEvent))]
     resolved = [e for e in events if e.get("reason") == "resolved_by_reevaluation"]

@@ -44,26 +44,47 @@ def set_up() -> dict[str, str]:
         for d in SCENARIO["districts"]:
             session.add(District(code=d["code"], name_zh=d["name_zh"], name_en=d["name_en"]))
         for r in SCENARIO["rounds"]:
-            session.add(Round(code=r["code"], catalogue_version=DEFAULT_VERSION, due_date=r["due"], status="closed"))
+            session.add(
+                Round(code=r["code"], catalogue_version=DEFAULT_VERSION, due_date=r["due"], status="closed")
+            )
         session.flush()
         for name, unit in SCENARIO["units"].items():
             codes[name] = credit_code(rng, "350100")
-            session.add(PilotUnit(credit_code=codes[name], name=f"测试单位{name}", district_code=unit["district"]))
+            session.add(
+                PilotUnit(credit_code=codes[name], name=f"测试单位{name}", district_code=unit["district"])
+            )
     return codes
 
 
 def send(codes: dict[str, str], name: str, round_code: str, report: dict[str, Any], at: datetime) -> None:
     with db.transaction() as session:
         unit = session.scalars(select(PilotUnit).where(PilotUnit.credit_code == codes[name])).one()
-        version = session.scalar(select(func.max(Submission.version)).where(
-            Submission.unit_id == unit.id, Submission.round_code == round_code)) or 0
-        submission = Submission(unit_id=unit.id, round_code=round_code, version=version + 1, submitted_at=at,
-                                measures=report["measures"], indicators=report["indicators"])
+        version = (
+            session.scalar(
+                select(func.max(Submission.version)).where(
+                    Submission.unit_id == unit.id, Submission.round_code == round_code
+                )
+            )
+            or 0
+        )
+        submission = Submission(
+            unit_id=unit.id,
+            round_code=round_code,
+            version=version + 1,
+            submitted_at=at,
+            measures=report["measures"],
+            indicators=report["indicators"],
+        )
         session.add(submission)
         session.flush()
-        payload = events.SubmissionReceived().load(events.envelope(
-            submission_id=submission.id, unit_credit_code=unit.credit_code, district_code=unit.district_code,
-            round_code=round_code))
+        payload = events.SubmissionReceived().load(
+            events.envelope(
+                submission_id=submission.id,
+                unit_credit_code=unit.credit_code,
+                district_code=unit.district_code,
+                round_code=round_code,
+            )
+        )
     make_celery("test").send_task(tasks.EVALUATE_SUBMISSION, args=[payload])
 
 
@@ -111,6 +132,15 @@ def test_it_matches_the_hand_written_scenario(evaluation: Stack, catalogue: Cata
                 expected = unit[round_["code"]].get("findings", {})
                 assert found.get((name, round_["code"]), {}) == expected, (name, round_["code"])
             table = analytics.district_table(session, round_["code"])
-            got = [{"district": r.district_code, "rank": r.rank, "rank_change": r.rank_change, "index": r.index,
-                    "mean_score": r.mean_score, "participation_rate": r.participation_rate} for r in table]
+            got = [
+                {
+                    "district": r.district_code,
+                    "rank": r.rank,
+                    "rank_change": r.rank_change,
+                    "index": r.index,
+                    "mean_score": r.mean_score,
+                    "participation_rate": r.participation_rate,
+                }
+                for r in table
+            ]
             assert got == SCENARIO["ranking"][round_["code"]], round_["code"]

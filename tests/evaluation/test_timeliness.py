@@ -26,33 +26,51 @@ def reminders(days: int) -> dict[str, list[str]]:
     with db.transaction() as session:
         sent = session.scalars(select(ReminderSent).where(ReminderSent.days_before == days)).all()
         ids = {r.event_id for r in sent}
-        payloads = session.scalars(select(OutboxEvent.payload).where(
-            OutboxEvent.task_name == tasks.NOTIFY_REPORTS_DUE_SOON, OutboxEvent.id.in_(ids))).all()
+        payloads = session.scalars(
+            select(OutboxEvent.payload).where(
+                OutboxEvent.task_name == tasks.NOTIFY_REPORTS_DUE_SOON, OutboxEvent.id.in_(ids)
+            )
+        ).all()
         return {p["district_code"]: p["unit_credit_codes"] for p in payloads}
 
 
 def count_events(task: str) -> int:
     with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.task_name == task)) or 0
+        return (
+            session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.task_name == task))
+            or 0
+        )
 
 
 def submit_through_worker(report: dict[str, object], round_code: str) -> str:
     """A report stored as intake stores it (at the clock's now) and its event sent to the evaluation queue."""
     with db.transaction() as session:
         unit = session.scalars(select(PilotUnit).where(PilotUnit.credit_code == report["unit"])).one()
-        submission = Submission(unit_id=unit.id, round_code=round_code, version=1, measures=report["measures"],
-                                indicators=report["indicators"], submitted_at=clock.now())
+        submission = Submission(
+            unit_id=unit.id,
+            round_code=round_code,
+            version=1,
+            measures=report["measures"],
+            indicators=report["indicators"],
+            submitted_at=clock.now(),
+        )
         session.add(submission)
         session.flush()
-        payload = events.SubmissionReceived().load(events.envelope(
-            submission_id=submission.id, unit_credit_code=unit.credit_code, district_code=unit.district_code,
-            round_code=round_code))
+        payload = events.SubmissionReceived().load(
+            events.envelope(
+                submission_id=submission.id,
+                unit_credit_code=unit.credit_code,
+                district_code=unit.district_code,
+                round_code=round_code,
+            )
+        )
     make_celery("test").send_task(tasks.EVALUATE_SUBMISSION, args=[payload])
     return submission.id
 
 
-def test_it_reminds_then_records_late_and_missing_reports(stack: Stack, tmp_path: Path, catalogue: Catalogue,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_reminds_then_records_late_and_missing_reports(
+    stack: Stack, tmp_path: Path, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
     round_code = open_round()
     with db.transaction() as session:
         round_ = session.get(Round, round_code)
@@ -84,11 +102,19 @@ def test_it_reminds_then_records_late_and_missing_reports(stack: Stack, tmp_path
 
     def missing() -> list[Finding]:
         with db.transaction() as session:
-            return list(session.scalars(select(Finding).options(selectinload(Finding.unit)).where(Finding.rule_code == "missing_report")))
+            return list(
+                session.scalars(
+                    select(Finding)
+                    .options(selectinload(Finding.unit))
+                    .where(Finding.rule_code == "missing_report")
+                )
+            )
 
     def late_finding() -> Finding | None:
         with db.transaction() as session:
-            return session.scalars(select(Finding).options(selectinload(Finding.unit)).where(Finding.rule_code == "late_report")).first()
+            return session.scalars(
+                select(Finding).options(selectinload(Finding.unit)).where(Finding.rule_code == "late_report")
+            ).first()
 
     found = wait_until(late_finding, 30, "the late report's finding")
     assert found.severity == "info" and found.unit.credit_code == late
@@ -98,8 +124,9 @@ def test_it_reminds_then_records_late_and_missing_reports(stack: Stack, tmp_path
     assert {f.severity for f in made} == {"critical"}
     assert {f.unit.credit_code for f in made}.isdisjoint({on_time, late})
     with db.transaction() as session:
-        opened = session.scalars(select(OutboxEvent.payload).where(
-            OutboxEvent.task_name == tasks.NOTIFY_FINDINGS_OPENED)).all()
+        opened = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.task_name == tasks.NOTIFY_FINDINGS_OPENED)
+        ).all()
     grouped = [p for p in opened if set(p["finding_ids"]) <= {f.id for f in made}]
     assert sorted(p["district_code"] for p in grouped) == sorted({f.district_code for f in made})
     assert sum(len(p["finding_ids"]) for p in grouped) == len(made)

@@ -30,12 +30,17 @@ REPORTS = 5
 
 def attempts(outcome: str) -> int:
     with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(DeliveryAttempt)
-                              .where(DeliveryAttempt.outcome == outcome)) or 0
+        return (
+            session.scalar(
+                select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.outcome == outcome)
+            )
+            or 0
+        )
 
 
 def test_it_delivers_each_alert_once_after_smtp_451s_and_webhook_500s(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     smtp, hook = SmtpSink(replies=["451 4.3.0 try again later"] * 3), HttpSink(codes=[500, 503, 502])
     add_channels(GULOU, smtp.url(), hook.url())
     try:
@@ -43,9 +48,14 @@ def test_it_delivers_each_alert_once_after_smtp_451s_and_webhook_500s(
         units, round_code = units_of(GULOU, REPORTS), open_round()
         ids = burst(faulty.url, tokens["gulou"], catalogue, units, round_code)
         wait_until(lambda: evaluated(ids) == REPORTS, 60, "all reports evaluated")
-        wait_until(lambda: {u for u in units if any(u in t for t in smtp.texts())} == set(units)
-                   and {u for u in units if any(u in str(b) for b in hook.delivered())} == set(units),
-                   90, "every unit on both channels")
+        wait_until(
+            lambda: (
+                {u for u in units if any(u in t for t in smtp.texts())} == set(units)
+                and {u for u in units if any(u in str(b) for b in hook.delivered())} == set(units)
+            ),
+            90,
+            "every unit on both channels",
+        )
         time.sleep(3)
         assert active_findings(units) == expected_findings(catalogue, units, round_code)
         assert_each_unit_alerted_once(smtp, hook, units)
@@ -57,7 +67,8 @@ def test_it_delivers_each_alert_once_after_smtp_451s_and_webhook_500s(
 
 
 def test_it_records_a_permanent_refusal_once_and_keeps_the_other_channel_apart(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     smtp, hook = SmtpSink(replies=["550 5.1.1 no such mailbox"] * 50), HttpSink()
     add_channels(GULOU, smtp.url(), hook.url())
     try:
@@ -78,7 +89,8 @@ def test_it_records_a_permanent_refusal_once_and_keeps_the_other_channel_apart(
 
 
 def test_it_delivers_once_a_webhook_that_was_not_listening_comes_up(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     smtp = SmtpSink()
     hook = HttpSink()
     port = hook.port
@@ -91,8 +103,11 @@ def test_it_delivers_once_a_webhook_that_was_not_listening_comes_up(
         burst(faulty.url, tokens["gulou"], catalogue, units, round_code)
         wait_until(lambda: attempts("retrying") >= 1, 60, "a refused attempt")
         hook = HttpSink(port=port)
-        wait_until(lambda: {u for u in units if any(u in str(b) for b in hook.delivered())} == set(units), 90,
-                   "every unit on the webhook once it is up")
+        wait_until(
+            lambda: {u for u in units if any(u in str(b) for b in hook.delivered())} == set(units),
+            90,
+            "every unit on the webhook once it is up",
+        )
         time.sleep(3)
         assert_each_unit_alerted_once(smtp, hook, units)
     finally:

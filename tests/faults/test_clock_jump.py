@@ -36,13 +36,21 @@ def missing(district: str | None = None) -> set[int]:
 
 def alertable(district: str) -> set[int]:
     with db.transaction() as session:
-        return set(session.scalars(select(Finding.id).where(Finding.district_code == district,
-                                                            Finding.severity != "info")))
+        return set(
+            session.scalars(
+                select(Finding.id).where(Finding.district_code == district, Finding.severity != "info")
+            )
+        )
 
 
 def test_it_opens_one_missing_report_finding_per_unit_and_alerts_each_once_after_a_jump(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink],
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    faulty: Stack,
+    tokens: dict[str, str],
+    catalogue: Catalogue,
+    sinks: tuple[SmtpSink, HttpSink],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     smtp, hook = sinks
     round_code = open_round()
     with db.transaction() as session:
@@ -65,9 +73,14 @@ def test_it_opens_one_missing_report_finding_per_unit_and_alerts_each_once_after
     wait_until(lambda: len(missing()) == units - 1, 60, "one missing report finding per unit")
     expected = alertable(GULOU)
     assert missing(GULOU) <= expected
-    wait_until(lambda: tick(clock_file) and all(set(alerted_findings(u)) == expected
-                                                for u in (smtp.url(), hook.url())), 60,
-               "鼓楼区's findings alerted on both channels", interval=0.5)
+    wait_until(
+        lambda: (
+            tick(clock_file) and all(set(alerted_findings(u)) == expected for u in (smtp.url(), hook.url()))
+        ),
+        60,
+        "鼓楼区's findings alerted on both channels",
+        interval=0.5,
+    )
     clock.set_now(clock_file, noon + timedelta(days=grace + 2))  # and on: nothing is opened twice
     for _ in range(6):  # several timeliness runs and flushes while time goes on
         tick(clock_file)

@@ -42,14 +42,21 @@ def replay_every_event(times: int) -> int:
 
 
 def test_it_changes_nothing_when_every_event_is_delivered_twice_more(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]
+) -> None:
     smtp, hook = sinks
     faulty.start("intake", "evaluation", "notify", "beat")
     units, round_code = units_of(GULOU, REPORTS), open_round()
     ids = burst(faulty.url, tokens["gulou"], catalogue, units, round_code)
     wait_until(lambda: evaluated(ids) == REPORTS, 60, "all reports evaluated")
-    wait_until(lambda: {u for u in units if any(u in t for t in smtp.texts())} == set(units)
-               and len(hook.delivered()) == len(smtp.messages), 60, "the alerts")
+    wait_until(
+        lambda: (
+            {u for u in units if any(u in t for t in smtp.texts())} == set(units)
+            and len(hook.delivered()) == len(smtp.messages)
+        ),
+        60,
+        "the alerts",
+    )
     before = counts()
     replayed = replay_every_event(2)
     assert replayed >= REPORTS * 2  # the submissions' events, the findings' events and the send requests
@@ -60,21 +67,27 @@ def test_it_changes_nothing_when_every_event_is_delivered_twice_more(
 
 
 def test_it_stops_running_a_message_delivered_more_often_than_the_cap_and_keeps_it(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     faulty.env.update(MAX_REDELIVERIES="2")
     faulty.start("intake", "evaluation")
     units, round_code = units_of(GULOU, 1), open_round()
     ids = burst(faulty.url, tokens["gulou"], catalogue, units, round_code)
     wait_until(lambda: evaluated(ids) == 1, 60, "the report evaluated")
     with db.transaction() as session:
-        payload = session.scalars(select(OutboxEvent.payload).where(
-            OutboxEvent.task_name == tasks.EVALUATE_SUBMISSION)).one()
+        payload = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.task_name == tasks.EVALUATE_SUBMISSION)
+        ).one()
     message_id = f"poison-{uuid.uuid4().hex}"
     producer = make_celery("replay")
     for _ in range(4):  # one message (one task id) delivered four times, as after three crashes
         producer.send_task(tasks.EVALUATE_SUBMISSION, args=[payload], task_id=message_id)
-    buried = wait_until(lambda: redelivery.dead_letters().get(message_id), 30, "the message in the dead letters")
-    wait_until(lambda: redelivery.dead_letters()[message_id]["deliveries"] == 4, 30, "the fourth delivery buried")
+    buried = wait_until(
+        lambda: redelivery.dead_letters().get(message_id), 30, "the message in the dead letters"
+    )
+    wait_until(
+        lambda: redelivery.dead_letters()[message_id]["deliveries"] == 4, 30, "the fourth delivery buried"
+    )
     assert buried["task"] == tasks.EVALUATE_SUBMISSION and buried["args"] == [payload]
     assert "MAX_REDELIVERIES" in faulty.services["evaluation"].output()
     assert counts()["evaluations"] == 1

@@ -43,8 +43,15 @@ def server_answers() -> bool:
 def terminate(name: str) -> int:
     """Close every connection to the database `name`, as a server restart does."""
     with create_engine(SERVER + "/postgres", isolation_level="AUTOCOMMIT").connect() as conn:
-        return len(conn.execute(text("select pg_terminate_backend(pid) from pg_stat_activity "
-                                     "where datname = :name and pid <> pg_backend_pid()"), {"name": name}).all())
+        return len(
+            conn.execute(
+                text(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    "where datname = :name and pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            ).all()
+        )
 
 
 @pytest.fixture
@@ -74,14 +81,17 @@ def postgres(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[t
 
 
 def test_it_evaluates_every_accepted_report_once_while_postgresql_drops_its_connections(
-        postgres: tuple[str, dict[str, str]], catalogue: Catalogue, tmp_path: Path) -> None:
+    postgres: tuple[str, dict[str, str]], catalogue: Catalogue, tmp_path: Path
+) -> None:
     name, env = postgres
     token = env.pop("gulou_token")
     smtp, hook = SmtpSink(), HttpSink()
     from tests.support.faults import add_channels
+
     add_channels(GULOU, smtp.url(), hook.url())
-    stack = Stack(dict(env, BROKER_VISIBILITY_TIMEOUT="12", DELIVERY_STALE_AFTER="3",
-                       HTTP_TIMEOUT="4"), tmp_path)
+    stack = Stack(
+        dict(env, BROKER_VISIBILITY_TIMEOUT="12", DELIVERY_STALE_AFTER="3", HTTP_TIMEOUT="4"), tmp_path
+    )
     try:
         stack.start("intake", "evaluation", "notify", "beat")
         units, round_code = units_of(GULOU, REPORTS), open_round()
@@ -91,7 +101,9 @@ def test_it_evaluates_every_accepted_report_once_while_postgresql_drops_its_conn
                 dropped += terminate(name)
             key = f"pg-{unit}"
             for _attempt in range(5):  # a client retries a failed POST with the same key
-                status, body, _ = submit(stack.url, token, problem_report(catalogue, unit, round_code), key=key)
+                status, body, _ = submit(
+                    stack.url, token, problem_report(catalogue, unit, round_code), key=key
+                )
                 if status == 202:
                     accepted.append(body["id"])
                     break
@@ -101,8 +113,11 @@ def test_it_evaluates_every_accepted_report_once_while_postgresql_drops_its_conn
         wait_until(lambda: evaluated(accepted) == REPORTS, 90, "every accepted report evaluated")
         dropped += terminate(name)
         assert active_findings(units) == expected_findings(catalogue, units, round_code)
-        wait_until(lambda: {u for u in units if any(u in t for t in smtp.texts())} == set(units), 60,
-                   "every unit in an email")
+        wait_until(
+            lambda: {u for u in units if any(u in t for t in smtp.texts())} == set(units),
+            60,
+            "every unit in an email",
+        )
         time.sleep(3)
         assert counts()["submissions"] == counts()["evaluations"] == REPORTS
         assert_each_unit_alerted_once(smtp, hook, units)

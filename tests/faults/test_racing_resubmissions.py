@@ -31,17 +31,29 @@ pytestmark = pytest.mark.e2e
 
 def active_ids(units: list[str]) -> set[int]:
     with db.transaction() as session:
-        return set(session.scalars(select(Finding.id).join(Finding.unit).where(
-            PilotUnit.credit_code.in_(units), Finding.active.is_(True), Finding.severity != "info")))
+        return set(
+            session.scalars(
+                select(Finding.id)
+                .join(Finding.unit)
+                .where(PilotUnit.credit_code.in_(units), Finding.active.is_(True), Finding.severity != "info")
+            )
+        )
+
+
 UNITS = 4
 
 
 def test_it_keeps_both_versions_and_the_findings_of_the_last_when_resubmissions_race(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]
+) -> None:
     smtp, hook = sinks
     faulty.start("intake", "evaluation", "evaluation", "notify", "beat")
     units, round_code = units_of(GULOU, UNITS), open_round()
-    reports = [r for u in units for r in (problem_report(catalogue, u, round_code), clean_report(catalogue, u, round_code))]
+    reports = [
+        r
+        for u in units
+        for r in (problem_report(catalogue, u, round_code), clean_report(catalogue, u, round_code))
+    ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(pool.map(lambda r: submit(faulty.url, tokens["gulou"], r), reports))
     assert [status for status, _, _ in answers] == [202] * len(reports), answers
@@ -55,8 +67,11 @@ def test_it_keeps_both_versions_and_the_findings_of_the_last_when_resubmissions_
     # A finding resolved by the racing version before its group was sent is dropped from the alert;
     # every finding still active is alerted, and none twice.
     active = active_ids(units)
-    wait_until(lambda: all(active <= set(alerted_findings(url)) for url in (smtp.url(), hook.url())), 60,
-               "every active finding alerted on both channels")
+    wait_until(
+        lambda: all(active <= set(alerted_findings(url)) for url in (smtp.url(), hook.url())),
+        60,
+        "every active finding alerted on both channels",
+    )
     time.sleep(3)
     for url in (smtp.url(), hook.url()):
         assert set(alerted_findings(url).values()) <= {1}
@@ -65,12 +80,15 @@ def test_it_keeps_both_versions_and_the_findings_of_the_last_when_resubmissions_
 
 
 def test_it_stores_one_report_when_the_same_idempotency_key_races(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     faulty.start("intake", "evaluation")
     unit, round_code = units_of(GULOU, 1)[0], open_round()
     report = problem_report(catalogue, unit, round_code)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(lambda _: submit(faulty.url, tokens["gulou"], report, key="clerk-retry-1"), range(4)))
+        answers = list(
+            pool.map(lambda _: submit(faulty.url, tokens["gulou"], report, key="clerk-retry-1"), range(4))
+        )
     assert {status for status, _, _ in answers} == {202}
     assert len({body["id"] for _, body, _ in answers}) == 1
     wait_until(lambda: counts()["evaluations"] == 1, 30, "the one report evaluated")

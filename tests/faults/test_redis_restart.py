@@ -29,8 +29,12 @@ BEFORE, DURING, AFTER = 8, 8, 8
 
 
 def test_it_accepts_every_report_of_a_burst_while_redis_restarts_and_evaluates_each_once(
-        seeded: dict[str, str], tokens: dict[str, str], catalogue: Catalogue, tmp_path: Path,
-        sinks: tuple[SmtpSink, HttpSink]) -> None:
+    seeded: dict[str, str],
+    tokens: dict[str, str],
+    catalogue: Catalogue,
+    tmp_path: Path,
+    sinks: tuple[SmtpSink, HttpSink],
+) -> None:
     smtp, hook = sinks
     redis = RedisServer(folder=tmp_path / "redis", appendonly=True).start()  # as in production: AOF
     stack = Stack(dict(seeded, REDIS_URL=redis.url, **FAULT_ENV), tmp_path)
@@ -39,13 +43,16 @@ def test_it_accepts_every_report_of_a_burst_while_redis_restarts_and_evaluates_e
         units, round_code = units_of(GULOU, BEFORE + DURING + AFTER), open_round()
         ids = burst(stack.url, tokens["gulou"], catalogue, units[:BEFORE], round_code)
         redis.stop()
-        ids += burst(stack.url, tokens["gulou"], catalogue, units[BEFORE:BEFORE + DURING], round_code)
+        ids += burst(stack.url, tokens["gulou"], catalogue, units[BEFORE : BEFORE + DURING], round_code)
         redis.start()
-        ids += burst(stack.url, tokens["gulou"], catalogue, units[BEFORE + DURING:], round_code)
+        ids += burst(stack.url, tokens["gulou"], catalogue, units[BEFORE + DURING :], round_code)
         wait_until(lambda: evaluated(ids) == len(units), 120, f"all {len(units)} reports evaluated")
         assert active_findings(units) == expected_findings(catalogue, units, round_code)
-        wait_until(lambda: {u for u in units if any(u in t for t in smtp.texts())} == set(units), 60,
-                   "every unit in an email")
+        wait_until(
+            lambda: {u for u in units if any(u in t for t in smtp.texts())} == set(units),
+            60,
+            "every unit in an email",
+        )
         time.sleep(3)  # a doubled alert would arrive within this window
         assert counts()["submissions"] == counts()["evaluations"] == len(units)
         assert_each_unit_alerted_once(smtp, hook, units)

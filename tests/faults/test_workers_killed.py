@@ -29,15 +29,19 @@ REPORTS = 6
 
 
 def test_it_evaluates_each_report_once_after_the_evaluation_worker_is_killed_mid_task(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]
+) -> None:
     smtp, hook = sinks
     faulty.start("intake", "notify")
     units, round_code = units_of(GULOU, REPORTS), open_round()
     ids = burst(faulty.url, tokens["gulou"], catalogue, units, round_code)
     with database_held(faulty.env["DATABASE_URL"]):  # the worker's first write waits: it is mid-task
         faulty.start("evaluation")
-        wait_until(lambda: "evaluation.evaluate_submission" in faulty.services["evaluation"].output(), 30,
-                   "the evaluation worker to take a report")
+        wait_until(
+            lambda: "evaluation.evaluate_submission" in faulty.services["evaluation"].output(),
+            30,
+            "the evaluation worker to take a report",
+        )
         faulty.services["evaluation"].kill()
     assert evaluated(ids) == 0
     faulty.start("evaluation", "beat")
@@ -50,7 +54,8 @@ def test_it_evaluates_each_report_once_after_the_evaluation_worker_is_killed_mid
 
 
 def test_it_sends_each_alert_once_after_the_notify_worker_is_killed_mid_send(
-        faulty: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    faulty: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     smtp, hook = HeldSmtpSink(), HttpSink()
     add_channels(GULOU, smtp.url(), hook.url())
     try:

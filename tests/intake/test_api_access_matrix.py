@@ -31,8 +31,12 @@ ENDPOINTS = {
     "practices": ("GET", "/api/v1/rounds/{round_code}/practices", False, True),
     "rules_preview": ("POST", "/api/v1/rules/preview", False, True),
 }
-CELLS = [(endpoint, role, subject) for endpoint, (_, _, bound, _) in ENDPOINTS.items() for role in ROLES
-         for subject in (SUBJECTS if bound else (None,))]
+CELLS = [
+    (endpoint, role, subject)
+    for endpoint, (_, _, bound, _) in ENDPOINTS.items()
+    for role in ROLES
+    for subject in (SUBJECTS if bound else (None,))
+]
 
 
 def expected(endpoint: str, role: str, subject: str | None) -> int:
@@ -56,15 +60,19 @@ def callers(tokens: dict[str, str]) -> dict[str, str]:
         return dict(tokens, admin=accounts.issue_token(session, admin))
 
 
-def request_for(client: Any, callers: dict[str, str], catalogue: Catalogue, endpoint: str,
-                subject: str | None) -> tuple[str, str, dict[str, Any] | None]:
+def request_for(
+    client: Any, callers: dict[str, str], catalogue: Catalogue, endpoint: str, subject: str | None
+) -> tuple[str, str, dict[str, Any] | None]:
     round_code = open_round()
     unit = unit_of(subject) if subject else None
     if endpoint == "submit":
         return "POST", "/api/v1/submissions", clean_report(catalogue, unit, round_code)
     if endpoint == "read_submission":
-        made = client.post("/api/v1/submissions", json=clean_report(catalogue, unit, round_code),
-                           headers={"Authorization": f"Bearer {callers['supervisor']}"})
+        made = client.post(
+            "/api/v1/submissions",
+            json=clean_report(catalogue, unit, round_code),
+            headers={"Authorization": f"Bearer {callers['supervisor']}"},
+        )
         assert made.status_code == 202
         return "GET", f"/api/v1/submissions/{made.get_json()['id']}", None
     if endpoint == "units":
@@ -77,10 +85,12 @@ def request_for(client: Any, callers: dict[str, str], catalogue: Catalogue, endp
     return method, path.replace("{round_code}", round_code), None
 
 
-@pytest.mark.parametrize(("endpoint", "role", "subject"), CELLS,
-                         ids=[f"{e}-{r}-{s or 'any'}" for e, r, s in CELLS])
-def test_it_answers_each_cell_of_the_matrix(client: Any, callers: dict[str, str], catalogue: Catalogue,
-                                            endpoint: str, role: str, subject: str | None) -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "role", "subject"), CELLS, ids=[f"{e}-{r}-{s or 'any'}" for e, r, s in CELLS]
+)
+def test_it_answers_each_cell_of_the_matrix(
+    client: Any, callers: dict[str, str], catalogue: Catalogue, endpoint: str, role: str, subject: str | None
+) -> None:
     method, path, body = request_for(client, callers, catalogue, endpoint, subject)
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {callers[role]}"}
     answer = client.open(path, method=method, json=body, headers=headers)
@@ -95,6 +105,10 @@ def test_it_answers_each_cell_of_the_matrix(client: Any, callers: dict[str, str]
 
 def test_it_covers_every_endpoint_of_the_openapi_description(client: Any) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
-    described = {(m.upper(), p) for p, item in spec["paths"].items() for m in item
-                 if m in ("get", "post", "put", "patch", "delete")}
+    described = {
+        (m.upper(), p)
+        for p, item in spec["paths"].items()
+        for m in item
+        if m in ("get", "post", "put", "patch", "delete")
+    }
     assert described == {(m, p) for m, p, _, _ in ENDPOINTS.values()}

@@ -17,12 +17,19 @@ DOCUMENTED = (401, 403, 404, 405, 413, 415, 422)
 def check_operation(operation: Any, tokens: dict[str, str]) -> int:
     calls = 0
 
-    cases = st.one_of(operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-                      operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    cases = st.one_of(
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
 
     @given(case=cases)
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Any) -> None:
         nonlocal calls
         for role in ("supervisor", "gulou"):
@@ -40,8 +47,12 @@ def check_operation(operation: Any, tokens: dict[str, str]) -> int:
 def test_it_never_answers_5xx_on_any_endpoint_whatever_the_input(app: Any, tokens: dict[str, str]) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
-    documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item
-                  if method in ("get", "post", "put", "patch", "delete")}
+    documented = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
     tried = set()
     for result in schema.get_all_operations():
         operation = result.ok()

@@ -29,8 +29,9 @@ def report(tokens: dict[str, str], catalogue: Catalogue) -> dict[str, Any]:
     return clean_report(catalogue, unit_of("350102"), open_round())
 
 
-def test_it_accepts_a_report_with_202_and_stores_it_with_its_event(client: Any, tokens: dict[str, str],
-                                                                   report: dict[str, Any]) -> None:
+def test_it_accepts_a_report_with_202_and_stores_it_with_its_event(
+    client: Any, tokens: dict[str, str], report: dict[str, Any]
+) -> None:
     answer = post(client, report, tokens["gulou"])
     assert answer.status_code == 202
     body = answer.get_json()
@@ -42,14 +43,16 @@ def test_it_accepts_a_report_with_202_and_stores_it_with_its_event(client: Any, 
     assert shown["state"] == "received" and shown["evaluation"] is None
 
 
-def test_it_keeps_each_resubmission_as_a_new_version(client: Any, tokens: dict[str, str],
-                                                     report: dict[str, Any]) -> None:
+def test_it_keeps_each_resubmission_as_a_new_version(
+    client: Any, tokens: dict[str, str], report: dict[str, Any]
+) -> None:
     versions = [post(client, report, tokens["gulou"]).get_json()["version"] for _ in range(3)]
     assert versions == [1, 2, 3]
 
 
-def test_it_answers_a_retried_post_with_the_first_submission(client: Any, tokens: dict[str, str],
-                                                             report: dict[str, Any]) -> None:
+def test_it_answers_a_retried_post_with_the_first_submission(
+    client: Any, tokens: dict[str, str], report: dict[str, Any]
+) -> None:
     first = post(client, report, tokens["gulou"], **{"Idempotency-Key": "k-1"}).get_json()
     again = post(client, report, tokens["gulou"], **{"Idempotency-Key": "k-1"}).get_json()
     assert first["id"] == again["id"] and stored() == 1
@@ -64,6 +67,7 @@ def broken(report: dict[str, Any], catalogue: Catalogue, case: str) -> tuple[dic
     if case == "unknown unit":
         first17 = "91350102MA0000000"
         from shared.credit_code import check_character
+
         r["unit"] = first17 + check_character(first17)
         return r, ["unit"]
     if case == "unknown round":
@@ -100,11 +104,26 @@ def broken(report: dict[str, Any], catalogue: Catalogue, case: str) -> tuple[dic
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["checksum", "unknown unit", "unknown round", "closed round", "unknown measure",
-                                  "unknown indicator", "bad status", "negative count", "text for a number",
-                                  "fraction for a count", "number for yes/no", "unknown field"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "checksum",
+        "unknown unit",
+        "unknown round",
+        "closed round",
+        "unknown measure",
+        "unknown indicator",
+        "bad status",
+        "negative count",
+        "text for a number",
+        "fraction for a count",
+        "number for yes/no",
+        "unknown field",
+    ],
+)
 def test_it_refuses_bad_input_with_422_naming_the_field_and_stores_nothing(
-        client: Any, tokens: dict[str, str], report: dict[str, Any], catalogue: Catalogue, case: str) -> None:
+    client: Any, tokens: dict[str, str], report: dict[str, Any], catalogue: Catalogue, case: str
+) -> None:
     body, path = broken(report, catalogue, case)
     answer = post(client, body, tokens["gulou"])
     assert answer.status_code == 422
@@ -117,27 +136,36 @@ def test_it_refuses_bad_input_with_422_naming_the_field_and_stores_nothing(
 
 @pytest.mark.parametrize("payload", [b"{not json", b"[]", b'"text"', b"null"])
 def test_it_refuses_malformed_json_with_a_4xx(client: Any, tokens: dict[str, str], payload: bytes) -> None:
-    answer = client.post("/api/v1/submissions", data=payload, content_type="application/json",
-                         headers={"Authorization": f"Bearer {tokens['gulou']}"})
+    answer = client.post(
+        "/api/v1/submissions",
+        data=payload,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {tokens['gulou']}"},
+    )
     assert 400 <= answer.status_code < 500
 
 
-def test_it_refuses_another_districts_unit_and_anonymous_callers(client: Any, tokens: dict[str, str],
-                                                                 report: dict[str, Any]) -> None:
+def test_it_refuses_another_districts_unit_and_anonymous_callers(
+    client: Any, tokens: dict[str, str], report: dict[str, Any]
+) -> None:
     assert post(client, report, tokens["taijiang"]).status_code == 403
     assert post(client, report, None).status_code == 401
     assert post(client, report, "pw_not-a-token").status_code == 401
     assert stored() == 0
 
 
-def test_it_lets_a_supervisor_submit_for_any_district(client: Any, tokens: dict[str, str],
-                                                      report: dict[str, Any]) -> None:
+def test_it_lets_a_supervisor_submit_for_any_district(
+    client: Any, tokens: dict[str, str], report: dict[str, Any]
+) -> None:
     assert post(client, report, tokens["supervisor"]).status_code == 202
 
 
-def test_it_hides_another_districts_submission(client: Any, tokens: dict[str, str], report: dict[str, Any],
-                                               catalogue: Catalogue) -> None:
-    url = post(client, problem_report(catalogue, report["unit"], report["round"]), tokens["gulou"]).get_json()["url"]
+def test_it_hides_another_districts_submission(
+    client: Any, tokens: dict[str, str], report: dict[str, Any], catalogue: Catalogue
+) -> None:
+    url = post(
+        client, problem_report(catalogue, report["unit"], report["round"]), tokens["gulou"]
+    ).get_json()["url"]
     assert client.get(url, headers={"Authorization": f"Bearer {tokens['taijiang']}"}).status_code == 403
     assert client.get(url, headers={"Authorization": f"Bearer {tokens['supervisor']}"}).status_code == 200
 
@@ -147,10 +175,13 @@ def test_it_scopes_the_units_list_to_the_callers_district(client: Any, tokens: d
     mine = client.get("/api/v1/units", headers=auth).get_json()["items"]
     assert mine and {u["district"] for u in mine} == {"350102"}
     assert client.get("/api/v1/units?district=350103", headers=auth).status_code == 403
-    everyone = client.get("/api/v1/units", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).get_json()
+    everyone = client.get(
+        "/api/v1/units", headers={"Authorization": f"Bearer {tokens['supervisor']}"}
+    ).get_json()
     assert everyone["total"] == 428
-    filtered = client.get("/api/v1/units?district=350103",
-                          headers={"Authorization": f"Bearer {tokens['supervisor']}"}).get_json()["items"]
+    filtered = client.get(
+        "/api/v1/units?district=350103", headers={"Authorization": f"Bearer {tokens['supervisor']}"}
+    ).get_json()["items"]
     assert filtered and {u["district"] for u in filtered} == {"350103"}
 
 

@@ -17,27 +17,49 @@ from tests.support.reports import open_round
 
 
 def post_raw(client: Any, token: str, data: bytes, content_type: str) -> Any:
-    return client.post("/api/v1/submissions", data=data, headers={"Authorization": f"Bearer {token}",
-                                                                  "Content-Type": content_type})
+    return client.post(
+        "/api/v1/submissions",
+        data=data,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+    )
 
 
 def test_it_refuses_an_oversize_body_with_413_and_a_message(client: Any, tokens: dict[str, str]) -> None:
-    answer = post_raw(client, tokens["gulou"], b'{"unit": "' + b"x" * (3 * 1024 * 1024) + b'"}', "application/json")
+    answer = post_raw(
+        client, tokens["gulou"], b'{"unit": "' + b"x" * (3 * 1024 * 1024) + b'"}', "application/json"
+    )
     assert answer.status_code == 413
     assert answer.get_json()["message"]
 
 
-@pytest.mark.parametrize("payload", [b"{", b"[1, 2", b"\xff\xfe\x00", b'{"unit": NaN}', b"null", b"[]", b'"text"',
-                                     b'{"unit": {"$gt": ""}}', b"{}" * 1000])
-def test_it_answers_malformed_json_with_a_4xx_and_a_message(client: Any, tokens: dict[str, str],
-                                                            payload: bytes) -> None:
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"{",
+        b"[1, 2",
+        b"\xff\xfe\x00",
+        b'{"unit": NaN}',
+        b"null",
+        b"[]",
+        b'"text"',
+        b'{"unit": {"$gt": ""}}',
+        b"{}" * 1000,
+    ],
+)
+def test_it_answers_malformed_json_with_a_4xx_and_a_message(
+    client: Any, tokens: dict[str, str], payload: bytes
+) -> None:
     answer = post_raw(client, tokens["gulou"], payload, "application/json")
     assert 400 <= answer.status_code < 500 and answer.get_json()["message"]
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
-                                          "application/xml", ""])
-def test_it_refuses_a_report_in_another_content_type(client: Any, tokens: dict[str, str], content_type: str) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/xml", ""],
+)
+def test_it_refuses_a_report_in_another_content_type(
+    client: Any, tokens: dict[str, str], content_type: str
+) -> None:
     answer = post_raw(client, tokens["gulou"], b'{"unit": "x"}', content_type)
     assert 400 <= answer.status_code < 500 and answer.get_json()["message"]
 
@@ -60,9 +82,11 @@ def test_it_refuses_an_xlsx_zip_bomb_before_unpacking_it(app: Any) -> None:
     bomb = zip_bomb()
     assert len(bomb) < 2 * 2**20  # small enough to pass the upload limit
     clerk = sign_in(app, "gulou")
-    answer = clerk.post("/sheets/upload", data={"csrf_token": clerk.csrf, "round": open_round(),
-                                                "file": (io.BytesIO(bomb), "报送.xlsx")},
-                        content_type="multipart/form-data")
+    answer = clerk.post(
+        "/sheets/upload",
+        data={"csrf_token": clerk.csrf, "round": open_round(), "file": (io.BytesIO(bomb), "报送.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert answer.status_code == 422
     assert "the workbook unpacks to more than" in answer.get_data(as_text=True)
 
@@ -76,12 +100,15 @@ def test_it_answers_any_bytes_uploaded_as_a_workbook_with_a_sheet_error(content:
         assert "/" in str(error)  # Chinese / English
 
 
-@pytest.mark.parametrize(("content", "name"), [
-    (b"<html><script>alert(1)</script></html>", "photo.png"),
-    (b"MZ\x90\x00 an executable", "scan.pdf"),
-    (b"GIF89a a gif", "proof.jpg"),
-    (b"", "empty.pdf"),
-])
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b"<html><script>alert(1)</script></html>", "photo.png"),
+        (b"MZ\x90\x00 an executable", "scan.pdf"),
+        (b"GIF89a a gif", "proof.jpg"),
+        (b"", "empty.pdf"),
+    ],
+)
 def test_it_refuses_evidence_whose_bytes_are_not_its_type(content: bytes, name: str) -> None:
     with pytest.raises(files.FileRejected) as refused:
         files.read_checked(io.BytesIO(content), 1024 * 1024)

@@ -31,13 +31,21 @@ def test_it_never_shows_a_channels_secret_on_a_page(app: Any) -> None:
             channel = Channel(district_code="350102", kind=url.split("://")[0], url=url)
             session.add(channel)
             session.flush()
-            alert = Alert(source_event_id=f"e-{channel.id}", district_code="350102", round_code="x",
-                          finding_ids=[], subject="s", content={})
+            alert = Alert(
+                source_event_id=f"e-{channel.id}",
+                district_code="350102",
+                round_code="x",
+                finding_ids=[],
+                subject="s",
+                content={},
+            )
             session.add(alert)
             session.flush()
             session.add(Delivery(alert_id=alert.id, channel_id=channel.id, target=mask(url), status="failed"))
-    pages = [sign_in(app, "admin").get("/admin/").get_data(as_text=True),
-             sign_in(app, "supervisor").get("/deliveries?status=all").get_data(as_text=True)]
+    pages = [
+        sign_in(app, "admin").get("/admin/").get_data(as_text=True),
+        sign_in(app, "supervisor").get("/deliveries?status=all").get_data(as_text=True),
+    ]
     assert all("350102" in page or "wecombot" in page for page in pages)
     for secret in SECRETS.values():
         for page in pages:

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-PATHS = ["/login", "/", "/api/v1/openapi.json", "/api/v1/units", "/api/v1/no-such-thing", "/healthz", "/nowhere"]
+PATHS = [
+    "/login",
+    "/",
+    "/api/v1/openapi.json",
+    "/api/v1/units",
+    "/api/v1/no-such-thing",
+    "/healthz",
+    "/nowhere",
+]
 
 
 @pytest.mark.parametrize("path", PATHS)

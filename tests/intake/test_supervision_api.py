@@ -25,7 +25,8 @@ def some_reports(catalogue: Catalogue) -> str:
 
 
 def test_it_ranks_districts_for_supervisors_and_shows_a_district_its_own_row(
-        client: Any, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    client: Any, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     round_code = some_reports(catalogue)
     body = client.get(f"/api/v1/rounds/{round_code}/districts", headers=auth(tokens["supervisor"])).get_json()
     rows = {r["district_code"]: r for r in body["items"]}
@@ -38,61 +39,101 @@ def test_it_ranks_districts_for_supervisors_and_shows_a_district_its_own_row(
     assert own["items"][0] == rows["350102"]
 
 
-def test_it_refuses_another_districts_detail(client: Any, tokens: dict[str, str], catalogue: Catalogue) -> None:
+def test_it_refuses_another_districts_detail(
+    client: Any, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     round_code = some_reports(catalogue)
     mine = client.get(f"/api/v1/rounds/{round_code}/districts/350102", headers=auth(tokens["gulou"]))
     assert mine.status_code == 200 and mine.get_json()["district_code"] == "350102"
     other = client.get(f"/api/v1/rounds/{round_code}/districts/350103", headers=auth(tokens["gulou"]))
     assert other.status_code == 403
-    assert client.get(f"/api/v1/rounds/{round_code}/districts/350103",
-                      headers=auth(tokens["supervisor"])).status_code == 200
-    assert client.get("/api/v1/rounds/1999H1/districts", headers=auth(tokens["supervisor"])).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/rounds/{round_code}/districts/350103", headers=auth(tokens["supervisor"])
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/v1/rounds/1999H1/districts", headers=auth(tokens["supervisor"])).status_code == 404
+    )
 
 
-def test_it_lists_candidate_practices_for_supervisors(client: Any, tokens: dict[str, str],
-                                                      catalogue: Catalogue) -> None:
+def test_it_lists_candidate_practices_for_supervisors(
+    client: Any, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     round_code = some_reports(catalogue)
     response = client.get(f"/api/v1/rounds/{round_code}/practices", headers=auth(tokens["supervisor"]))
     items = response.get_json()["items"]
     assert [(p["credit_code"], [m["code"] for m in p["exemplary_measures"]]) for p in items] == [
-        (unit_of("350102", 0), ["P2-M4"])]
-    assert client.get(f"/api/v1/rounds/{round_code}/practices", headers=auth(tokens["gulou"])).status_code == 403
+        (unit_of("350102", 0), ["P2-M4"])
+    ]
+    assert (
+        client.get(f"/api/v1/rounds/{round_code}/practices", headers=auth(tokens["gulou"])).status_code == 403
+    )
 
 
-def test_it_previews_a_rule_change_and_stores_nothing(client: Any, tokens: dict[str, str],
-                                                      catalogue: Catalogue) -> None:
+def test_it_previews_a_rule_change_and_stores_nothing(
+    client: Any, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     round_code = some_reports(catalogue)
     rules = [dict(r) for r in catalogue.rules if r["code"] != "proposals_adopted_within_submitted"]
     fund = next(r for r in rules if r["code"] == "fund_extraction")
     fund["right"] = "payroll_total * 0.025"  # clean reports set aside exactly 2%: two more findings
     with db.transaction() as session:
         before = table_counts(session)
-    response = client.post("/api/v1/rules/preview", json={"round": round_code, "rules": rules},
-                           headers=auth(tokens["supervisor"]))
+    response = client.post(
+        "/api/v1/rules/preview",
+        json={"round": round_code, "rules": rules},
+        headers=auth(tokens["supervisor"]),
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert (body["appear"], body["disappear"]) == (2, 1)
     assert {(r["rule_code"], r["appear"], r["disappear"]) for r in body["rules"]} == {
-        ("fund_extraction", 2, 0), ("proposals_adopted_within_submitted", 0, 1)}
+        ("fund_extraction", 2, 0),
+        ("proposals_adopted_within_submitted", 0, 1),
+    }
     assert {(r["district_code"], r["appear"], r["disappear"]) for r in body["districts"]} == {
-        ("350102", 1, 1), ("350103", 1, 0)}
+        ("350102", 1, 1),
+        ("350103", 1, 0),
+    }
     with db.transaction() as session:
         assert table_counts(session) == before
-    assert client.post("/api/v1/rules/preview", json={"round": round_code, "rules": rules},
-                       headers=auth(tokens["gulou"])).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/rules/preview", json={"round": round_code, "rules": rules}, headers=auth(tokens["gulou"])
+        ).status_code
+        == 403
+    )
 
 
 def test_it_refuses_a_rule_naming_an_unknown_indicator(client: Any, tokens: dict[str, str]) -> None:
-    rules = [{"code": "x", "name_zh": "x", "severity": "info", "message_zh": "x", "left": "nothing_known",
-              "op": ">=", "right": "1"}]
-    response = client.post("/api/v1/rules/preview", json={"round": open_round(), "rules": rules},
-                           headers=auth(tokens["supervisor"]))
+    rules = [
+        {
+            "code": "x",
+            "name_zh": "x",
+            "severity": "info",
+            "message_zh": "x",
+            "left": "nothing_known",
+            "op": ">=",
+            "right": "1",
+        }
+    ]
+    response = client.post(
+        "/api/v1/rules/preview",
+        json={"round": open_round(), "rules": rules},
+        headers=auth(tokens["supervisor"]),
+    )
     assert response.status_code == 422
     assert "rule x: left names unknown indicators: nothing_known" in response.get_json()["errors"]["json"]
 
 
 def test_it_describes_the_new_endpoints_in_openapi(client: Any) -> None:
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/rounds/{round_code}/districts", "/api/v1/rounds/{round_code}/districts/{district_code}",
-                 "/api/v1/rounds/{round_code}/practices", "/api/v1/rules/preview"):
+    for path in (
+        "/api/v1/rounds/{round_code}/districts",
+        "/api/v1/rounds/{round_code}/districts/{district_code}",
+        "/api/v1/rounds/{round_code}/practices",
+        "/api/v1/rules/preview",
+    ):
         assert path in paths

@@ -37,18 +37,42 @@ def cases(o: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], dict[str, i
         ("GET", "/sheets/export/findings.xlsx", {}, every),
         ("GET", "/sheets/export/league.csv", {}, overseers),
         ("GET", "/admin/", {}, admins),
-        ("POST", "/submissions/new", {"unit": o["unit"], "action": "draft", "m.A1.status": "in_progress"},
-         {"own": 302, "other": 403, "supervisor": 403, "admin": 302}),
-        ("POST", f"/findings/{o['finding']}/actions", {"action": "acknowledge", "comment": "收到"},
-         {"own": 302, "other": 403, "supervisor": 403, "admin": 403}),
-        ("POST", f"/findings/{o['reported']}/actions", {"action": "return", "comment": "佐证不足"},
-         {"own": 403, "other": 403, "supervisor": 302, "admin": 302}),
-        ("POST", "/dashboard/practices", {"round": o["round"], "unit": o["unit"]}, overseers | {"supervisor": 302,
-                                                                                             "admin": 302}),
-        ("POST", "/admin/channels", {"district": GULOU, "url": "json://127.0.0.1:9/hook"},
-         admins | {"admin": 302}),
-        ("POST", "/admin/users", {"email": "new-clerk@example.org", "role": "district", "district": TAIJIANG},
-         admins | {"admin": 302}),
+        (
+            "POST",
+            "/submissions/new",
+            {"unit": o["unit"], "action": "draft", "m.A1.status": "in_progress"},
+            {"own": 302, "other": 403, "supervisor": 403, "admin": 302},
+        ),
+        (
+            "POST",
+            f"/findings/{o['finding']}/actions",
+            {"action": "acknowledge", "comment": "收到"},
+            {"own": 302, "other": 403, "supervisor": 403, "admin": 403},
+        ),
+        (
+            "POST",
+            f"/findings/{o['reported']}/actions",
+            {"action": "return", "comment": "佐证不足"},
+            {"own": 403, "other": 403, "supervisor": 302, "admin": 302},
+        ),
+        (
+            "POST",
+            "/dashboard/practices",
+            {"round": o["round"], "unit": o["unit"]},
+            overseers | {"supervisor": 302, "admin": 302},
+        ),
+        (
+            "POST",
+            "/admin/channels",
+            {"district": GULOU, "url": "json://127.0.0.1:9/hook"},
+            admins | {"admin": 302},
+        ),
+        (
+            "POST",
+            "/admin/users",
+            {"email": "new-clerk@example.org", "role": "district", "district": TAIJIANG},
+            admins | {"admin": 302},
+        ),
     ]
 
 
@@ -61,7 +85,9 @@ def test_it_answers_each_role_as_the_matrix_says(app: Any, role: str) -> None:
     wrong = []
     for method, path, form, expected in cases(objects):
         want = expected.get(role, 302)
-        answer = client.get(path) if method == "GET" else client.post(path, data={**form, "csrf_token": token})
+        answer = (
+            client.get(path) if method == "GET" else client.post(path, data={**form, "csrf_token": token})
+        )
         if role == "anonymous" and answer.status_code == 302:
             assert "/login" in answer.headers["Location"] or method == "POST"
         if answer.status_code != want:
@@ -82,7 +108,7 @@ def test_it_lists_only_the_own_districts_units_and_findings(app: Any) -> None:
     client = sign_in(app, "gulou")
     home, ledger = client.get("/").get_data(as_text=True), client.get("/findings").get_data(as_text=True)
     assert own["unit"] in home and other["unit"] not in home
-    assert f"/findings/{own['finding']}\"" in ledger and f"/findings/{other['finding']}\"" not in ledger
+    assert f'/findings/{own["finding"]}"' in ledger and f'/findings/{other["finding"]}"' not in ledger
 
 
 def test_it_refuses_a_form_post_without_a_csrf_token(app: Any) -> None:

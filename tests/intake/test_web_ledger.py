@@ -28,16 +28,21 @@ def status_of(finding: int) -> str:
         return session.get(Finding, finding).status
 
 
-@pytest.mark.parametrize(("role", "status", "expected"), [
-    ("district", "open", ["acknowledge", "report_rectification"]),
-    ("district", "acknowledged", ["report_rectification"]),
-    ("district", "rectification_reported", []),
-    ("supervisor", "open", []),
-    ("supervisor", "rectification_reported", ["close", "return"]),
-    ("admin", "rectification_reported", ["close", "return"]),
-    ("supervisor", "closed", []),
-])
-def test_it_offers_each_role_the_actions_of_the_findings_status(role: str, status: str, expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("role", "status", "expected"),
+    [
+        ("district", "open", ["acknowledge", "report_rectification"]),
+        ("district", "acknowledged", ["report_rectification"]),
+        ("district", "rectification_reported", []),
+        ("supervisor", "open", []),
+        ("supervisor", "rectification_reported", ["close", "return"]),
+        ("admin", "rectification_reported", ["close", "return"]),
+        ("supervisor", "closed", []),
+    ],
+)
+def test_it_offers_each_role_the_actions_of_the_findings_status(
+    role: str, status: str, expected: list[str]
+) -> None:
     user = User(role=role, district_code=GULOU if role == "district" else None)
     finding = Finding(status=status, district_code=GULOU, active=status != "closed")
     assert [a.name for a in ledger.allowed(user, finding)] == expected
@@ -49,7 +54,8 @@ def test_it_takes_a_finding_from_open_to_closed_and_records_every_step(app: Any)
     act(clerk, finding, "acknowledge", "收到")
     assert status_of(finding) == "acknowledged"
     assert "请上传整改佐证材料" in clerk.get(
-        act(clerk, finding, "report_rectification", "已整改").headers["Location"]).get_data(as_text=True)
+        act(clerk, finding, "report_rectification", "已整改").headers["Location"]
+    ).get_data(as_text=True)
     assert status_of(finding) == "acknowledged"
     act(clerk, finding, "report_rectification", "已补提经费", PNG)
     act(supervisor, finding, "return", "凭证不清晰")
@@ -59,13 +65,19 @@ def test_it_takes_a_finding_from_open_to_closed_and_records_every_step(app: Any)
     with db.transaction() as session:
         closed = session.get(Finding, finding)
         assert (closed.status, closed.active) == ("closed", False)
-        trail = [(e.action, e.comment, e.detail["to"]) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.object_id == str(finding)).order_by(AuditEvent.id))]
-    assert trail == [("finding.acknowledge", "收到", "acknowledged"),
-                     ("finding.report_rectification", "已补提经费", "rectification_reported"),
-                     ("finding.return", "凭证不清晰", "open"),
-                     ("finding.report_rectification", "重新上传凭证", "rectification_reported"),
-                     ("finding.close", "核实无误", "closed")]
+        trail = [
+            (e.action, e.comment, e.detail["to"])
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.object_id == str(finding)).order_by(AuditEvent.id)
+            )
+        ]
+    assert trail == [
+        ("finding.acknowledge", "收到", "acknowledged"),
+        ("finding.report_rectification", "已补提经费", "rectification_reported"),
+        ("finding.return", "凭证不清晰", "open"),
+        ("finding.report_rectification", "重新上传凭证", "rectification_reported"),
+        ("finding.close", "核实无误", "closed"),
+    ]
     page = clerk.get(f"/findings/{finding}").get_data(as_text=True)
     assert "凭证不清晰" in page and "supervisor@pilotwatch.example" in page and "已核销" in page
 

@@ -39,9 +39,11 @@ def fill(book: Any, rows: dict[int, dict[str, Any]]) -> bytes:
 
 
 def upload(client: Any, content: bytes) -> Any:
-    return client.post("/sheets/upload", data={"csrf_token": client.csrf, "round": open_round(),
-                                               "file": (io.BytesIO(content), "报送.xlsx")},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/sheets/upload",
+        data={"csrf_token": client.csrf, "round": open_round(), "file": (io.BytesIO(content), "报送.xlsx")},
+        content_type="multipart/form-data",
+    )
 
 
 def stored() -> dict[str, Submission]:
@@ -50,7 +52,9 @@ def stored() -> dict[str, Submission]:
         return {s.unit.credit_code: (s.measures, s.indicators, s.channel) for s in items}
 
 
-def test_it_stores_the_reports_of_a_filled_in_template_exactly_as_the_rows_say(app: Any, catalogue: Catalogue) -> None:
+def test_it_stores_the_reports_of_a_filled_in_template_exactly_as_the_rows_say(
+    app: Any, catalogue: Catalogue
+) -> None:
     client = sign_in(app, "gulou")
     book = template_for(client)
     units = [book.active.cell(row=r, column=1).value for r in (3, 4, 5)]
@@ -69,7 +73,9 @@ def test_it_stores_the_reports_of_a_filled_in_template_exactly_as_the_rows_say(a
         assert len(session.scalars(select(OutboxEvent)).all()) == 3
 
 
-def test_it_answers_per_row_messages_and_stores_nothing_when_a_row_is_wrong(app: Any, catalogue: Catalogue) -> None:
+def test_it_answers_per_row_messages_and_stores_nothing_when_a_row_is_wrong(
+    app: Any, catalogue: Catalogue
+) -> None:
     client = sign_in(app, "gulou")
     book = template_for(client)
     units = [book.active.cell(row=r, column=1).value for r in (3, 4, 5)]
@@ -89,7 +95,8 @@ def test_it_answers_per_row_messages_and_stores_nothing_when_a_row_is_wrong(app:
 
 
 def test_it_refuses_a_row_of_another_district_and_a_file_that_is_not_a_workbook(
-        app: Any, catalogue: Catalogue) -> None:
+    app: Any, catalogue: Catalogue
+) -> None:
     gulou, taijiang = sign_in(app, "gulou"), sign_in(app, "taijiang")
     book = template_for(taijiang)
     other_unit = book.active.cell(row=3, column=1).value

@@ -6,8 +6,12 @@ import re
 from typing import Any
 
 PASSWORD = "pilotwatch-demo"
-USERS = {"gulou": "gulou@pilotwatch.example", "taijiang": "taijiang@pilotwatch.example",
-         "supervisor": "supervisor@pilotwatch.example", "admin": "admin@pilotwatch.example"}
+USERS = {
+    "gulou": "gulou@pilotwatch.example",
+    "taijiang": "taijiang@pilotwatch.example",
+    "supervisor": "supervisor@pilotwatch.example",
+    "admin": "admin@pilotwatch.example",
+}
 
 
 def csrf_of(html: str) -> str:
@@ -37,23 +41,46 @@ def add_report(district: str, index: int = 0, status: str = "open") -> dict[str,
     from shared.models import Evaluation, Finding, PilotUnit, Round, StoredFile, Submission
 
     with db.transaction() as session:
-        unit = session.scalars(select(PilotUnit).where(PilotUnit.district_code == district)
-                               .order_by(PilotUnit.id)).all()[index]
+        unit = session.scalars(
+            select(PilotUnit).where(PilotUnit.district_code == district).order_by(PilotUnit.id)
+        ).all()[index]
         round_code = session.scalars(select(Round.code).where(Round.status == "open")).one()
-        submission = Submission(unit_id=unit.id, round_code=round_code, version=1, measures={}, indicators={},
-                                channel="form")
+        submission = Submission(
+            unit_id=unit.id, round_code=round_code, version=1, measures={}, indicators={}, channel="form"
+        )
         session.add(submission)
         session.flush()
-        finding = Finding(fingerprint=f"{unit.id}:{round_code}:rule-{index}", unit_id=unit.id,
-                          district_code=district, round_code=round_code, rule_code="fund_extraction",
-                          severity="error", message_zh="职工教育经费提取不足", status=status,
-                          last_submission_id=submission.id, opened_at=clock.now())
+        finding = Finding(
+            fingerprint=f"{unit.id}:{round_code}:rule-{index}",
+            unit_id=unit.id,
+            district_code=district,
+            round_code=round_code,
+            rule_code="fund_extraction",
+            severity="error",
+            message_zh="职工教育经费提取不足",
+            status=status,
+            last_submission_id=submission.id,
+            opened_at=clock.now(),
+        )
         evaluation = Evaluation(submission_id=submission.id, overall_score=70.0, aspect_scores={})
         evaluation.findings.append(finding)
-        stored = StoredFile(unit_id=unit.id, round_code=round_code, purpose="evidence", measure_code="A1",
-                            filename="台账.png", content_type="image/png", size=len(PNG), sha256="")
+        stored = StoredFile(
+            unit_id=unit.id,
+            round_code=round_code,
+            purpose="evidence",
+            measure_code="A1",
+            filename="台账.png",
+            content_type="image/png",
+            size=len(PNG),
+            sha256="",
+        )
         session.add_all([evaluation, stored])
         session.flush()
         stored.sha256 = files.save(stored.id, PNG)
-        return {"unit": unit.credit_code, "round": round_code, "submission": submission.id,
-                "finding": finding.id, "file": stored.id}
+        return {
+            "unit": unit.credit_code,
+            "round": round_code,
+            "submission": submission.id,
+            "finding": finding.id,
+            "file": stored.id,
+        }

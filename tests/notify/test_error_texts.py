@@ -20,11 +20,14 @@ def test_it_keeps_the_request_url_out_of_a_connection_error() -> None:
     assert "connection failed" in caught.value.message
 
 
-@pytest.mark.parametrize("text", [
-    "HTTPConnectionPool(host='x', port=1): Max retries exceeded with url: /cgi-bin/webhook/send?key=K123 "
-    "(Caused by NewConnectionError('refused'))",
-    "Invalid URL 'https://oapi.dingtalk.com/robot/send?access_token=K123&sign=K123'",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HTTPConnectionPool(host='x', port=1): Max retries exceeded with url: /cgi-bin/webhook/send?key=K123 "
+        "(Caused by NewConnectionError('refused'))",
+        "Invalid URL 'https://oapi.dingtalk.com/robot/send?access_token=K123&sign=K123'",
+    ],
+)
 def test_it_masks_keys_tokens_and_signatures(text: str) -> None:
     cleaned = without_secrets(requests.ConnectionError(text))
     assert "K123" not in cleaned

@@ -21,8 +21,9 @@ T0 = datetime(2030, 2, 9, 2, 0, tzinfo=UTC)
 
 def opened_at(ids: list[int], now: datetime) -> None:
     with db.transaction() as session:
-        collect.record_opened(session, events.envelope(district_code=GULOU, round_code=open_round(),
-                                                       finding_ids=ids), now)
+        collect.record_opened(
+            session, events.envelope(district_code=GULOU, round_code=open_round(), finding_ids=ids), now
+        )
 
 
 def flushed(now: datetime) -> list[tuple[str, str, int]]:
@@ -30,23 +31,43 @@ def flushed(now: datetime) -> list[tuple[str, str, int]]:
     with db.transaction() as session:
         made = flush.flush(session, now, collect.timing())
         alerts = {session.get(Delivery, e.payload["delivery_id"]).alert_id for e in made}
-        return sorted((a.audience, a.kind, len(a.finding_ids)) for a in
-                      session.scalars(select(Alert).where(Alert.id.in_(alerts))))
+        return sorted(
+            (a.audience, a.kind, len(a.finding_ids))
+            for a in session.scalars(select(Alert).where(Alert.id.in_(alerts)))
+        )
 
 
-def test_it_holds_muted_alerts_but_not_critical_ones_and_sends_them_when_the_window_ends(seeded: dict) -> None:
+def test_it_holds_muted_alerts_but_not_critical_ones_and_sends_them_when_the_window_ends(
+    seeded: dict,
+) -> None:
     round_code = open_round()
     add_channel("json://127.0.0.1:9/district", GULOU)
     add_channel("json://127.0.0.1:9/supervisors")
-    result = CliRunner().invoke(cli, ["mutes", "add", "--district", GULOU, "--from", "2030-02-09",
-                                      "--until", "2030-02-18", "--reason", "春节"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "mutes",
+            "add",
+            "--district",
+            GULOU,
+            "--from",
+            "2030-02-09",
+            "--until",
+            "2030-02-18",
+            "--reason",
+            "春节",
+        ],
+    )
     assert result.exit_code == 0, result.output
     opened_at(add_findings(GULOU, round_code, 3, severity="warning"), T0)
     opened_at(add_findings(GULOU, round_code, 1, severity="critical"), T0)
     assert flushed(T0 + timedelta(seconds=31)) == [("district", "opened", 1), ("supervisor", "opened", 1)]
     assert flushed(T0 + timedelta(days=3)) == []  # the warnings wait for the window's end
     # The critical finding, alerted at once, is also due for its weekly reminder by then.
-    assert flushed(datetime(2030, 2, 18, 0, 1, tzinfo=UTC)) == [("district", "opened", 3), ("district", "reminder", 1)]
+    assert flushed(datetime(2030, 2, 18, 0, 1, tzinfo=UTC)) == [
+        ("district", "opened", 3),
+        ("district", "reminder", 1),
+    ]
 
 
 def test_it_sends_info_findings_in_the_daily_digest(seeded: dict) -> None:
@@ -63,7 +84,9 @@ def test_it_tests_a_channel_from_the_command_line(seeded: dict) -> None:
         good = CliRunner().invoke(cli, ["channels", "test", f"json://127.0.0.1:{server.port}/ok"])
         assert good.exit_code == 0 and "已送达 / delivered" in good.output
         bad = CliRunner().invoke(cli, ["channels", "test", f"json://127.0.0.1:{server.port}/refused"])
-        assert bad.exit_code == 1 and "永久失败 / permanent failure" in bad.output and "HTTP 400" in bad.output
+        assert (
+            bad.exit_code == 1 and "永久失败 / permanent failure" in bad.output and "HTTP 400" in bad.output
+        )
         assert server.to("/ok")[0]["body"]["title"] == "【产改督导】测试消息"
     finally:
         server.close()

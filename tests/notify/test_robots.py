@@ -18,8 +18,10 @@ from tests.support.chat import ChatServer, dingtalk_signature_ok
 
 @pytest.fixture
 def chat(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatServer]:
-    server = ChatServer(dingtalk_secret="SECgood123", script={"/cgi-bin/webhook/send": [(503, {})],
-                                                              "/open-apis/bot/v2/hook/busy": [(429, {})]})
+    server = ChatServer(
+        dingtalk_secret="SECgood123",
+        script={"/cgi-bin/webhook/send": [(503, {})], "/open-apis/bot/v2/hook/busy": [(429, {})]},
+    )
     for name in ("WECOM_BASE_URL", "DINGTALK_BASE_URL", "FEISHU_BASE_URL", "LARK_BASE_URL"):
         monkeypatch.setenv(name, server.base_url)
     config.reset()
@@ -50,7 +52,9 @@ def test_it_retries_server_errors_and_rate_limits(chat: ChatServer) -> None:
     assert chat.requests[-1]["body"]["markdown"]["content"].startswith("### [Pilotwatch] Test message")
 
 
-def test_it_fails_temporarily_when_nothing_listens(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_fails_temporarily_when_nothing_listens(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FEISHU_BASE_URL", "http://127.0.0.1:9")
     config.reset()
     with pytest.raises(TransportError) as caught:

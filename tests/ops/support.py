@@ -16,8 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def pilotwatch(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "pilotwatch"), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(BIN / "pilotwatch"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def engine_of(url: str) -> Engine:
@@ -32,9 +39,15 @@ def every_row(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     with engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             order = list(table.primary_key.columns) or list(table.columns)
-            found[table.name] = [dict(row) for row in connection.execute(select(table).order_by(*order)).mappings()]
+            found[table.name] = [
+                dict(row) for row in connection.execute(select(table).order_by(*order)).mappings()
+            ]
     return found
 
 
 def every_file(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }

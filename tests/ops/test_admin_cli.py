@@ -80,10 +80,13 @@ def test_it_lists_rounds_and_catalogues(seeded: dict[str, str]) -> None:
     assert "2017-fz" in catalogues and rounds[0].split()[0] in catalogues
 
 
-@pytest.mark.parametrize("url, secret", [
-    ("mailto://alerts:hunter2pass@smtp.example.com?to=clerk@example.org", "hunter2pass"),
-    ("json://robot:s3cr3tw0rd@hooks.example.com/path", "s3cr3tw0rd"),
-])
+@pytest.mark.parametrize(
+    "url, secret",
+    [
+        ("mailto://alerts:hunter2pass@smtp.example.com?to=clerk@example.org", "hunter2pass"),
+        ("json://robot:s3cr3tw0rd@hooks.example.com/path", "s3cr3tw0rd"),
+    ],
+)
 def test_it_lists_channels_with_secrets_masked(seeded: dict[str, str], url: str, secret: str) -> None:
     assert run("channels", "add", "--district", GULOU, url).exit_code == 0
     listing = run("channels", "list", "--district", GULOU).output

@@ -22,7 +22,9 @@ def filled(tokens: dict[str, str], catalogue: Catalogue) -> dict[str, str]:
     """Demo data, tokens, an evaluated report with findings, a channel and evidence files."""
     store_and_evaluate(problem_report(catalogue, unit_of(GULOU), open_round()))
     with db.transaction() as session:
-        session.add(Channel(district_code=GULOU, kind="json", url="json://127.0.0.1:9/hook", label="鼓楼 hook"))
+        session.add(
+            Channel(district_code=GULOU, kind="json", url="json://127.0.0.1:9/hook", label="鼓楼 hook")
+        )
     uploads = config.current().upload_dir
     (uploads / "ab").mkdir(parents=True)
     (uploads / "ab" / "ab12").write_bytes(b"%PDF-1.4\n" + os.urandom(4096))
@@ -36,8 +38,9 @@ def elsewhere(env: dict[str, str], folder: Path) -> dict[str, str]:
     return {**env, "DATABASE_URL": f"sqlite:///{folder / 'restored.db'}", "PILOTWATCH_INSTANCE": str(folder)}
 
 
-def test_it_restores_identical_rows_and_files_into_an_empty_database(filled: dict[str, str],
-                                                                     tmp_path: Path) -> None:
+def test_it_restores_identical_rows_and_files_into_an_empty_database(
+    filled: dict[str, str], tmp_path: Path
+) -> None:
     made = pilotwatch(filled, "backup", str(tmp_path / "backup"))
     assert made.returncode == 0, made.stderr
     target = elsewhere(filled, tmp_path / "fresh")
@@ -45,7 +48,9 @@ def test_it_restores_identical_rows_and_files_into_an_empty_database(filled: dic
     assert restored.returncode == 0, restored.stderr
 
     before, after = every_row(engine_of(filled["DATABASE_URL"])), every_row(engine_of(target["DATABASE_URL"]))
-    assert {name: len(rows) for name, rows in after.items()} == {name: len(rows) for name, rows in before.items()}
+    assert {name: len(rows) for name, rows in after.items()} == {
+        name: len(rows) for name, rows in before.items()
+    }
     for name, rows in before.items():
         assert after[name] == rows, f"table {name} differs after restore"
     assert len(before["findings"]) >= 2 and len(before["pilot_units"]) == 428

@@ -10,12 +10,15 @@ from shared.celery_app import make_celery
 BASE = {"PILOTWATCH_ENV": "test"}
 
 
-@pytest.mark.parametrize("variables, transport", [
-    ({"REDIS_URL": "redis://cache:6379/0"}, "redis"),
-    ({"REDIS_URL": "sentinel://s1:26379;sentinel://s2:26379/0"}, "sentinel"),
-    ({"REDIS_URL": "redis://cache:6379/0", "BROKER_URL": "amqp://pw:secret@rabbit:5672//"}, "amqp"),
-    ({"REDIS_URL": "redis://cache:6379/0", "BROKER_URL": "sentinel://s1:26379/0"}, "sentinel"),
-])
+@pytest.mark.parametrize(
+    "variables, transport",
+    [
+        ({"REDIS_URL": "redis://cache:6379/0"}, "redis"),
+        ({"REDIS_URL": "sentinel://s1:26379;sentinel://s2:26379/0"}, "sentinel"),
+        ({"REDIS_URL": "redis://cache:6379/0", "BROKER_URL": "amqp://pw:secret@rabbit:5672//"}, "amqp"),
+        ({"REDIS_URL": "redis://cache:6379/0", "BROKER_URL": "sentinel://s1:26379/0"}, "sentinel"),
+    ],
+)
 def test_it_picks_the_broker_from_the_url_alone(variables: dict[str, str], transport: str) -> None:
     settings = config.load({**BASE, **variables})
     connection = make_celery("test", settings).connection_for_write()
@@ -34,5 +37,7 @@ def test_it_keeps_login_throttles_in_redis_when_the_broker_is_rabbitmq() -> None
 
 
 def test_it_names_the_sentinel_master_from_configuration() -> None:
-    settings = config.load({**BASE, "BROKER_URL": "sentinel://s1:26379/0", "BROKER_SENTINEL_MASTER": "pw-main"})
+    settings = config.load(
+        {**BASE, "BROKER_URL": "sentinel://s1:26379/0", "BROKER_SENTINEL_MASTER": "pw-main"}
+    )
     assert make_celery("test", settings).connection_for_write().transport_options["master_name"] == "pw-main"

@@ -37,8 +37,14 @@ APP_SERVICES = ("migrate", "intake", "evaluation", "notify", "beat")
 LONG_RUNNING = ("intake", "evaluation", "notify", "beat")
 WORKERS = ("evaluation", "notify")
 NO_PORTS = ("migrate", "evaluation", "notify", "beat")
-COMPOSE_VARIABLES = ("POSTGRES_PASSWORD", "INTAKE_PORT", "FLOWER_USER", "FLOWER_PASSWORD", "FLOWER_PORT",
-                     "CELERY_EXPORTER_PORT")
+COMPOSE_VARIABLES = (
+    "POSTGRES_PASSWORD",
+    "INTAKE_PORT",
+    "FLOWER_USER",
+    "FLOWER_PASSWORD",
+    "FLOWER_PORT",
+    "CELERY_EXPORTER_PORT",
+)
 INSTANCE = "/var/lib/pilotwatch"
 
 START_TIMEOUT = 60.0

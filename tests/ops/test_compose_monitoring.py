@@ -21,7 +21,9 @@ def services() -> dict[str, dict[str, Any]]:
         return yaml.safe_load(handle)["services"]
 
 
-def test_it_keeps_flower_and_the_exporter_in_the_monitoring_profile(services: dict[str, dict[str, Any]]) -> None:
+def test_it_keeps_flower_and_the_exporter_in_the_monitoring_profile(
+    services: dict[str, dict[str, Any]],
+) -> None:
     for name in MONITORING:
         service = services[name]
         assert service["profiles"] == ["monitoring"], name

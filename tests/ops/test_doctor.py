@@ -40,8 +40,15 @@ def test_it_passes_on_a_healthy_setup(seeded: dict[str, str], smtp: SmtpSink) ->
     add_mail_channel(smtp.url())
     result = pilotwatch(seeded, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("configuration", "database", "migrations", "redis", "queue evaluation", "queue notify",
-                 f"smtp 127.0.0.1:{smtp.port}"):
+    for name in (
+        "configuration",
+        "database",
+        "migrations",
+        "redis",
+        "queue evaluation",
+        "queue notify",
+        f"smtp 127.0.0.1:{smtp.port}",
+    ):
         assert f"] {name}:" in result.stdout, name
     assert not fault_lines(result.stdout)
 
@@ -66,8 +73,9 @@ def test_it_names_redis_when_it_is_down(seeded: dict[str, str]) -> None:
 
 def test_it_names_an_unreachable_mail_server(seeded: dict[str, str]) -> None:
     port = free_port()
-    add_mail_channel(f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&from=a@pilotwatch.example&to=b@example.org"
-                     "&mode=insecure")
+    add_mail_channel(
+        f"mailto://127.0.0.1:{port}?smtp=127.0.0.1&from=a@pilotwatch.example&to=b@example.org&mode=insecure"
+    )
     result = pilotwatch(seeded, "doctor")
     assert result.returncode == 1
     assert faulty(result.stdout) == [f"smtp 127.0.0.1:{port}"]

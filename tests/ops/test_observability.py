@@ -31,8 +31,11 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 def scrape(url: str) -> Samples:
     with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
@@ -86,9 +89,12 @@ def running(own_redis: str, stack: Stack, hook: HttpSink, monkeypatch: pytest.Mo
 
 
 def submit(stack: Stack, body: dict[str, Any], token: str, **headers: str) -> tuple[int, Any, str]:
-    request = urllib.request.Request(stack.url + "/api/v1/submissions", data=json.dumps(body).encode(),
-                                     method="POST", headers={"Content-Type": "application/json",
-                                                             "Authorization": f"Bearer {token}", **headers})
+    request = urllib.request.Request(
+        stack.url + "/api/v1/submissions",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}", **headers},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read()), response.headers.get("X-Request-ID", "")
@@ -101,13 +107,21 @@ def delivered() -> bool:
         return any(d.status == "delivered" for d in session.query(Delivery).all())
 
 
-def test_it_exposes_the_metrics_after_a_submission(running: Stack, tokens: dict[str, str],
-                                                  catalogue: Catalogue, hook: HttpSink) -> None:
+def test_it_exposes_the_metrics_after_a_submission(
+    running: Stack, tokens: dict[str, str], catalogue: Catalogue, hook: HttpSink
+) -> None:
     report = problem_report(catalogue, unit_of(GULOU), open_round())
     assert submit(running, report, tokens["gulou"], **{"Idempotency-Key": "k1"})[0] == 202
     assert submit(running, report, tokens["gulou"], **{"Idempotency-Key": "k1"})[0] == 202
     assert submit(running, report, tokens["taijiang"])[0] == 403
-    assert submit(running, {**report, "indicators": {**report["indicators"], "no_such_indicator": 1}}, tokens["gulou"])[0] == 422
+    assert (
+        submit(
+            running,
+            {**report, "indicators": {**report["indicators"], "no_such_indicator": 1}},
+            tokens["gulou"],
+        )[0]
+        == 422
+    )
     wait_until(delivered, 40, "the alert to be delivered")
     # A task that fails for real: an event that breaks its contract.
     make_celery("test").send_task(tasks.EVALUATE_SUBMISSION, args=[events.envelope()])
@@ -120,8 +134,13 @@ def test_it_exposes_the_metrics_after_a_submission(running: Stack, tokens: dict[
     assert "pilotwatch_http_request_duration_seconds_bucket" in names(intake)
 
     evaluation_url = metrics_url(running, "evaluation")
-    failed = wait_until(lambda: value(scrape(evaluation_url), "pilotwatch_task_failures_total",
-                                      task=tasks.EVALUATE_SUBMISSION), 20, "the failed task to be counted")
+    failed = wait_until(
+        lambda: value(
+            scrape(evaluation_url), "pilotwatch_task_failures_total", task=tasks.EVALUATE_SUBMISSION
+        ),
+        20,
+        "the failed task to be counted",
+    )
     assert failed == 1
     evaluation = scrape(evaluation_url)
     assert value(evaluation, "pilotwatch_tasks_total", task=tasks.EVALUATE_SUBMISSION, state="success") == 1
@@ -137,14 +156,17 @@ def test_it_exposes_the_metrics_after_a_submission(running: Stack, tokens: dict[
 
 
 def test_it_follows_one_request_id_from_the_answer_into_the_workers_logs(
-        running: Stack, tokens: dict[str, str], catalogue: Catalogue) -> None:
+    running: Stack, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
     report = problem_report(catalogue, unit_of(GULOU), open_round())
     given = f"ops-{uuid.uuid4().hex[:12]}"
     status, _body, answered = submit(running, report, tokens["gulou"], **{"X-Request-ID": given})
     assert (status, answered) == (202, given)
 
     def tasks_of(service: str) -> set[str]:
-        return {line.get("task", "") for line in log_lines(running, service) if line.get("request_id") == given}
+        return {
+            line.get("task", "") for line in log_lines(running, service) if line.get("request_id") == given
+        }
 
     assert tasks.EVALUATE_SUBMISSION in wait_until(lambda: tasks_of("evaluation"), 30, "the evaluation's log")
     assert tasks.NOTIFY_FINDINGS_OPENED in wait_until(lambda: tasks_of("notify"), 30, "the notify log")

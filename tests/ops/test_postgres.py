@@ -53,8 +53,9 @@ def on_postgres(env: dict[str, str], postgres_url: str, monkeypatch: pytest.Monk
     return dict(config.environ())
 
 
-def test_it_migrates_evaluates_and_alerts_on_postgresql(on_postgres: dict[str, str], tmp_path: Path,
-                                                       catalogue: Catalogue) -> None:
+def test_it_migrates_evaluates_and_alerts_on_postgresql(
+    on_postgres: dict[str, str], tmp_path: Path, catalogue: Catalogue
+) -> None:
     upgraded = pilotwatch(on_postgres, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     hook = HttpSink()
@@ -66,8 +67,12 @@ def test_it_migrates_evaluates_and_alerts_on_postgresql(on_postgres: dict[str, s
     stack = Stack(on_postgres, tmp_path)
     try:
         stack.start("intake", "evaluation", "notify", "beat")
-        status, body = json_request("POST", stack.url + "/api/v1/submissions",
-                                    problem_report(catalogue, unit_of(GULOU), open_round()), token=token)
+        status, body = json_request(
+            "POST",
+            stack.url + "/api/v1/submissions",
+            problem_report(catalogue, unit_of(GULOU), open_round()),
+            token=token,
+        )
         assert status == 202, body
         wait_until(lambda: hook.requests, 40, "the webhook alert")
         status, found = json_request("GET", f"{stack.url}/api/v1/submissions/{body['id']}", token=token)
@@ -82,8 +87,9 @@ def test_it_migrates_evaluates_and_alerts_on_postgresql(on_postgres: dict[str, s
         hook.close()
 
 
-def test_it_restores_a_sqlite_backup_into_postgresql(seeded: dict[str, str], postgres_url: str,
-                                                     tmp_path: Path, catalogue: Catalogue) -> None:
+def test_it_restores_a_sqlite_backup_into_postgresql(
+    seeded: dict[str, str], postgres_url: str, tmp_path: Path, catalogue: Catalogue
+) -> None:
     store_and_evaluate(problem_report(catalogue, unit_of(GULOU), open_round()))
     assert pilotwatch(seeded, "backup", str(tmp_path / "backup")).returncode == 0
     target = {**seeded, "DATABASE_URL": postgres_url, "PILOTWATCH_INSTANCE": str(tmp_path / "pg")}

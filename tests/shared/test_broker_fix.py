@@ -15,8 +15,9 @@ from tests.support.processes import Stack, wait_until
 pytestmark = pytest.mark.e2e
 
 
-def test_it_keeps_a_worker_holding_a_message_alive_across_a_redis_restart(seeded: dict[str, str],
-                                                                          tmp_path: Path) -> None:
+def test_it_keeps_a_worker_holding_a_message_alive_across_a_redis_restart(
+    seeded: dict[str, str], tmp_path: Path
+) -> None:
     own = RedisServer(folder=tmp_path / "redis", appendonly=True).start()
     stack = Stack(dict(seeded, REDIS_URL=own.url), tmp_path)
     try:
@@ -28,8 +29,11 @@ def test_it_keeps_a_worker_holding_a_message_alive_across_a_redis_restart(seeded
         wait_until(lambda: broker.hlen("unacked") >= 1, 30, "the worker to hold the message")
         broker.close()
         own.stop()
-        wait_until(lambda: "Cannot connect" in worker.output() or "lost" in worker.output(), 30,
-                   "the worker to notice the lost broker")
+        wait_until(
+            lambda: "Cannot connect" in worker.output() or "lost" in worker.output(),
+            30,
+            "the worker to notice the lost broker",
+        )
         own.start()
         wait_until(lambda: worker.output().count("Connected to") >= 2, 60, "the worker to reconnect")
         assert worker.alive(), worker.output()[-2000:]

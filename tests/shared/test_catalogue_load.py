@@ -79,19 +79,23 @@ def _threshold(d: dict[str, Any]) -> None:
     del rule(d, "score_drop")["threshold"]
 
 
-@pytest.mark.parametrize(("spoil", "message"), [
-    (_unknown_indicator, "rule fund_extraction: right names unknown indicators: payrol_total"),
-    (_unparsable, "rule fund_frontline_share: left does not parse"),
-    (_bounds, "indicator workers_total: min 10 is greater than max 5"),
-    (_duplicate, "measure P1-M1: the code appears twice"),
-    (_weights, "aspect P3: its measures' weights add up to 0"),
-    (_kind, "rule lagging_score (rules.13) kind: Must be one of"),
-    (_severity, "rule congress_held (rules.7) severity: Must be one of"),
-    (_drop_unknown, "rule activity_drop: names unknown indicators: certificates"),
-    (_threshold, "rule score_drop: a score_drop rule needs threshold"),
-])
-def test_it_refuses_a_bad_file_whole_naming_the_entry(env: dict[str, str], tmp_path: Path, spoil: Any,
-                                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (_unknown_indicator, "rule fund_extraction: right names unknown indicators: payrol_total"),
+        (_unparsable, "rule fund_frontline_share: left does not parse"),
+        (_bounds, "indicator workers_total: min 10 is greater than max 5"),
+        (_duplicate, "measure P1-M1: the code appears twice"),
+        (_weights, "aspect P3: its measures' weights add up to 0"),
+        (_kind, "rule lagging_score (rules.13) kind: Must be one of"),
+        (_severity, "rule congress_held (rules.7) severity: Must be one of"),
+        (_drop_unknown, "rule activity_drop: names unknown indicators: certificates"),
+        (_threshold, "rule score_drop: a score_drop rule needs threshold"),
+    ],
+)
+def test_it_refuses_a_bad_file_whole_naming_the_entry(
+    env: dict[str, str], tmp_path: Path, spoil: Any, message: str
+) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["catalogue", "load", str(default_file())]).exit_code == 0
     before = stored()

@@ -18,11 +18,21 @@ def test_it_acknowledges_late_rejects_lost_work_and_prefetches_one() -> None:
     assert issubclass(app.Task, CappedTask)
 
 
-@pytest.mark.parametrize("env", [
-    {"BROKER_VISIBILITY_TIMEOUT": "10"},  # shorter than an evaluation retry
-    {"BROKER_VISIBILITY_TIMEOUT": "60", "GROUP_WAIT": "120"},  # shorter than the flush after the group wait
-    {"BROKER_VISIBILITY_TIMEOUT": "100", "DELIVERY_BACKOFF": "10", "DELIVERY_MAX_ATTEMPTS": "5"},  # last retry 100 s
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"BROKER_VISIBILITY_TIMEOUT": "10"},  # shorter than an evaluation retry
+        {
+            "BROKER_VISIBILITY_TIMEOUT": "60",
+            "GROUP_WAIT": "120",
+        },  # shorter than the flush after the group wait
+        {
+            "BROKER_VISIBILITY_TIMEOUT": "100",
+            "DELIVERY_BACKOFF": "10",
+            "DELIVERY_MAX_ATTEMPTS": "5",
+        },  # last retry 100 s
+    ],
+)
 def test_it_refuses_a_visibility_timeout_shorter_than_the_longest_countdown(env: dict[str, str]) -> None:
     with pytest.raises(config.ConfigError, match="BROKER_VISIBILITY_TIMEOUT must be longer"):
         config.load(env)

@@ -11,8 +11,9 @@ def test_it_defaults_to_sqlite_under_the_instance_folder() -> None:
     assert settings.secret_key == DEFAULT_SECRET
 
 
-@pytest.mark.parametrize(("name", "value"), [("PORT", "eighty"), ("PUBLISH_TIMEOUT", "soon"),
-                                             ("PILOTWATCH_ENV", "staging")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("PORT", "eighty"), ("PUBLISH_TIMEOUT", "soon"), ("PILOTWATCH_ENV", "staging")]
+)
 def test_it_fails_loudly_on_a_malformed_value(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load({name: value})

@@ -4,15 +4,26 @@ import pytest
 
 from shared.rules.outliers import Member, check, robust_z
 
-RULE = {"code": "cohort_outlier", "kind": "cohort_outlier", "indicators": ["training_person_times"],
-        "per": "workers_total", "cohort": "district", "threshold": 3.5, "min_cohort": 8, "severity": "info",
-        "message_zh": "偏离（{threshold}）：{indicators}", "message_en": "far ({threshold}): {indicators}"}
+RULE = {
+    "code": "cohort_outlier",
+    "kind": "cohort_outlier",
+    "indicators": ["training_person_times"],
+    "per": "workers_total",
+    "cohort": "district",
+    "threshold": 3.5,
+    "min_cohort": 8,
+    "severity": "info",
+    "message_zh": "偏离（{threshold}）：{indicators}",
+    "message_en": "far ({threshold}): {indicators}",
+}
 NAMES = {"training_person_times": "培训人次"}
 
 
 def cohort(training: list[float], district: str = "350102", start: int = 1) -> list[Member]:
-    return [Member(start + i, district, {"training_person_times": t, "workers_total": 100})
-            for i, t in enumerate(training)]
+    return [
+        Member(start + i, district, {"training_person_times": t, "workers_total": 100})
+        for i, t in enumerate(training)
+    ]
 
 
 def test_it_scores_with_median_and_mad() -> None:

@@ -36,9 +36,11 @@ def test_it_refuses_a_damaged_catalogue_with_messages_or_loads_it(part: str, val
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(min_value=0, max_value=len(STARTER["rules"]) - 1),
-       st.sampled_from(["left", "right", "op", "severity", "missing", "when"]),
-       st.text(max_size=30))
+@given(
+    st.integers(min_value=0, max_value=len(STARTER["rules"]) - 1),
+    st.sampled_from(["left", "right", "op", "severity", "missing", "when"]),
+    st.text(max_size=30),
+)
 def test_it_refuses_a_rule_with_any_bad_field_naming_the_rule(index: int, field: str, text: str) -> None:
     raw = copy.deepcopy(STARTER)
     raw["rules"][index][field] = text
@@ -48,21 +50,36 @@ def test_it_refuses_a_rule_with_any_bad_field_naming_the_rule(index: int, field:
         assert any(raw["rules"][index]["code"] in p or "rules" in p for p in exc.problems), exc.problems
 
 
-indicator_values = st.one_of(st.none(), st.booleans(), st.integers(min_value=0, max_value=10**9),
-                             st.floats(min_value=0, max_value=1e9, allow_nan=False))
+indicator_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=0, max_value=10**9),
+    st.floats(min_value=0, max_value=1e9, allow_nan=False),
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(sorted(CATALOGUE.indicators)), indicator_values),
-       st.dictionaries(st.sampled_from(sorted(CATALOGUE.measures)),
-                       st.fixed_dictionaries({"status": st.sampled_from(["not_started", "in_progress",
-                                                                         "implemented", "exemplary"]),
-                                              "note": st.text(max_size=10)})))
-def test_it_evaluates_any_report_the_schema_lets_through(indicators: dict[str, Any],
-                                                         measures: dict[str, Any]) -> None:
+@given(
+    st.dictionaries(st.sampled_from(sorted(CATALOGUE.indicators)), indicator_values),
+    st.dictionaries(
+        st.sampled_from(sorted(CATALOGUE.measures)),
+        st.fixed_dictionaries(
+            {
+                "status": st.sampled_from(["not_started", "in_progress", "implemented", "exemplary"]),
+                "note": st.text(max_size=10),
+            }
+        ),
+    ),
+)
+def test_it_evaluates_any_report_the_schema_lets_through(
+    indicators: dict[str, Any], measures: dict[str, Any]
+) -> None:
     # The intake checks types against the catalogue; the rules then see numbers where numbers are due.
-    typed = {code: value for code, value in indicators.items()
-             if (CATALOGUE.indicators[code]["type"] == "boolean") == isinstance(value, bool)}
+    typed = {
+        code: value
+        for code, value in indicators.items()
+        if (CATALOGUE.indicators[code]["type"] == "boolean") == isinstance(value, bool)
+    }
     scores = score(CATALOGUE, measures)
     assert 0 <= scores.overall <= 100
     violations = evaluate(CATALOGUE, Report(measures, typed, scores.overall))

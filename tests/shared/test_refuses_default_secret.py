@@ -11,9 +11,21 @@ from shared import config
 from tests.support.processes import BIN, ROOT
 
 COMMANDS = {
-    "intake (gunicorn)": [str(BIN / "gunicorn"), "--bind", "127.0.0.1:0", "--no-control-socket",
-                          "services.intake.wsgi:app"],
-    "evaluation worker": [str(BIN / "celery"), "-A", "services.evaluation.worker", "worker", "-Q", "evaluation"],
+    "intake (gunicorn)": [
+        str(BIN / "gunicorn"),
+        "--bind",
+        "127.0.0.1:0",
+        "--no-control-socket",
+        "services.intake.wsgi:app",
+    ],
+    "evaluation worker": [
+        str(BIN / "celery"),
+        "-A",
+        "services.evaluation.worker",
+        "worker",
+        "-Q",
+        "evaluation",
+    ],
     "notify worker": [str(BIN / "celery"), "-A", "services.notify.worker", "worker", "-Q", "notify"],
     "scheduler": [str(BIN / "celery"), "-A", "shared.scheduler", "beat"],
     "cli": [str(BIN / "pilotwatch"), "demo", "load"],
@@ -22,8 +34,13 @@ COMMANDS = {
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_it_refuses_to_start_in_production_with_the_default_secret(name: str, tmp_path: Path) -> None:
-    env = dict(config.environ(), PILOTWATCH_ENV="production", SECRET_KEY=config.DEFAULT_SECRET,
-               DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}", PILOTWATCH_INSTANCE=str(tmp_path))
+    env = dict(
+        config.environ(),
+        PILOTWATCH_ENV="production",
+        SECRET_KEY=config.DEFAULT_SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}",
+        PILOTWATCH_INSTANCE=str(tmp_path),
+    )
     env.pop("PILOTWATCH_CLOCK_FILE", None)
     done = subprocess.run(COMMANDS[name], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     output = done.stdout + done.stderr

@@ -21,14 +21,17 @@ OK = (200, {"errcode": 0, "errmsg": "ok"})
 
 def dingtalk_signature_ok(query: dict[str, list[str]], secret: str) -> bool:
     stamp, sign = query.get("timestamp", [""])[0], query.get("sign", [""])[0]
-    expected = base64.b64encode(hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(), hashlib.sha256).digest())
+    expected = base64.b64encode(
+        hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(), hashlib.sha256).digest()
+    )
     # parse_qs already URL-decoded the sign once, as DingTalk's server does.
     return bool(stamp) and hmac.compare_digest(sign.encode(), expected)
 
 
 class ChatServer:
-    def __init__(self, script: dict[str, list[tuple[int, dict[str, Any]]]] | None = None,
-                 dingtalk_secret: str = ""):
+    def __init__(
+        self, script: dict[str, list[tuple[int, dict[str, Any]]]] | None = None, dingtalk_secret: str = ""
+    ):
         """`script` maps a path to its answers in order; once used up, a path answers 200 errcode 0."""
         self.requests: list[dict[str, Any]] = []
         self.script = {path: list(answers) for path, answers in (script or {}).items()}
@@ -45,9 +48,17 @@ class ChatServer:
                 server.gate.wait(30)
                 status, body = server.answer(self.path)
                 parts = urlsplit(self.path)
-                server.requests.append({"path": parts.path, "query": parse_qs(parts.query), "raw_query": parts.query,
-                                        "body": json.loads(raw or b"{}"), "status": status, "answer": body,
-                                        "headers": dict(self.headers)})
+                server.requests.append(
+                    {
+                        "path": parts.path,
+                        "query": parse_qs(parts.query),
+                        "raw_query": parts.query,
+                        "body": json.loads(raw or b"{}"),
+                        "status": status,
+                        "answer": body,
+                        "headers": dict(self.headers),
+                    }
+                )
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

@@ -18,10 +18,22 @@ def store_and_evaluate(report: dict[str, Any], at: datetime | None = None) -> st
     at = at or utcnow()
     with db.transaction() as session:
         unit = session.scalars(select(PilotUnit).where(PilotUnit.credit_code == report["unit"])).one()
-        version = session.scalar(select(func.max(Submission.version)).where(
-            Submission.unit_id == unit.id, Submission.round_code == report["round"])) or 0
-        submission = Submission(unit_id=unit.id, round_code=report["round"], version=version + 1,
-                                measures=report["measures"], indicators=report["indicators"], submitted_at=at)
+        version = (
+            session.scalar(
+                select(func.max(Submission.version)).where(
+                    Submission.unit_id == unit.id, Submission.round_code == report["round"]
+                )
+            )
+            or 0
+        )
+        submission = Submission(
+            unit_id=unit.id,
+            round_code=report["round"],
+            version=version + 1,
+            measures=report["measures"],
+            indicators=report["indicators"],
+            submitted_at=at,
+        )
         session.add(submission)
         session.flush()
         evaluate_submission(session, submission.id, at)
@@ -30,4 +42,6 @@ def store_and_evaluate(report: dict[str, Any], at: datetime | None = None) -> st
 
 def table_counts(session: Session) -> dict[str, int]:
     """The number of rows in every table: a test compares it before and after to prove nothing was stored."""
-    return {t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables}
+    return {
+        t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables
+    }

@@ -27,8 +27,14 @@ GULOU = "350102"
 
 def units_of(district: str, count: int) -> list[str]:
     with db.transaction() as session:
-        return list(session.scalars(select(PilotUnit.credit_code).where(PilotUnit.district_code == district)
-                                    .order_by(PilotUnit.id).limit(count)))
+        return list(
+            session.scalars(
+                select(PilotUnit.credit_code)
+                .where(PilotUnit.district_code == district)
+                .order_by(PilotUnit.id)
+                .limit(count)
+            )
+        )
 
 
 def submit(url: str, token: str, report: dict[str, Any], key: str | None = None) -> tuple[int, Any, float]:
@@ -52,15 +58,25 @@ def burst(url: str, token: str, catalogue: Catalogue, units: list[str], round_co
 
 def counts() -> dict[str, int]:
     with db.transaction() as session:
-        return {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in
-                (("submissions", Submission), ("evaluations", Evaluation), ("alerts", Alert),
-                 ("deliveries", Delivery))}
+        return {
+            name: session.scalar(select(func.count()).select_from(model)) or 0
+            for name, model in (
+                ("submissions", Submission),
+                ("evaluations", Evaluation),
+                ("alerts", Alert),
+                ("deliveries", Delivery),
+            )
+        }
 
 
 def evaluated(ids: list[str]) -> int:
     with db.transaction() as session:
-        return session.scalar(select(func.count()).select_from(Evaluation)
-                              .where(Evaluation.submission_id.in_(ids))) or 0
+        return (
+            session.scalar(
+                select(func.count()).select_from(Evaluation).where(Evaluation.submission_id.in_(ids))
+            )
+            or 0
+        )
 
 
 def expected_findings(catalogue: Catalogue, units: list[str], round_code: str) -> dict[str, list[str]]:
@@ -70,9 +86,13 @@ def expected_findings(catalogue: Catalogue, units: list[str], round_code: str) -
         round_ = session.get(Round, round_code)
         assert round_ is not None
         for unit in units:
-            latest = session.scalars(select(Submission).join(PilotUnit).where(
-                PilotUnit.credit_code == unit, Submission.round_code == round_code)
-                .order_by(Submission.version.desc()).limit(1)).one()
+            latest = session.scalars(
+                select(Submission)
+                .join(PilotUnit)
+                .where(PilotUnit.credit_code == unit, Submission.round_code == round_code)
+                .order_by(Submission.version.desc())
+                .limit(1)
+            ).one()
             past = history(session, round_, [latest.unit_id]).get(latest.unit_id, ())
             out[unit] = sorted(v.rule_code for v in judge(catalogue, latest, round_, past)[1])
     return out
@@ -81,8 +101,11 @@ def expected_findings(catalogue: Catalogue, units: list[str], round_code: str) -
 def active_findings(units: list[str]) -> dict[str, list[str]]:
     """Per unit, the rules of its active findings (a list: a doubled finding shows twice)."""
     with db.transaction() as session:
-        rows = session.execute(select(PilotUnit.credit_code, Finding.rule_code).join(Finding.unit)
-                               .where(Finding.active.is_(True), PilotUnit.credit_code.in_(units))).all()
+        rows = session.execute(
+            select(PilotUnit.credit_code, Finding.rule_code)
+            .join(Finding.unit)
+            .where(Finding.active.is_(True), PilotUnit.credit_code.in_(units))
+        ).all()
     out: dict[str, list[str]] = {unit: [] for unit in units}
     for unit, rule in rows:
         out[unit].append(rule)
@@ -93,23 +116,36 @@ def alerted_findings(channel_url: str) -> Counter[int]:
     """How many delivered alerts of this channel carried each finding."""
     with db.transaction() as session:
         channel = session.scalars(select(Channel).where(Channel.url == channel_url)).one()
-        alerts = session.scalars(select(Alert).join(Delivery, Delivery.alert_id == Alert.id).where(
-            Delivery.channel_id == channel.id, Delivery.status == "delivered",
-            Alert.kind == "opened")).all()
+        alerts = session.scalars(
+            select(Alert)
+            .join(Delivery, Delivery.alert_id == Alert.id)
+            .where(Delivery.channel_id == channel.id, Delivery.status == "delivered", Alert.kind == "opened")
+        ).all()
         return Counter(fid for alert in alerts for fid in alert.finding_ids)
 
 
 def delivered(channel_url: str) -> int:
     with db.transaction() as session:
         channel = session.scalars(select(Channel).where(Channel.url == channel_url)).one()
-        return session.scalar(select(func.count()).select_from(Delivery).where(
-            Delivery.channel_id == channel.id, Delivery.status == "delivered")) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.channel_id == channel.id, Delivery.status == "delivered")
+            )
+            or 0
+        )
 
 
 def finding_ids(units: list[str]) -> set[int]:
     with db.transaction() as session:
-        return set(session.scalars(select(Finding.id).join(Finding.unit)
-                                   .where(PilotUnit.credit_code.in_(units), Finding.severity != "info")))
+        return set(
+            session.scalars(
+                select(Finding.id)
+                .join(Finding.unit)
+                .where(PilotUnit.credit_code.in_(units), Finding.severity != "info")
+            )
+        )
 
 
 def messages_naming(texts: list[str], unit: str) -> int:
@@ -159,8 +195,13 @@ class HeldSmtpSink(SmtpSink):
         sink = self
         handler = self.controller.handler
 
-        async def handle_rcpt(server: Any, session: Any, envelope: Any, address: str,  # noqa: ANN401
-                              rcpt_options: list[str]) -> str:
+        async def handle_rcpt(
+            server: Any,
+            session: Any,
+            envelope: Any,
+            address: str,  # noqa: ANN401
+            rcpt_options: list[str],
+        ) -> str:
             sink.arrived.set()
             await asyncio.get_running_loop().run_in_executor(None, sink.gate.wait, 60)
             envelope.rcpt_tos.append(address)

@@ -12,20 +12,33 @@ from shared.models import Channel, Finding, PilotUnit
 from shared.models.base import new_id
 
 
-def add_findings(district: str, round_code: str, count: int, severity: str = "warning",
-                 due: date | None = None, opened: datetime | None = None) -> list[int]:
+def add_findings(
+    district: str,
+    round_code: str,
+    count: int,
+    severity: str = "warning",
+    due: date | None = None,
+    opened: datetime | None = None,
+) -> list[int]:
     with db.transaction() as session:
-        units = session.scalars(select(PilotUnit).where(PilotUnit.district_code == district)
-                                .order_by(PilotUnit.id).limit(count)).all()
+        units = session.scalars(
+            select(PilotUnit).where(PilotUnit.district_code == district).order_by(PilotUnit.id).limit(count)
+        ).all()
         made = []
         for index in range(count):
             unit = units[index % len(units)]
-            finding = Finding(fingerprint=f"{unit.credit_code}:{round_code}:fund_extraction:{new_id()}",
-                              unit_id=unit.id, district_code=district, round_code=round_code,
-                              rule_code="fund_extraction", severity=severity,
-                              message_zh=f"职工教育经费提取比例低于 1.5%（第 {index + 1} 项）",
-                              message_en=f"Education fund below 1.5% of payroll (item {index + 1})",
-                              due_date=due, **({"opened_at": opened} if opened else {}))
+            finding = Finding(
+                fingerprint=f"{unit.credit_code}:{round_code}:fund_extraction:{new_id()}",
+                unit_id=unit.id,
+                district_code=district,
+                round_code=round_code,
+                rule_code="fund_extraction",
+                severity=severity,
+                message_zh=f"职工教育经费提取比例低于 1.5%（第 {index + 1} 项）",
+                message_en=f"Education fund below 1.5% of payroll (item {index + 1})",
+                due_date=due,
+                **({"opened_at": opened} if opened else {}),
+            )
             session.add(finding)
             session.flush()
             made.append(finding.id)
@@ -34,8 +47,15 @@ def add_findings(district: str, round_code: str, count: int, severity: str = "wa
 
 def add_channel(url: str, district: str | None = None, locale: str = "zh") -> None:
     with db.transaction() as session:
-        session.add(Channel(district_code=district, audience="district" if district else "supervisor",
-                            kind=url.split("://")[0], url=url, locale=locale))
+        session.add(
+            Channel(
+                district_code=district,
+                audience="district" if district else "supervisor",
+                kind=url.split("://")[0],
+                url=url,
+                locale=locale,
+            )
+        )
 
 
 def announce(task_name: str, **values: object) -> None:

@@ -19,11 +19,48 @@ ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 COMMANDS: dict[str, list[str]] = {
-    "evaluation": [str(BIN / "celery"), "-A", "services.evaluation.worker", "worker", "-Q", "evaluation", "-c", "1",
-                   "-n", "evaluation-{n}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-    "notify": [str(BIN / "celery"), "-A", "services.notify.worker", "worker", "-Q", "notify", "-c", "1",
-               "-n", "notify-{n}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
-    "beat": [str(BIN / "celery"), "-A", "shared.scheduler", "beat", "-l", "INFO", "-s", "{dir}/beat-schedule"],
+    "evaluation": [
+        str(BIN / "celery"),
+        "-A",
+        "services.evaluation.worker",
+        "worker",
+        "-Q",
+        "evaluation",
+        "-c",
+        "1",
+        "-n",
+        "evaluation-{n}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "INFO",
+    ],
+    "notify": [
+        str(BIN / "celery"),
+        "-A",
+        "services.notify.worker",
+        "worker",
+        "-Q",
+        "notify",
+        "-c",
+        "1",
+        "-n",
+        "notify-{n}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "INFO",
+    ],
+    "beat": [
+        str(BIN / "celery"),
+        "-A",
+        "shared.scheduler",
+        "beat",
+        "-l",
+        "INFO",
+        "-s",
+        "{dir}/beat-schedule",
+    ],
 }
 
 
@@ -44,8 +81,9 @@ class Service:
         self.name = name
         self.log_path = folder / f"{name}.log"
         self.log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def output(self) -> str:
         if not self.log.closed:
@@ -89,13 +127,20 @@ class Stack:
         for name in names:
             self._count += 1
             if name == "intake":
-                command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-                           "--no-control-socket", "services.intake.wsgi:app"]
+                command = [
+                    str(BIN / "gunicorn"),
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--no-control-socket",
+                    "services.intake.wsgi:app",
+                ]
             else:
                 command = [part.format(n=self._count, dir=self.folder) for part in COMMANDS[name]]
             key = name if name not in self.services else f"{name}-{self._count}"
             self.services[key] = Service(key, command, self.env, self.folder)
-        for key in list(self.services)[-len(names):]:
+        for key in list(self.services)[-len(names) :]:
             self.wait_ready(key)
         return self
 
@@ -129,8 +174,14 @@ class Stack:
             service.stop()
 
 
-def json_request(method: str, url: str, body: Any = None, token: str | None = None,
-                 headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, Any]:
+def json_request(
+    method: str,
+    url: str,
+    body: Any = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> tuple[int, Any]:
     """A real HTTP request; returns (status, parsed JSON body or text)."""
     import json
     import urllib.error

@@ -37,8 +37,10 @@ class SmtpSink:
         self.controller.start()
 
     def url(self, to: str = "clerk@example.org") -> str:
-        return (f"mailto://127.0.0.1:{self.port}?smtp=127.0.0.1&from=alerts@pilotwatch.example&to={to}"
-                "&mode=insecure")
+        return (
+            f"mailto://127.0.0.1:{self.port}?smtp=127.0.0.1&from=alerts@pilotwatch.example&to={to}"
+            "&mode=insecure"
+        )
 
     def texts(self) -> list[str]:
         out = []
@@ -54,8 +56,9 @@ class SmtpSink:
 class HttpSink:
     """An HTTP server recording each POST; `codes` scripts the status codes (e.g. 500, 500, 200)."""
 
-    def __init__(self, codes: list[int] | None = None, body: dict[str, Any] | None = None,
-                 port: int | None = None):
+    def __init__(
+        self, codes: list[int] | None = None, body: dict[str, Any] | None = None, port: int | None = None
+    ):
         self.requests: list[dict[str, Any]] = []
         self.codes = list(codes or [])
         self.body = body or {"errcode": 0, "errmsg": "ok"}
@@ -65,7 +68,9 @@ class HttpSink:
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 code = sink.codes.pop(0) if sink.codes else 200
-                sink.requests.append({"path": self.path, "body": raw, "status": code, "headers": dict(self.headers)})
+                sink.requests.append(
+                    {"path": self.path, "body": raw, "status": code, "headers": dict(self.headers)}
+                )
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
