@@ -12,12 +12,12 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from shared import analytics, db, events, tasks
+from shared import analytics, db
 from shared.catalogue import DEFAULT_VERSION, Catalogue, default_file, read_file
 from shared.catalogue import store as catalogues
-from shared.celery_app import make_celery
 from shared.demo import credit_code
 from shared.models import District, Evaluation, Finding, PilotUnit, Round, Submission
+from tests.support.evaluated import submit_to_worker
 from tests.support.processes import Stack, wait_until
 from tests.support.reports import clean_report
 
@@ -57,35 +57,7 @@ def set_up() -> dict[str, str]:
 
 
 def send(codes: dict[str, str], name: str, round_code: str, report: dict[str, Any], at: datetime) -> None:
-    with db.transaction() as session:
-        unit = session.scalars(select(PilotUnit).where(PilotUnit.credit_code == codes[name])).one()
-        version = (
-            session.scalar(
-                select(func.max(Submission.version)).where(
-                    Submission.unit_id == unit.id, Submission.round_code == round_code
-                )
-            )
-            or 0
-        )
-        submission = Submission(
-            unit_id=unit.id,
-            round_code=round_code,
-            version=version + 1,
-            submitted_at=at,
-            measures=report["measures"],
-            indicators=report["indicators"],
-        )
-        session.add(submission)
-        session.flush()
-        payload = events.SubmissionReceived().load(
-            events.envelope(
-                submission_id=submission.id,
-                unit_credit_code=unit.credit_code,
-                district_code=unit.district_code,
-                round_code=round_code,
-            )
-        )
-    make_celery("test").send_task(tasks.EVALUATE_SUBMISSION, args=[payload])
+    submit_to_worker(dict(report, unit=codes[name]), round_code, at)
 
 
 def all_evaluated() -> bool:

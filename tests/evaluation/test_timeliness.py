@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from shared import clock, config, db, events, tasks
+from shared import clock, config, db, tasks
 from shared.catalogue import Catalogue
-from shared.celery_app import make_celery
-from shared.models import Finding, OutboxEvent, PilotUnit, ReminderSent, Round, Submission
-from tests.support.evaluated import store_and_evaluate
+from shared.models import Finding, OutboxEvent, PilotUnit, ReminderSent, Round
+from tests.support.evaluated import store_and_evaluate, submit_to_worker
 from tests.support.processes import Stack, wait_until
 from tests.support.reports import clean_report, open_round, unit_of
 
@@ -40,32 +39,6 @@ def count_events(task: str) -> int:
             session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.task_name == task))
             or 0
         )
-
-
-def submit_through_worker(report: dict[str, object], round_code: str) -> str:
-    """A report stored as intake stores it (at the clock's now) and its event sent to the evaluation queue."""
-    with db.transaction() as session:
-        unit = session.scalars(select(PilotUnit).where(PilotUnit.credit_code == report["unit"])).one()
-        submission = Submission(
-            unit_id=unit.id,
-            round_code=round_code,
-            version=1,
-            measures=report["measures"],
-            indicators=report["indicators"],
-            submitted_at=clock.now(),
-        )
-        session.add(submission)
-        session.flush()
-        payload = events.SubmissionReceived().load(
-            events.envelope(
-                submission_id=submission.id,
-                unit_credit_code=unit.credit_code,
-                district_code=unit.district_code,
-                round_code=round_code,
-            )
-        )
-    make_celery("test").send_task(tasks.EVALUATE_SUBMISSION, args=[payload])
-    return submission.id
 
 
 def test_it_reminds_then_records_late_and_missing_reports(
@@ -96,7 +69,7 @@ def test_it_reminds_then_records_late_and_missing_reports(
     assert count_events(tasks.NOTIFY_REPORTS_DUE_SOON) == 30  # once per round, district and threshold
 
     move(clock_file, noon + timedelta(days=1))
-    submit_through_worker(clean_report(catalogue, late, round_code), round_code)
+    submit_to_worker(clean_report(catalogue, late, round_code), round_code, clock.now())
     with db.transaction() as session:
         units = session.scalar(select(func.count()).select_from(PilotUnit)) or 0
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.evaluation.evaluate import evaluate_submission
-from shared import db
+from shared import db, events, tasks
+from shared.celery_app import make_celery
 from shared.models import Base, PilotUnit, Submission, utcnow
 
 
@@ -38,6 +39,41 @@ def store_and_evaluate(report: dict[str, Any], at: datetime | None = None) -> st
         session.flush()
         evaluate_submission(session, submission.id, at)
         return submission.id
+
+
+def submit_to_worker(report: dict[str, Any], round_code: str, at: datetime) -> str:
+    """Store `report` as the unit's next version, submitted at `at`, and send its event to the
+    evaluation queue, as intake does: a real worker evaluates it."""
+    with db.transaction() as session:
+        unit = session.scalars(select(PilotUnit).where(PilotUnit.credit_code == report["unit"])).one()
+        version = (
+            session.scalar(
+                select(func.max(Submission.version)).where(
+                    Submission.unit_id == unit.id, Submission.round_code == round_code
+                )
+            )
+            or 0
+        )
+        submission = Submission(
+            unit_id=unit.id,
+            round_code=round_code,
+            version=version + 1,
+            submitted_at=at,
+            measures=report["measures"],
+            indicators=report["indicators"],
+        )
+        session.add(submission)
+        session.flush()
+        payload = events.SubmissionReceived().load(
+            events.envelope(
+                submission_id=submission.id,
+                unit_credit_code=unit.credit_code,
+                district_code=unit.district_code,
+                round_code=round_code,
+            )
+        )
+    make_celery("test").send_task(tasks.EVALUATE_SUBMISSION, args=[payload])
+    return submission.id
 
 
 def table_counts(session: Session) -> dict[str, int]:
