@@ -16,9 +16,10 @@ from typing import Any
 from bench import load, measure, report, stacks
 from bench.measure import Sizes
 from bench.sink import AlertSink
-from shared import config, demo
+from ops import demo
+from ops.redis_server import RedisServer
+from shared import config
 from shared.catalogue import Catalogue, default_file, read_file
-from shared.redis_server import RedisServer
 from tests.support.processes import Stack
 from tests.support.reports import clean_report, problem_report
 

@@ -26,7 +26,8 @@ def prepare(folder: str, redis_url: str) -> None:
     )
     from sqlalchemy import select
 
-    from shared import db, demo, migrate
+    from ops import demo
+    from shared import db, migrate
     from shared.catalogue import Catalogue, default_file, read_file
     from shared.models import PilotUnit
     from tests.support.evaluated import store_and_evaluate
@@ -43,11 +44,11 @@ def prepare(folder: str, redis_url: str) -> None:
 
 def measure() -> None:
     from services.intake.app import create_app
-    from tests.intake.web_support import sign_in
+    from tests.support.web import AuthActions
 
     app = create_app()
     for who, pages in PAGES:
-        client = sign_in(app, who)
+        client = AuthActions(app).sign_in(who)
         for page in pages:
             times = []
             for _ in range(5):
@@ -61,7 +62,7 @@ def measure() -> None:
 
 
 def main() -> None:
-    from shared.redis_server import RedisServer
+    from ops.redis_server import RedisServer
 
     redis = RedisServer().start()
     try:

@@ -1,7 +1,7 @@
 """The processes under test and their data: the bare baseline, our stack, and a throwaway database.
 
-Both sides run under the same gunicorn command and the same Celery worker commands (those of the
-end-to-end tests); only the application module differs.
+Both sides run under the same gunicorn command and the same Celery worker commands (those `pilotwatch
+up` and the end-to-end tests run, from ops/commands.py); only the application module differs.
 """
 
 from __future__ import annotations
@@ -16,32 +16,26 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import select
 
-from shared import accounts, db, demo, migrate
+from ops import commands, demo
+from ops.redis_server import free_port
+from services.intake import accounts
+from shared import db, migrate
 from shared.models import Channel, District, PilotUnit, Round
-from shared.redis_server import free_port
-from tests.support.processes import BIN, COMMANDS, Service, wait_until
+from tests.support.processes import Service, wait_until
 
 BENCH_USER = "bench-supervisor@pilotwatch.example"
 
 
 def gunicorn(module: str, port: int) -> list[str]:
-    """The intake's command in the end-to-end tests, for any WSGI module."""
-    return [
-        str(BIN / "gunicorn"),
-        "--workers",
-        "2",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--no-control-socket",
-        module,
-    ]
+    """The intake's command, for any WSGI module."""
+    return [*commands.intake(f"127.0.0.1:{port}", 2, access_log=False)[:-1], module]
 
 
 def baseline_worker(queue: str) -> list[str]:
     """Our worker's command for `queue`, with the bare pipeline's app instead of ours."""
     return [
-        part.replace(f"services.{queue}.worker", "bench.baseline.pipeline").replace("{n}", "bare")
-        for part in COMMANDS[queue]
+        part.replace(f"services.{queue}.worker", "bench.baseline.pipeline")
+        for part in commands.worker(queue, 1, node=f"{queue}-bare@%h")
     ]
 
 

@@ -15,10 +15,7 @@ def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
     app = Celery(name, broker=settings.broker_url, task_cls=CappedTask)
     app.conf.update(
         task_routes=tasks.ROUTES,
-        task_queues=[
-            Queue(q, Exchange(q, type="direct"), routing_key=q)
-            for q in (tasks.EVALUATION_QUEUE, tasks.NOTIFY_QUEUE)
-        ],
+        task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in tasks.QUEUES],
         task_default_queue=tasks.EVALUATION_QUEUE,
         task_default_exchange=tasks.EVALUATION_QUEUE,
         task_default_routing_key=tasks.EVALUATION_QUEUE,

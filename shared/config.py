@@ -1,128 +1,160 @@
 """All configuration, read from environment variables in this one place.
 
-Every helper fails loudly on a malformed value, so a typo in a deployment stops the
-service at start-up instead of surfacing later as odd behaviour.
+Each setting is declared once below: the attribute, its variable, how its text is parsed and its
+default (a value, or a function of the settings read before it). A malformed value stops the
+service at start-up with one clear line instead of surfacing later as odd behaviour.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "dev-secret-change-me"
+ENVIRONMENTS = ("development", "test", "production")
+
+Parser = Callable[[str, str], Any]
 
 
 class ConfigError(ValueError):
     """A configuration variable is missing or malformed."""
 
 
-def _str(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip()
-    return value or default
+# --- parsers: (variable name, stripped non-empty text) → value ------------------------------------
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def text(_name: str, raw: str) -> str:
+    return raw
+
+
+def url(_name: str, raw: str) -> str:
+    return raw.rstrip("/")
+
+
+def upper(_name: str, raw: str) -> str:
+    return raw.upper()
+
+
+def path(_name: str, raw: str) -> Path:
+    return Path(raw)
+
+
+def integer(name: str, raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def number(name: str, raw: str) -> float:
     try:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
-def _days(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    """A comma-separated list of whole days, such as "7,1", largest first."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        days = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
-    except ValueError:
-        raise ConfigError(f"{name} must be whole days separated by commas, got {raw!r}") from None
-    if not days or min(days) < 0:
-        raise ConfigError(f"{name} must list days of zero or more, got {raw!r}")
-    return days
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
+def boolean(name: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
         return True
-    if raw in ("0", "false", "no", "off"):
+    if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def days(name: str, raw: str) -> tuple[int, ...]:
+    """A comma-separated list of whole days, such as "7,1", largest first."""
+    try:
+        values = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ConfigError(f"{name} must be whole days separated by commas, got {raw!r}") from None
+    if not values or min(values) < 0:
+        raise ConfigError(f"{name} must list days of zero or more, got {raw!r}")
+    return values
+
+
+def words(name: str, raw: str) -> tuple[str, ...]:
+    """A comma-separated list of names, such as hosts or networks."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def one_of(*choices: str) -> Parser:
+    def parse(name: str, raw: str) -> str:
+        value = raw.lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be {' or '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def setting(variable: str, parse: Parser, default: Any, doc: str = "") -> Any:
+    """Declare one setting: its variable, parser and default (a value or a function of the settings
+    already read, by attribute name)."""
+    return field(metadata={"variable": variable, "parse": parse, "default": default, "doc": doc})
+
+
+def _instance(resolved: dict[str, Any]) -> Path:
+    return resolved["instance_dir"]
+
+
 @dataclass(frozen=True)
 class Settings:
-    env: str = "development"
-    instance_dir: Path = ROOT / "instance"
-    database_url: str = ""
-    redis_url: str = ""
-    secret_key: str = DEFAULT_SECRET
-    host: str = "127.0.0.1"
-    port: int = 8000
-    public_url: str = ""
-    smtp_from: str = "pilotwatch@localhost"
-    sink_smtp_port: int = 8025
-    publish_timeout: float = 1.0
-    outbox_relay_interval: float = 2.0
-    outbox_relay_age: float = 5.0
-    delivery_max_attempts: int = 5
-    delivery_backoff: float = 2.0
-    http_timeout: float = 10.0
-    rectification_days: int = 30
-    max_content_length: int = 2 * 1024 * 1024
-    web_concurrency: int = 2
-    worker_concurrency: int = 1
-    log_level: str = "INFO"
-    clock_file: str = ""
-    timeliness_interval: float = 60.0
-    outlier_interval: float = 3600.0
-    reminder_days: tuple[int, ...] = (7, 1)
-    reevaluate_chunk: int = 200
-    group_wait: float = 30.0
-    group_interval: float = 300.0
-    repeat_interval: float = 7 * 86400.0
-    escalation_interval: float = 7 * 86400.0
-    alert_flush_interval: float = 5.0
-    delivery_stale_after: float = 120.0
-    broker_visibility_timeout: float = 3600.0
-    max_redeliveries: int = 5
-    digest_hour: int = 1
-    wecom_base_url: str = "https://qyapi.weixin.qq.com"
-    dingtalk_base_url: str = "https://oapi.dingtalk.com"
-    feishu_base_url: str = "https://open.feishu.cn"
-    lark_base_url: str = "https://open.larksuite.com"
-    upload_dir: Path = ROOT / "instance" / "uploads"
-    upload_max_bytes: int = 1024 * 1024
-    login_max_failures: int = 5
-    login_lockout_seconds: int = 900
-    broker: str = ""
-    sentinel_master: str = "mymaster"
-    metrics_dir: Path = ROOT / "instance" / "metrics"
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = 0
-    log_format: str = "json"
-    task_events: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    env: str = setting("PILOTWATCH_ENV", one_of(*ENVIRONMENTS), "development")
+    instance_dir: Path = setting("PILOTWATCH_INSTANCE", path, ROOT / "instance")
+    database_url: str = setting("DATABASE_URL", text, lambda s: f"sqlite:///{_instance(s) / 'pilotwatch.db'}")
+    redis_url: str = setting("REDIS_URL", text, "")
+    broker: str = setting("BROKER_URL", text, "")
+    sentinel_master: str = setting("BROKER_SENTINEL_MASTER", text, "mymaster")
+    secret_key: str = setting("SECRET_KEY", text, DEFAULT_SECRET)
+    host: str = setting("HOST", text, "127.0.0.1")
+    port: int = setting("PORT", integer, 8000)
+    public_url: str = setting("PUBLIC_URL", url, lambda s: f"http://127.0.0.1:{s['port']}")
+    smtp_from: str = setting("SMTP_FROM", text, "pilotwatch@localhost")
+    sink_smtp_port: int = setting("SINK_SMTP_PORT", integer, 8025)
+    publish_timeout: float = setting("PUBLISH_TIMEOUT", number, 1.0)
+    outbox_relay_interval: float = setting("OUTBOX_RELAY_INTERVAL", number, 2.0)
+    outbox_relay_age: float = setting("OUTBOX_RELAY_AGE", number, 5.0)
+    delivery_max_attempts: int = setting("DELIVERY_MAX_ATTEMPTS", integer, 5)
+    delivery_backoff: float = setting("DELIVERY_BACKOFF", number, 2.0)
+    http_timeout: float = setting("HTTP_TIMEOUT", number, 10.0)
+    rectification_days: int = setting("RECTIFICATION_DAYS", integer, 30)
+    max_content_length: int = setting("MAX_CONTENT_LENGTH", integer, 2 * 1024 * 1024)
+    web_concurrency: int = setting("WEB_CONCURRENCY", integer, 2)
+    worker_concurrency: int = setting("WORKER_CONCURRENCY", integer, 1)
+    log_level: str = setting("LOG_LEVEL", upper, "INFO")
+    log_format: str = setting("LOG_FORMAT", one_of("json", "text"), "json")
+    clock_file: str = setting("PILOTWATCH_CLOCK_FILE", text, "")
+    timeliness_interval: float = setting("TIMELINESS_INTERVAL", number, 60.0)
+    outlier_interval: float = setting("OUTLIER_INTERVAL", number, 3600.0)
+    reminder_days: tuple[int, ...] = setting("REMINDER_DAYS", days, (7, 1))
+    reevaluate_chunk: int = setting("REEVALUATE_CHUNK", integer, 200)
+    group_wait: float = setting("GROUP_WAIT", number, 30.0)
+    group_interval: float = setting("GROUP_INTERVAL", number, 300.0)
+    repeat_interval: float = setting("REPEAT_INTERVAL", number, 7 * 86400.0)
+    escalation_interval: float = setting("ESCALATION_INTERVAL", number, 7 * 86400.0)
+    alert_flush_interval: float = setting("ALERT_FLUSH_INTERVAL", number, 5.0)
+    delivery_stale_after: float = setting("DELIVERY_STALE_AFTER", number, 120.0)
+    broker_visibility_timeout: float = setting("BROKER_VISIBILITY_TIMEOUT", number, 3600.0)
+    max_redeliveries: int = setting("MAX_REDELIVERIES", integer, 5)
+    digest_hour: int = setting("DIGEST_HOUR_UTC", integer, 1)
+    wecom_base_url: str = setting("WECOM_BASE_URL", url, "https://qyapi.weixin.qq.com")
+    dingtalk_base_url: str = setting("DINGTALK_BASE_URL", url, "https://oapi.dingtalk.com")
+    feishu_base_url: str = setting("FEISHU_BASE_URL", url, "https://open.feishu.cn")
+    lark_base_url: str = setting("LARK_BASE_URL", url, "https://open.larksuite.com")
+    upload_dir: Path = setting("UPLOAD_DIR", path, lambda s: _instance(s) / "uploads")
+    upload_max_bytes: int = setting("UPLOAD_MAX_BYTES", integer, 1024 * 1024)
+    login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer, 5)
+    login_lockout_seconds: int = setting("LOGIN_LOCKOUT_SECONDS", integer, 900)
+    metrics_dir: Path = setting("METRICS_DIR", path, lambda s: _instance(s) / "metrics")
+    metrics_host: str = setting("METRICS_HOST", text, "127.0.0.1")
+    metrics_port: int = setting("METRICS_PORT", integer, 0)
+    task_events: bool = setting("CELERY_TASK_EVENTS", boolean, False)
 
     @property
     def production(self) -> bool:
@@ -146,67 +178,30 @@ class Settings:
         return self.redis_url or "redis://127.0.0.1:6379/0"
 
 
+def variables() -> dict[str, str]:
+    """Every setting's environment variable by attribute name, in declaration order."""
+    return {f.name: f.metadata["variable"] for f in fields(Settings)}
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from `env` (the process environment by default)."""
     env = os.environ if env is None else env
-    instance = Path(_str(env, "PILOTWATCH_INSTANCE", str(ROOT / "instance")))
-    port = _int(env, "PORT", 8000)
-    settings = Settings(
-        env=_str(env, "PILOTWATCH_ENV", "development"),
-        instance_dir=instance,
-        database_url=_str(env, "DATABASE_URL", f"sqlite:///{instance / 'pilotwatch.db'}"),
-        redis_url=_str(env, "REDIS_URL", ""),
-        secret_key=_str(env, "SECRET_KEY", DEFAULT_SECRET),
-        host=_str(env, "HOST", "127.0.0.1"),
-        port=port,
-        public_url=_str(env, "PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/"),
-        smtp_from=_str(env, "SMTP_FROM", "pilotwatch@localhost"),
-        sink_smtp_port=_int(env, "SINK_SMTP_PORT", 8025),
-        publish_timeout=_float(env, "PUBLISH_TIMEOUT", 1.0),
-        outbox_relay_interval=_float(env, "OUTBOX_RELAY_INTERVAL", 2.0),
-        outbox_relay_age=_float(env, "OUTBOX_RELAY_AGE", 5.0),
-        delivery_max_attempts=_int(env, "DELIVERY_MAX_ATTEMPTS", 5),
-        delivery_backoff=_float(env, "DELIVERY_BACKOFF", 2.0),
-        http_timeout=_float(env, "HTTP_TIMEOUT", 10.0),
-        rectification_days=_int(env, "RECTIFICATION_DAYS", 30),
-        max_content_length=_int(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
-        web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
-        worker_concurrency=_int(env, "WORKER_CONCURRENCY", 1),
-        log_level=_str(env, "LOG_LEVEL", "INFO").upper(),
-        clock_file=_str(env, "PILOTWATCH_CLOCK_FILE", ""),
-        timeliness_interval=_float(env, "TIMELINESS_INTERVAL", 60.0),
-        outlier_interval=_float(env, "OUTLIER_INTERVAL", 3600.0),
-        reminder_days=_days(env, "REMINDER_DAYS", (7, 1)),
-        reevaluate_chunk=_int(env, "REEVALUATE_CHUNK", 200),
-        group_wait=_float(env, "GROUP_WAIT", 30.0),
-        group_interval=_float(env, "GROUP_INTERVAL", 300.0),
-        repeat_interval=_float(env, "REPEAT_INTERVAL", 7 * 86400.0),
-        escalation_interval=_float(env, "ESCALATION_INTERVAL", 7 * 86400.0),
-        alert_flush_interval=_float(env, "ALERT_FLUSH_INTERVAL", 5.0),
-        delivery_stale_after=_float(env, "DELIVERY_STALE_AFTER", 120.0),
-        broker_visibility_timeout=_float(env, "BROKER_VISIBILITY_TIMEOUT", 3600.0),
-        max_redeliveries=_int(env, "MAX_REDELIVERIES", 5),
-        digest_hour=_int(env, "DIGEST_HOUR_UTC", 1),
-        wecom_base_url=_str(env, "WECOM_BASE_URL", "https://qyapi.weixin.qq.com").rstrip("/"),
-        dingtalk_base_url=_str(env, "DINGTALK_BASE_URL", "https://oapi.dingtalk.com").rstrip("/"),
-        feishu_base_url=_str(env, "FEISHU_BASE_URL", "https://open.feishu.cn").rstrip("/"),
-        lark_base_url=_str(env, "LARK_BASE_URL", "https://open.larksuite.com").rstrip("/"),
-        upload_dir=Path(_str(env, "UPLOAD_DIR", str(instance / "uploads"))),
-        upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 1024 * 1024),
-        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
-        login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900),
-        broker=_str(env, "BROKER_URL", ""),
-        sentinel_master=_str(env, "BROKER_SENTINEL_MASTER", "mymaster"),
-        metrics_dir=Path(_str(env, "METRICS_DIR", str(instance / "metrics"))),
-        metrics_host=_str(env, "METRICS_HOST", "127.0.0.1"),
-        metrics_port=_int(env, "METRICS_PORT", 0),
-        log_format=_str(env, "LOG_FORMAT", "json").lower(),
-        task_events=_bool(env, "CELERY_TASK_EVENTS", False),
-    )
-    if settings.log_format not in ("json", "text"):
-        raise ConfigError(f"LOG_FORMAT must be json or text, got {settings.log_format!r}")
-    if settings.env not in ("development", "test", "production"):
-        raise ConfigError(f"PILOTWATCH_ENV must be development, test or production, got {settings.env!r}")
+    resolved: dict[str, Any] = {}
+    for declared in fields(Settings):
+        meta = declared.metadata
+        raw = env.get(meta["variable"], "").strip()
+        if raw:
+            resolved[declared.name] = meta["parse"](meta["variable"], raw)
+        else:
+            default = meta["default"]
+            resolved[declared.name] = default(resolved) if callable(default) else default
+    settings = Settings(**resolved)
+    check(settings)
+    return settings
+
+
+def check(settings: Settings) -> None:
+    """Refuse combinations of values that cannot work together."""
     if settings.production and settings.clock_file:
         raise ConfigError("PILOTWATCH_CLOCK_FILE is for development and tests; unset it in production")
     if settings.broker_visibility_timeout <= settings.longest_countdown:
@@ -220,7 +215,14 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             "SECRET_KEY must be set to a long random value in production (PILOTWATCH_ENV=production)"
         )
-    return settings
+
+
+def mask_credentials(address: str) -> str:
+    """A server address (database, Redis) with its user and password hidden, for logs and pages."""
+    if "@" in address and "://" in address:
+        scheme, rest = address.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return address
 
 
 def hand_to_library(name: str, value: str) -> None:

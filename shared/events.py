@@ -1,7 +1,9 @@
-"""Versioned event contracts between the services.
+"""Versioned event contracts between the services, and which task receives each.
 
 An event carries ids and plain values only (ISO dates, string ids), is JSON, and names what
-happened. Each service's task receives the event as its single argument and validates it.
+happened. Each service's task receives the event as its single argument and validates it with the
+schema bound to its name in `ROUTES`; producers add events through the outbox (shared/outbox.py),
+which validates them with the same schema.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from shared import tasks
 from shared.models.base import new_id, utcnow
 
 
@@ -32,6 +35,14 @@ class SubmissionReceived(Event):
     round_code = fields.String(required=True)
 
 
+class ReevaluationRequested(Event):
+    """Part of a round is to be evaluated again with its current catalogue (one chunk of a job)."""
+
+    job_id = fields.String(required=True)
+    round_code = fields.String(required=True)
+    unit_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+
+
 class FindingsOpened(Event):
     """Evaluation opened new findings for one district; the notifier alerts on them."""
 
@@ -42,7 +53,8 @@ class FindingsOpened(Event):
 
 
 class FindingsResolved(Event):
-    """Findings of one district were resolved (by a resubmission or a re-evaluation) or closed."""
+    """Findings of one district were resolved (by a resubmission or a re-evaluation) or closed by a
+    supervisor in the ledger."""
 
     district_code = fields.String(required=True)
     round_code = fields.String(required=True)
@@ -60,6 +72,12 @@ class ReportsDueSoon(Event):
     unit_credit_codes = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
 
 
+class DeliveryRequested(Event):
+    """Internal to the notify service: send one delivery of an alert."""
+
+    delivery_id = fields.Integer(required=True)
+
+
 class DeliveryResendRequested(Event):
     """Someone asked, from the delivery log, to send one delivery of an alert again."""
 
@@ -67,6 +85,27 @@ class DeliveryResendRequested(Event):
     requested_by = fields.String(load_default="")
 
 
+# Which task receives each event; a task's queue follows from its name (shared/tasks.py).
+ROUTES: dict[type[Event], str] = {
+    SubmissionReceived: tasks.EVALUATE_SUBMISSION,
+    ReevaluationRequested: tasks.REEVALUATE_CHUNK,
+    FindingsOpened: tasks.NOTIFY_FINDINGS_OPENED,
+    FindingsResolved: tasks.NOTIFY_FINDINGS_RESOLVED,
+    ReportsDueSoon: tasks.NOTIFY_REPORTS_DUE_SOON,
+    DeliveryRequested: tasks.SEND_DELIVERY,
+    DeliveryResendRequested: tasks.RESEND_DELIVERY,
+}
+
+
+def task_of(event: type[Event]) -> str:
+    return ROUTES[event]
+
+
 def envelope(**values: Any) -> dict[str, Any]:
     """The common fields of a new event, merged with its own values."""
     return {"event_id": new_id(), "event_version": 1, "occurred_at": utcnow().isoformat(), **values}
+
+
+def make(event: type[Event], **values: Any) -> dict[str, Any]:
+    """A new event of this kind, validated by its schema (a producer's mistake raises here)."""
+    return event().load(envelope(**values))

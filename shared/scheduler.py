@@ -3,28 +3,20 @@
 from shared import config, tasks
 from shared.celery_app import make_celery
 
-config.current_or_exit()
+settings = config.current_or_exit()
+
+
+def every(seconds: float, task: str, expires: float) -> dict[str, object]:
+    return {"task": task, "schedule": seconds, "options": {"expires": expires}}
+
 
 app = make_celery("scheduler")
 app.conf.beat_schedule = {
-    "check-timeliness": {
-        "task": tasks.CHECK_TIMELINESS,
-        "schedule": config.current().timeliness_interval,
-        "options": {"expires": 60},
-    },
-    "check-outliers": {
-        "task": tasks.CHECK_OUTLIERS,
-        "schedule": config.current().outlier_interval,
-        "options": {"expires": 600},
-    },
-    "relay-outbox": {
-        "task": tasks.RELAY_OUTBOX,
-        "schedule": config.current().outbox_relay_interval,
-        "options": {"expires": 30},
-    },
-    "flush-alerts": {
-        "task": tasks.FLUSH_ALERTS,
-        "schedule": config.current().alert_flush_interval,
-        "options": {"expires": 30},
+    "check-timeliness": every(settings.timeliness_interval, tasks.CHECK_TIMELINESS, 60),
+    "check-outliers": every(settings.outlier_interval, tasks.CHECK_OUTLIERS, 600),
+    "flush-alerts": every(settings.alert_flush_interval, tasks.FLUSH_ALERTS, 30),
+    **{
+        f"relay-outbox-{queue}": every(settings.outbox_relay_interval, task, 30)
+        for queue, task in tasks.RELAY_OUTBOX.items()
     },
 }

@@ -1,21 +1,35 @@
-"""Task names and queues: the only thing a service needs to know to send another one an event."""
+"""Task names and queues: the only thing a service needs to know to send another one a message.
+
+Each name is namespaced by the service that runs it (`evaluation.*`, `notify.*`) and routed to that
+service's own queue. Which event each task receives is bound in shared/events.py.
+"""
 
 EVALUATION_QUEUE = "evaluation"
 NOTIFY_QUEUE = "notify"
+QUEUES = (EVALUATION_QUEUE, NOTIFY_QUEUE)
 
+# Tasks that receive an event (shared/events.py binds each to its schema).
 EVALUATE_SUBMISSION = "evaluation.evaluate_submission"
-RELAY_OUTBOX = "evaluation.relay_outbox"
-CHECK_TIMELINESS = "evaluation.check_timeliness"
-CHECK_OUTLIERS = "evaluation.check_outliers"
 REEVALUATE_CHUNK = "evaluation.reevaluate_chunk"
 NOTIFY_FINDINGS_OPENED = "notify.findings_opened"
 NOTIFY_FINDINGS_RESOLVED = "notify.findings_resolved"
 NOTIFY_REPORTS_DUE_SOON = "notify.reports_due_soon"
 SEND_DELIVERY = "notify.send_delivery"
-FLUSH_ALERTS = "notify.flush_alerts"
 RESEND_DELIVERY = "notify.resend_delivery"
 
-ROUTES = {
-    "evaluation.*": {"queue": EVALUATION_QUEUE},
-    "notify.*": {"queue": NOTIFY_QUEUE},
-}
+# Tasks the scheduler sends on their own, without an event.
+CHECK_TIMELINESS = "evaluation.check_timeliness"
+CHECK_OUTLIERS = "evaluation.check_outliers"
+FLUSH_ALERTS = "notify.flush_alerts"
+# Each service relays the outbox events addressed to it (see shared/outbox.py).
+RELAY_OUTBOX = {EVALUATION_QUEUE: "evaluation.relay_outbox", NOTIFY_QUEUE: "notify.relay_outbox"}
+
+ROUTES = {f"{queue}.*": {"queue": queue} for queue in QUEUES}
+
+
+def queue_of(task_name: str) -> str:
+    """The queue a task is routed to: its service's namespace."""
+    queue = task_name.split(".", 1)[0]
+    if queue not in QUEUES:
+        raise LookupError(f"task {task_name} is not in a known service's namespace")
+    return queue

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 import redis
 
-from shared import accounts, config, db, demo, migrate
+from ops import demo
+from ops.redis_server import RedisServer
+from services.intake import accounts
+from shared import config, db, migrate
 from shared.catalogue import Catalogue, default_file, read_file
-from shared.redis_server import RedisServer
 from tests.support.processes import Stack
+from tests.support.web import AuthActions
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +96,12 @@ def app(seeded: dict[str, str]) -> Any:
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()
+
+
+@pytest.fixture
+def auth(app: Any) -> AuthActions:
+    """`auth.sign_in("gulou")`: a client signed in as that demo user (gulou, taijiang, supervisor, admin)."""
+    return AuthActions(app)
 
 
 @pytest.fixture

@@ -10,19 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared import config, events, outbox, tasks
-from shared.catalogue import ROUND_KINDS, Catalogue
+from shared import config, events, outbox
 from shared.models import Finding, OutboxEvent, PilotUnit
 from shared.rules.engine import Violation
 
 
 def fingerprint(credit_code: str, round_code: str, rule_code: str) -> str:
     return f"{credit_code}:{round_code}:{rule_code}"
-
-
-def round_rule_codes(catalogue: Catalogue) -> set[str]:
-    """Codes of the rules checked over a whole round (missing reports, outliers): not per report."""
-    return {r["code"] for r in catalogue.rules if r.get("kind") in ROUND_KINDS} | {"missing_report"}
 
 
 @dataclass
@@ -38,7 +32,7 @@ class Changes:
 
 
 def active_findings(
-    session: Session, round_code: str, unit_ids: Iterable[int], excluded: set[str]
+    session: Session, round_code: str, unit_ids: Iterable[int], excluded: Iterable[str]
 ) -> dict[int, dict[str, Finding]]:
     """Per unit, its active report findings of the round by rule code (one query for many units)."""
     out: dict[int, dict[str, Finding]] = defaultdict(dict)
@@ -47,7 +41,7 @@ def active_findings(
             Finding.round_code == round_code,
             Finding.unit_id.in_(list(unit_ids)),
             Finding.active.is_(True),
-            Finding.rule_code.not_in(excluded),
+            Finding.rule_code.not_in(list(excluded)),
         )
     ):
         assert finding.unit_id is not None
@@ -115,21 +109,18 @@ def announce(
     """FindingsOpened and FindingsResolved events, one per district, added to the outbox."""
     session.flush()
     made: list[OutboxEvent] = []
-    for task, findings, schema, extra in (
-        (
-            tasks.NOTIFY_FINDINGS_OPENED,
-            changes.opened,
-            events.FindingsOpened,
-            {"submission_id": submission_id},
-        ),
-        (tasks.NOTIFY_FINDINGS_RESOLVED, changes.resolved, events.FindingsResolved, {"reason": reason}),
+    for event, findings, extra in (
+        (events.FindingsOpened, changes.opened, {"submission_id": submission_id}),
+        (events.FindingsResolved, changes.resolved, {"reason": reason}),
     ):
         by_district: dict[str, list[int]] = defaultdict(list)
         for finding in findings:
             by_district[finding.district_code].append(finding.id)
         for district, ids in sorted(by_district.items()):
-            payload = schema().load(
-                events.envelope(
+            made.append(
+                outbox.add(
+                    session,
+                    event,
                     district_code=district,
                     round_code=round_code,
                     finding_ids=sorted(ids),
@@ -137,5 +128,4 @@ def announce(
                     **extra,
                 )
             )
-            made.append(outbox.add(session, task, payload))
     return made

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.evaluation import ledger
-from services.evaluation.evaluate import latest_submissions
+from shared import history
 from shared.catalogue import store as catalogues
 from shared.models import Finding, OutboxEvent, PilotUnit, Round, Submission
 from shared.rules import outliers
@@ -26,30 +26,27 @@ def members(submissions: list[Submission], cohort: str) -> list[outliers.Member]
 def check_round(session: Session, round_: Round, now: datetime) -> list[OutboxEvent]:
     """Open findings for the units now far outside their cohort, resolve those no longer so."""
     catalogue = catalogues.get(session, round_.catalogue_version)
-    rules = [r for r in catalogue.rules if r.get("kind") == "cohort_outlier"]
+    rules = catalogue.rules_of("cohort_outlier")
     if not rules:
         return []
-    unit_ids = list(
-        session.scalars(select(Submission.unit_id).where(Submission.round_code == round_.code).distinct())
-    )
-    submissions = latest_submissions(session, round_.code, unit_ids)
+    submissions = history.latest_submissions(session, round_.code)
     names = {code: spec["name_zh"] for code, spec in catalogue.indicators.items()}
     changes = ledger.Changes()
     for rule in rules:
-        found = outliers.check(rule, members(submissions, rule.get("cohort", "district")), names)
+        found = outliers.check(rule, members(submissions, rule.cohort), names)
         active = {
             f.unit_id: f
             for f in session.scalars(
                 select(Finding).where(
                     Finding.round_code == round_.code,
-                    Finding.rule_code == rule["code"],
+                    Finding.rule_code == rule.code,
                     Finding.active.is_(True),
                 )
             )
         }
         for submission in submissions:
             violation = found.get(submission.unit_id)
-            existing = {rule["code"]: active[submission.unit_id]} if submission.unit_id in active else {}
+            existing = {rule.code: active[submission.unit_id]} if submission.unit_id in active else {}
             if violation is None and not existing:
                 continue
             unit: PilotUnit = submission.unit

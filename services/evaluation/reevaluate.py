@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.evaluation.evaluate import reevaluate_units
-from shared import tasks
+from shared import events, outbox
 from shared.models import OutboxEvent, ReevaluationJob, Submission
 
 
@@ -18,13 +18,17 @@ def chunks(session: Session, round_code: str, size: int) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def start(session: Session, round_code: str, size: int) -> tuple[ReevaluationJob, list[dict[str, object]]]:
-    """Record a job and return the task arguments of its chunks (sent by name after commit)."""
+def start(session: Session, round_code: str, size: int) -> tuple[ReevaluationJob, list[OutboxEvent]]:
+    """Record a job and one ReevaluationRequested event per chunk, in the caller's transaction."""
     parts = chunks(session, round_code, size)
     job = ReevaluationJob(round_code=round_code, total=sum(len(p) for p in parts), chunks=len(parts))
     session.add(job)
     session.flush()
-    return job, [{"job_id": job.id, "round_code": round_code, "unit_ids": part} for part in parts]
+    requests = [
+        outbox.add(session, events.ReevaluationRequested, job_id=job.id, round_code=round_code, unit_ids=part)
+        for part in parts
+    ]
+    return job, requests
 
 
 def run_chunk(
@@ -32,10 +36,14 @@ def run_chunk(
 ) -> list[OutboxEvent]:
     produced = reevaluate_units(session, round_code, unit_ids, now)
     opened = sum(
-        len(e.payload["finding_ids"]) for e in produced if e.task_name == tasks.NOTIFY_FINDINGS_OPENED
+        len(e.payload["finding_ids"])
+        for e in produced
+        if e.task_name == events.task_of(events.FindingsOpened)
     )
     resolved = sum(
-        len(e.payload["finding_ids"]) for e in produced if e.task_name == tasks.NOTIFY_FINDINGS_RESOLVED
+        len(e.payload["finding_ids"])
+        for e in produced
+        if e.task_name == events.task_of(events.FindingsResolved)
     )
     session.execute(
         update(ReevaluationJob)

@@ -29,9 +29,10 @@ def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
     outbox.publish(current_app, produced)
 
 
-@shared_task(name=tasks.RELAY_OUTBOX)
+@shared_task(name=tasks.RELAY_OUTBOX[tasks.EVALUATION_QUEUE])
 def relay_outbox() -> int:
-    return outbox.relay(current_app)
+    """Publish the events for this queue that their producer could not (the broker was down)."""
+    return outbox.relay(current_app, tasks.EVALUATION_QUEUE)
 
 
 @shared_task(name=tasks.CHECK_TIMELINESS)
@@ -56,12 +57,15 @@ def check_outliers(self: Task) -> int:
 
 
 @shared_task(name=tasks.REEVALUATE_CHUNK, bind=True, max_retries=10)
-def reevaluate_chunk(self: Task, job_id: str, round_code: str, unit_ids: list[int]) -> int:
+def reevaluate_chunk(self: Task, event: dict[str, Any]) -> int:
+    data = events.ReevaluationRequested().load(event)
     try:
         with db.transaction() as session:
-            produced = reevaluate.run_chunk(session, job_id, round_code, unit_ids, clock.now())
+            produced = reevaluate.run_chunk(
+                session, data["job_id"], data["round_code"], data["unit_ids"], clock.now()
+            )
     except OperationalError as exc:
-        log.warning("re-evaluation chunk of job %s retried: %s", job_id, exc)
+        log.warning("re-evaluation chunk of job %s retried: %s", data["job_id"], exc)
         raise self.retry(countdown=1 + self.request.retries) from exc
     outbox.publish(current_app, produced)
-    return len(unit_ids)
+    return len(data["unit_ids"])

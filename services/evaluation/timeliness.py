@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.evaluation import ledger
-from shared import config, events, outbox, tasks
+from shared import config, events, outbox
 from shared.catalogue import store as catalogues
 from shared.models import Finding, OutboxEvent, PilotUnit, ReminderSent, Round, Submission
 
@@ -57,16 +56,16 @@ def remind(session: Session, round_: Round, today: date) -> list[OutboxEvent]:
         pending = [n for n in reached if (district, n) not in sent]
         if not pending or (district, min(reached)) in sent:
             continue
-        payload = events.ReportsDueSoon().load(
-            events.envelope(
-                district_code=district,
-                round_code=round_.code,
-                due_date=round_.due_date.isoformat(),
-                days_left=(round_.due_date - today).days,
-                unit_credit_codes=[u.credit_code for u in units],
-            )
+        event = outbox.add(
+            session,
+            events.ReportsDueSoon,
+            district_code=district,
+            round_code=round_.code,
+            due_date=round_.due_date.isoformat(),
+            days_left=(round_.due_date - today).days,
+            unit_credit_codes=[u.credit_code for u in units],
         )
-        made.append(outbox.add(session, tasks.NOTIFY_REPORTS_DUE_SOON, payload))
+        made.append(event)
         for n in pending:
             session.add(
                 ReminderSent(
@@ -74,28 +73,23 @@ def remind(session: Session, round_: Round, today: date) -> list[OutboxEvent]:
                     district_code=district,
                     days_before=n,
                     units=len(units),
-                    event_id=payload["event_id"],
+                    event_id=event.id,
                 )
             )
     return made
-
-
-def _missing_rule(session: Session, round_: Round) -> dict[str, Any] | None:
-    catalogue = catalogues.get(session, round_.catalogue_version)
-    return next((r for r in catalogue.rules if r.get("kind") == "missing_report"), None)
 
 
 def record_missing(session: Session, round_: Round, now: datetime) -> list[OutboxEvent]:
     """After the due date plus grace: one critical finding per unit still without a report."""
     if now.date() <= round_.due_date + timedelta(days=round_.grace_days):
         return []
-    rule = _missing_rule(session, round_)
+    rule = catalogues.get(session, round_.catalogue_version).missing_report_rule
     if rule is None:
         return []
     already = set(
         session.scalars(
             select(Finding.unit_id).where(
-                Finding.round_code == round_.code, Finding.rule_code == rule["code"], Finding.active.is_(True)
+                Finding.round_code == round_.code, Finding.rule_code == rule.code, Finding.active.is_(True)
             )
         )
     )
@@ -105,11 +99,11 @@ def record_missing(session: Session, round_: Round, now: datetime) -> list[Outbo
         for unit in units:
             if unit.id in already:
                 continue
-            finding = ledger.new_finding(unit, round_.code, rule["code"], now)
-            finding.severity, finding.source = rule["severity"], rule.get("source", "")
-            finding.message_zh = rule["message_zh"].format(**texts)
-            finding.message_en = rule.get("message_en", "").format(**texts)
-            finding.action_zh, finding.evidence = rule.get("action_zh", ""), {"due_date": texts["due_date"]}
+            finding = ledger.new_finding(unit, round_.code, rule.code, now)
+            finding.severity, finding.source = rule.severity, rule.source
+            finding.message_zh = rule.message_zh.format(**texts)
+            finding.message_en = rule.message_en.format(**texts)
+            finding.action_zh, finding.evidence = rule.action_zh, {"due_date": texts["due_date"]}
             session.add(finding)
             changes.opened.append(finding)
     return ledger.announce(session, round_.code, changes, "")

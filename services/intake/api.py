@@ -11,12 +11,12 @@ from flask_smorest import abort as api_abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.intake import reports, schemas
-from services.intake.auth import authenticate_bearer, require_district_access
+from services.intake import reports, rounds, schemas, scope
+from services.intake.auth import authenticate_bearer
 from services.intake.extensions import celery, db_session
 from shared.catalogue import DEFAULT_VERSION, STATUS_NAMES
 from shared.catalogue import store as catalogues
-from shared.models import Evaluation, PilotUnit, Round, Submission
+from shared.models import PilotUnit, Submission
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Pilotwatch API v1")
 blp.before_request(authenticate_bearer)
@@ -65,10 +65,8 @@ class Submissions(MethodView):
         checked, errors = reports.check(session, data)
         if checked is None:
             api_abort(422, errors={"json": errors}, message="报送内容有误 / the report has errors")
-        require_district_access(g.user, checked.unit.district_code)
-        submission = reports.submit(
-            session, celery(), checked, data, g.user, key, "api", g.get("request_id", "")
-        )
+        scope.require_district(g.user, checked.unit.district_code)
+        submission = reports.submit(session, celery(), checked, g.user, "api", key, g.get("request_id", ""))
         return accepted(submission)
 
 
@@ -78,17 +76,10 @@ class SubmissionById(MethodView):
     @blp.response(200, schemas.SubmissionOutSchema)
     def get(self, submission_id: str) -> Submission:
         """A submission with its evaluation state, scores and findings once evaluated."""
-        submission = db_session().scalar(
-            select(Submission)
-            .where(Submission.id == submission_id[:64])
-            .options(
-                selectinload(Submission.unit),
-                selectinload(Submission.evaluation).selectinload(Evaluation.findings),
-            )
-        )
+        submission = reports.with_evaluation(db_session(), submission_id)
         if submission is None:
             api_abort(404, message="未找到该报送 / no such submission")
-        require_district_access(g.user, submission.unit.district_code)
+        scope.require_district(g.user, submission.unit.district_code)
         return submission
 
 
@@ -99,13 +90,8 @@ class CatalogueView(MethodView):
     def get(self) -> dict[str, Any]:
         """The aspects, measures, indicators (with type and unit) and rules of a catalogue version."""
         session = db_session()
-        version = (
-            request.args.get("version")
-            or session.scalar(
-                select(Round.catalogue_version).where(Round.status == "open").order_by(Round.due_date.desc())
-            )
-            or DEFAULT_VERSION
-        )
+        current = rounds.latest_open(session)
+        version = request.args.get("version") or (current.catalogue_version if current else DEFAULT_VERSION)
         try:
             catalogue = catalogues.get(session, version[:32])
         except LookupError:
@@ -132,8 +118,8 @@ class Rounds(MethodView):
     @blp.response(200, schemas.items_schema(schemas.RoundSchema))
     def get(self) -> dict[str, Any]:
         """Supervision rounds, newest first."""
-        rounds = db_session().scalars(select(Round).order_by(Round.due_date.desc())).all()
-        return {"items": rounds, "total": len(rounds)}
+        items = rounds.all_rounds(db_session())
+        return {"items": items, "total": len(items)}
 
 
 @blp.route("/units")

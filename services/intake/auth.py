@@ -6,11 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
 from flask_smorest import abort as api_abort
 
+from services.intake import accounts
 from services.intake.extensions import db_session
-from shared import accounts
 from shared.models import User
 
 
@@ -43,11 +43,3 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def require_district_access(user: User, district_code: str, api: bool = True) -> None:
-    if not user.can_see_district(district_code):
-        message = "无权访问其他区县的单位 / this unit belongs to another district"
-        if api:
-            api_abort(403, message=message)
-        abort(403, description=message)

@@ -6,7 +6,10 @@ import hashlib
 from pathlib import Path
 from typing import IO
 
-from shared import config
+from sqlalchemy.orm import Session
+
+from shared import clock, config
+from shared.models import PilotUnit, StoredFile, User
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf", ".pdf"),
@@ -54,3 +57,35 @@ def save(file_id: str, content: bytes) -> str:
 def safe_name(name: str) -> str:
     cleaned = "".join(ch for ch in Path(name or "file").name if ch.isprintable() and ch not in '\\/"<>')
     return cleaned[-150:] or "file"
+
+
+def store(
+    session: Session,
+    user: User,
+    unit: PilotUnit,
+    round_code: str,
+    purpose: str,
+    content: bytes,
+    content_type: str,
+    filename: str,
+    measure: str = "",
+    finding_id: int | None = None,
+) -> StoredFile:
+    """Record a checked file (evidence for a measure, or proof for a finding) and keep its content."""
+    record = StoredFile(
+        unit_id=unit.id,
+        round_code=round_code,
+        purpose=purpose,
+        measure_code=measure,
+        finding_id=finding_id,
+        filename=safe_name(filename),
+        content_type=content_type,
+        size=len(content),
+        sha256="",
+        uploaded_by=user.id,
+        uploaded_at=clock.now(),
+    )
+    session.add(record)
+    session.flush()
+    record.sha256 = save(record.id, content)
+    return record

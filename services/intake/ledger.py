@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from shared.models import AuditEvent, Finding, User
+from shared import events, outbox
+from shared.models import AuditEvent, Finding, OutboxEvent, User
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,25 @@ def apply(
     comment: str,
     now: datetime,
     detail: dict[str, object] | None = None,
-) -> AuditEvent:
-    """Move the finding and record the action; the caller commits."""
+) -> list[OutboxEvent]:
+    """Move the finding, record the action and announce what the notifier must know (a closed finding
+    is resolved for its alerts); the caller commits and publishes the events."""
     before = finding.status
     finding.status = action.to_status
+    announced: list[OutboxEvent] = []
     if action.to_status == "closed":
         finding.active, finding.resolved_at, finding.resolution = False, now, "verified_closed"
-    event = AuditEvent(
+        announced.append(
+            outbox.add(
+                session,
+                events.FindingsResolved,
+                district_code=finding.district_code,
+                round_code=finding.round_code,
+                finding_ids=[finding.id],
+                reason="verified_closed",
+            )
+        )
+    record = AuditEvent(
         at=now,
         actor_id=user.id,
         action=f"finding.{action.name}",
@@ -80,5 +93,5 @@ def apply(
         comment=comment.strip()[:4000],
         detail={"from": before, "to": action.to_status, **(detail or {})},
     )
-    session.add(event)
-    return event
+    session.add(record)
+    return announced

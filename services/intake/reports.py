@@ -6,27 +6,31 @@ the catalogue's codes, types and bounds). Both answer in the same `{field: [mess
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from shared import clock, events, logs, outbox, tasks
+from shared import clock, events, logs, outbox
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
-from shared.models import OutboxEvent, PilotUnit, Round, Submission, User
+from shared.models import Evaluation, OutboxEvent, PilotUnit, Round, Submission, User
 
 Errors = dict[str, Any]
 
 
 @dataclass
 class Checked:
+    """A report that passed every check: what the schema loaded, with its unit, round and catalogue."""
+
     unit: PilotUnit
     round: Round
     catalogue: Catalogue
+    data: dict[str, Any]
 
 
 def check_indicator(spec: dict[str, Any], value: Any) -> str | None:
@@ -87,7 +91,7 @@ def check(session: Session, data: dict[str, Any]) -> tuple[Checked | None, Error
     errors.update(check_against_catalogue(catalogue, data))
     if errors or unit is None:
         return None, errors
-    return Checked(unit, round_, catalogue), {}
+    return Checked(unit, round_, catalogue, data), {}
 
 
 def find_by_key(session: Session, user: User, key: str) -> Submission | None:
@@ -96,27 +100,39 @@ def find_by_key(session: Session, user: User, key: str) -> Submission | None:
     )
 
 
+def with_evaluation(session: Session, submission_id: str) -> Submission | None:
+    """A submission with its unit, evaluation and findings loaded (for its page and the API)."""
+    return session.scalar(
+        select(Submission)
+        .where(Submission.id == submission_id[:64])
+        .options(
+            selectinload(Submission.unit),
+            selectinload(Submission.evaluation).selectinload(Evaluation.findings),
+        )
+    )
+
+
 def store(
     session: Session,
-    checked: Checked,
-    data: dict[str, Any],
+    report: Checked,
     user: User,
     key: str | None,
     channel: str,
     request_id: str = "",
 ) -> tuple[Submission, OutboxEvent]:
     """Add the submission as the unit's next version, and its event, to the session's transaction."""
+    unit, round_ = report.unit, report.round
     latest = session.scalar(
         select(func.max(Submission.version)).where(
-            Submission.unit_id == checked.unit.id, Submission.round_code == checked.round.code
+            Submission.unit_id == unit.id, Submission.round_code == round_.code
         )
     )
     submission = Submission(
-        unit_id=checked.unit.id,
-        round_code=checked.round.code,
+        unit_id=unit.id,
+        round_code=round_.code,
         version=(latest or 0) + 1,
-        measures=data["measures"],
-        indicators=data["indicators"],
+        measures=report.data["measures"],
+        indicators=report.data["indicators"],
         submitted_by=user.id,
         idempotency_key=key,
         channel=channel,
@@ -124,43 +140,60 @@ def store(
     )
     session.add(submission)
     session.flush()
-    payload = events.SubmissionReceived().load(
-        events.envelope(
-            submission_id=submission.id,
-            unit_credit_code=checked.unit.credit_code,
-            district_code=checked.unit.district_code,
-            round_code=checked.round.code,
-            request_id=request_id or logs.request_id(),
-        )
+    event = outbox.add(
+        session,
+        events.SubmissionReceived,
+        submission_id=submission.id,
+        unit_credit_code=unit.credit_code,
+        district_code=unit.district_code,
+        round_code=round_.code,
+        request_id=request_id or logs.request_id(),
     )
-    return submission, outbox.add(session, tasks.EVALUATE_SUBMISSION, payload)
+    return submission, event
 
 
-def submit(
+def submit_many(
     session: Session,
     celery: Celery,
-    checked: Checked,
-    data: dict[str, Any],
+    batch: list[Checked],
     user: User,
-    key: str | None,
     channel: str,
+    key: str | None = None,
     request_id: str = "",
-) -> Submission:
-    """Store a checked report and its event in one transaction, then publish with a bounded wait.
+    before_commit: Callable[[Session], None] | None = None,
+) -> list[Submission]:
+    """Store checked reports and their events in one transaction (all or none), then publish them
+    with a bounded wait. `before_commit` adds the caller's own changes to the same transaction.
 
     Two clerks racing on the same unit get consecutive versions: a clash on the version is retried;
     a clash on the idempotency key returns the submission that won.
     """
     for _attempt in range(5):
         try:
-            submission, event = store(session, checked, data, user, key, channel, request_id)
+            stored = [store(session, report, user, key, channel, request_id) for report in batch]
+            if before_commit is not None:
+                before_commit(session)
             session.commit()
         except IntegrityError:
             session.rollback()
             existing = find_by_key(session, user, key) if key else None
             if existing is not None:
-                return existing
+                return [existing]
             continue
-        outbox.publish(celery, [event])
-        return submission
-    raise RuntimeError("could not store the submission after 5 attempts")
+        outbox.publish(celery, [event for _submission, event in stored])
+        return [submission for submission, _event in stored]
+    raise RuntimeError("could not store the submissions after 5 attempts")
+
+
+def submit(
+    session: Session,
+    celery: Celery,
+    report: Checked,
+    user: User,
+    channel: str,
+    key: str | None = None,
+    request_id: str = "",
+    before_commit: Callable[[Session], None] | None = None,
+) -> Submission:
+    """Store one checked report and its event, then publish it (see `submit_many`)."""
+    return submit_many(session, celery, [report], user, channel, key, request_id, before_commit)[0]

@@ -144,7 +144,7 @@ def check_rows(
     rows: list[tuple[int, dict[str, str]]],
     round_code: str,
     catalogue: Catalogue,
-) -> tuple[list[tuple[reports.Checked, dict[str, Any]]], list[list[Any]]]:
+) -> tuple[list[reports.Checked], list[list[Any]]]:
     """Each row through the API's schema and checks; answer the good rows and (row, unit, field, message)."""
     good, problems = [], []
     for number, values in rows:
@@ -163,7 +163,7 @@ def check_rows(
         if errors:
             problems += [[number, values.get("unit", ""), column_of(f), m] for f, m in flatten(errors)]
         else:
-            good.append((checked, data))
+            good.append(checked)
     return good, problems
 
 

@@ -11,13 +11,13 @@ from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from marshmallow import Schema, fields
 
-from services.intake.auth import authenticate_bearer, require_district_access
+from services.intake import analytics, scope
+from services.intake.auth import authenticate_bearer
 from services.intake.extensions import db_session
-from shared import analytics
+from shared import preview
 from shared.catalogue import CatalogueError
 from shared.catalogue import store as catalogues
 from shared.models import Round
-from shared.rules import preview
 
 blp = Blueprint(
     "supervision",
@@ -133,7 +133,7 @@ class DistrictDetail(MethodView):
     def get(self, round_code: str, district_code: str) -> dict[str, Any]:
         """One district's effectiveness in the round."""
         round_ = require_round(round_code)
-        require_district_access(g.user, district_code)
+        scope.require_district(g.user, district_code)
         row = analytics.district_row(db_session(), round_.code, district_code[:32])
         if row is None:
             api_abort(404, message=f"未找到该区县 / no district {district_code[:32]} with pilot units")

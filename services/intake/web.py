@@ -10,12 +10,12 @@ from flask import Blueprint, Flask, redirect, render_template, request, session,
 from flask_babel import Babel, get_locale
 from sqlalchemy import select
 
-from services.intake import progress
+from services.intake import accounts, progress, rounds
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import db_session
 from services.intake.throttle import LoginThrottle
-from shared import accounts, clock, config
-from shared.models import District, Round
+from shared import clock, config
+from shared.models import District
 
 bp = Blueprint("web", __name__)
 LOCALES = ("zh", "en")
@@ -74,10 +74,6 @@ def throttle() -> LoginThrottle:
     return current_app.extensions["login_throttle"]
 
 
-def open_round() -> Round | None:
-    return db_session().scalar(select(Round).where(Round.status == "open").order_by(Round.due_date.desc()))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
@@ -123,7 +119,7 @@ def switch_locale() -> Any:
 @login_required
 def home() -> str:
     user = current_user()
-    round_ = open_round()
+    round_ = rounds.latest_open(db_session())
     query = request.args
     units_query = select_units(user, query.get("district", ""), query.get("q", ""))
     units = list(db_session().scalars(units_query))

@@ -10,10 +10,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from services.intake import charts, scope
+from services.intake import analytics, charts, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
-from shared import analytics, clock
+from shared import clock
 from shared.models import AuditEvent, Finding, Round
 
 bp = Blueprint("dashboard", __name__)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
-from shared import events, outbox, tasks
+from shared import events, outbox
 from shared.models import Alert, Delivery
 
 bp = Blueprint("deliveries", __name__)
@@ -65,10 +65,9 @@ def resend(delivery_id: int) -> Any:
     session = db_session()
     if session.get(Delivery, delivery_id) is None:
         abort(404)
-    payload = events.DeliveryResendRequested().load(
-        events.envelope(delivery_id=delivery_id, requested_by=user.email)
+    request_event = outbox.add(
+        session, events.DeliveryResendRequested, delivery_id=delivery_id, requested_by=user.email
     )
-    request_event = outbox.add(session, tasks.RESEND_DELIVERY, payload)
     session.commit()
     outbox.publish(celery(), [request_event])
     flash(f"已提交重新发送 / resend requested for delivery {delivery_id}")

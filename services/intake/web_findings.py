@@ -12,9 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from services.intake import files, ledger, scope
 from services.intake.auth import current_user, login_required
-from services.intake.extensions import db_session
-from services.intake.web_reports import add_file
-from shared import clock, config
+from services.intake.extensions import celery, db_session
+from shared import clock, config, outbox
 from shared.catalogue import SEVERITIES
 from shared.models import AuditEvent, District, Finding, Round, StoredFile, User
 
@@ -134,7 +133,8 @@ def act(finding_id: int) -> Any:
         return redirect(url_for("findings.finding", finding_id=found.id))
     detail: dict[str, object] = {}
     if content is not None:
-        record = add_file(
+        record = files.store(
+            db_session(),
             user,
             found.unit,
             found.round_code,
@@ -145,8 +145,9 @@ def act(finding_id: int) -> Any:
             finding_id=found.id,
         )
         detail["proof"] = record.id
-    ledger.apply(db_session(), user, found, action, comment, clock.now(), detail)
+    announced = ledger.apply(db_session(), user, found, action, comment, clock.now(), detail)
     db_session().commit()
+    outbox.publish(celery(), announced)
     flash(_("已记录：%(action)s", action=_(ACTION_LABELS[action.name])))
     return redirect(url_for("findings.finding", finding_id=found.id))
 

@@ -13,18 +13,13 @@ from sqlalchemy.orm import selectinload
 from services.intake import files, reportforms, reports, schemas, scope
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
+from services.intake.rounds import open_rounds
 from shared import clock, config
 from shared.catalogue import STATUS_NAMES, Catalogue
 from shared.catalogue import store as catalogues
-from shared.models import Draft, Evaluation, PilotUnit, Round, StoredFile, Submission, User
+from shared.models import Draft, PilotUnit, Round, StoredFile, Submission, User
 
 bp = Blueprint("reports", __name__)
-
-
-def open_rounds() -> list[Round]:
-    return list(
-        db_session().scalars(select(Round).where(Round.status == "open").order_by(Round.due_date.desc()))
-    )
 
 
 def unit_by_code(user: User, code: str) -> PilotUnit | None:
@@ -66,38 +61,18 @@ def store_uploads(user: User, unit: PilotUnit, round_code: str) -> dict[str, str
         except files.FileRejected as exc:
             errors[code] = str(exc)
             continue
-        add_file(user, unit, round_code, "evidence", content, content_type, upload.filename, measure=code)
+        files.store(
+            db_session(),
+            user,
+            unit,
+            round_code,
+            "evidence",
+            content,
+            content_type,
+            upload.filename,
+            measure=code,
+        )
     return errors
-
-
-def add_file(
-    user: User,
-    unit: PilotUnit,
-    round_code: str,
-    purpose: str,
-    content: bytes,
-    content_type: str,
-    filename: str,
-    measure: str = "",
-    finding_id: int | None = None,
-) -> StoredFile:
-    record = StoredFile(
-        unit_id=unit.id,
-        round_code=round_code,
-        purpose=purpose,
-        measure_code=measure,
-        finding_id=finding_id,
-        filename=files.safe_name(filename),
-        content_type=content_type,
-        size=len(content),
-        sha256="",
-        uploaded_by=user.id,
-        uploaded_at=clock.now(),
-    )
-    db_session().add(record)
-    db_session().flush()
-    record.sha256 = files.save(record.id, content)
-    return record
 
 
 def evidence_of(unit: PilotUnit | None, round_code: str) -> dict[str, list[StoredFile]]:
@@ -130,21 +105,20 @@ def save_draft(user: User, unit: PilotUnit, round_code: str) -> None:
     db_session().commit()
 
 
-def validate(catalogue: Catalogue) -> tuple[dict[str, Any] | None, reports.Checked | None, dict[str, Any]]:
+def validate(catalogue: Catalogue) -> tuple[reports.Checked | None, dict[str, Any]]:
     report = reportforms.form_to_report(request.form, catalogue)
     try:
         data = schemas.SubmissionSchema().load(report)
     except ValidationError as exc:
-        return None, None, exc.normalized_messages()
-    checked, errors = reports.check(db_session(), data)
-    return data, checked, errors
+        return None, exc.normalized_messages()
+    return reports.check(db_session(), data)
 
 
 @bp.route("/submissions/new", methods=["GET", "POST"])
 @scope.roles_required("district", "admin")
 def new_submission() -> Any:
     user = current_user()
-    rounds = open_rounds()
+    rounds = open_rounds(db_session())
     if not rounds:
         return render_template(
             "message.html", title=_("没有开放的督导轮次"), text=_("当前没有开放的督导轮次，无法报送。")
@@ -169,13 +143,19 @@ def new_submission() -> Any:
                         url_for("reports.new_submission", unit=unit.credit_code, round=round_.code)
                     )
         else:
-            data, checked, errors = validate(catalogue)
+            checked, errors = validate(catalogue)
             if checked is not None and not file_errors:
                 scope.require_district(user, checked.unit.district_code)
-                db_session().execute(
-                    delete(Draft).where(Draft.unit_id == checked.unit.id, Draft.round_code == round_.code)
+                unit_id = checked.unit.id
+
+                def drop_draft(session: Any) -> None:
+                    session.execute(
+                        delete(Draft).where(Draft.unit_id == unit_id, Draft.round_code == round_.code)
+                    )
+
+                submission = reports.submit(
+                    db_session(), celery(), checked, user, "form", before_commit=drop_draft
                 )
-                submission = reports.submit(db_session(), celery(), checked, data, user, None, "form")
                 flash(_("报送成功，正在评估"))
                 return redirect(url_for("reports.submission", submission_id=submission.id))
             db_session().commit()  # the evidence files that were accepted stay
@@ -200,14 +180,7 @@ def new_submission() -> Any:
 @bp.get("/submissions/<submission_id>")
 @login_required
 def submission(submission_id: str) -> Any:
-    found = db_session().scalar(
-        select(Submission)
-        .where(Submission.id == submission_id[:64])
-        .options(
-            selectinload(Submission.unit),
-            selectinload(Submission.evaluation).selectinload(Evaluation.findings),
-        )
-    )
+    found = reports.with_evaluation(db_session(), submission_id)
     if found is None:
         abort(404)
     scope.require_district(current_user(), found.unit.district_code)

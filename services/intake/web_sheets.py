@@ -7,14 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.intake import reports, scope, sheets
+from services.intake import analytics, reports, scope, sheets
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
-from services.intake.web_reports import open_rounds
-from shared import analytics, config, outbox
+from services.intake.rounds import all_rounds, open_rounds
+from shared import config
 from shared.catalogue import store as catalogues
 from shared.models import Finding, PilotUnit, Round, Submission, User
 
@@ -30,11 +29,7 @@ def download(content: bytes, name: str, kind: str) -> Response:
 
 
 def the_round(code: str | None, open_only: bool = False) -> Round:
-    rounds = (
-        open_rounds()
-        if open_only
-        else list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
-    )
+    rounds = open_rounds(db_session()) if open_only else all_rounds(db_session())
     if not rounds:
         abort(409, description=_("当前没有开放的督导轮次"))
     return next((r for r in rounds if r.code == code), rounds[0])
@@ -43,8 +38,9 @@ def the_round(code: str | None, open_only: bool = False) -> Round:
 @bp.get("/")
 @login_required
 def index() -> Any:
-    rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
-    return render_template("sheets.html", rounds=rounds, open_rounds=open_rounds(), problems=None)
+    return render_template(
+        "sheets.html", rounds=all_rounds(db_session()), open_rounds=open_rounds(db_session()), problems=None
+    )
 
 
 @bp.get("/template.xlsx")
@@ -54,14 +50,6 @@ def template() -> Response:
     units = db_session().scalars(scope.units(current_user()).order_by(PilotUnit.name))
     content = sheets.template(catalogues.get(db_session(), round_.catalogue_version), round_.code, units)
     return download(content, f"report-template-{round_.code}", "xlsx")
-
-
-def store_all(user: User, good: list[tuple[reports.Checked, dict[str, Any]]]) -> int:
-    """Every row in one transaction, then their events: all the rows are stored, or none."""
-    stored = [reports.store(db_session(), checked, data, user, None, "xlsx") for checked, data in good]
-    db_session().commit()
-    outbox.publish(celery(), [event for _submission, event in stored])
-    return len(stored)
 
 
 @bp.post("/upload")
@@ -76,7 +64,9 @@ def upload() -> Any:
         rows = sheets.read_rows(upload.stream)
     except sheets.SheetError as exc:
         flash(str(exc), "error")
-        return render_template("sheets.html", rounds=[round_], open_rounds=open_rounds(), problems=None), 422
+        return render_template(
+            "sheets.html", rounds=[round_], open_rounds=open_rounds(db_session()), problems=None
+        ), 422
     catalogue = catalogues.get(db_session(), round_.catalogue_version)
     good, problems = sheets.check_rows(db_session(), user, rows, round_.code, catalogue)
     if problems or not rows:
@@ -84,12 +74,13 @@ def upload() -> Any:
         return render_template(
             "sheets.html",
             rounds=[round_],
-            open_rounds=open_rounds(),
+            open_rounds=open_rounds(db_session()),
             problems=problems,
             token=token,
             rows=len(rows),
         ), 422
-    count = store_all(user, good)
+    # Every row in one transaction, then their events: all the rows are stored, or none.
+    count = len(reports.submit_many(db_session(), celery(), good, user, "xlsx"))
     flash(_("已导入 %(count)d 家单位的报送，正在评估", count=count))
     return redirect(url_for("web.home"))
 

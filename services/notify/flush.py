@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.notify import alerts, collect, decide
+from services.notify import alerts, decide
 from shared.models import AlertGroup, AlertItem, MuteWindow, OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,7 @@ def send_group(session: Session, key: str, items: list[AlertItem], now: datetime
 
 
 def flush(session: Session, now: datetime, timing: decide.Timing) -> list[OutboxEvent]:
-    """Add the reminders and escalations now due, then make an alert of every group that is ready."""
-    collect.record_due_by_time(session, now, timing)
-    session.flush()
+    """Make an alert of every group of pending items that is ready."""
     requests: list[OutboxEvent] = []
     for key, items in pending_groups(session, now).items():
         group = session.get(AlertGroup, key)

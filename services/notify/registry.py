@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.notify.robots import DingTalk, Feishu, Lark, WeComBot
-from services.notify.transports import AppriseTransport, Email, Transport, Webhook, kind_of
+from services.notify.transports import Email, Transport, Webhook
+from shared.channels import InvalidChannel, kind_of
 
 REGISTRY: dict[str, type[Transport]] = {
     "mailto": Email,
@@ -18,4 +19,8 @@ REGISTRY: dict[str, type[Transport]] = {
 
 
 def transport_for(url: str, timeout: float) -> Transport:
-    return REGISTRY.get(kind_of(url), AppriseTransport)(url, timeout)
+    """The transport of a channel URL; InvalidChannel when its kind has none."""
+    transport = REGISTRY.get(kind_of(url))
+    if transport is None:
+        raise InvalidChannel(f"unsupported channel kind {kind_of(url)!r}")
+    return transport(url, timeout)

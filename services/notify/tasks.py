@@ -9,23 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from celery import Task, current_app, shared_task
-from marshmallow import Schema, fields
+from marshmallow import Schema
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from services.notify import alerts, collect, flush
+from services.notify import collect, deliveries, flush
 from services.notify.registry import transport_for
 from services.notify.transports import TransportError
 from shared import clock, config, db, events, outbox, tasks
 from shared.models import Delivery, utcnow
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryRequested(events.Event):
-    """Internal to the notify service: send one delivery."""
-
-    delivery_id = fields.Integer(required=True)
 
 
 def record(
@@ -87,13 +81,22 @@ def reports_due_soon(self: Task, event: dict[str, Any]) -> int:
     return record(self, events.ReportsDueSoon(), event, collect.record_due_soon)
 
 
+@shared_task(name=tasks.RELAY_OUTBOX[tasks.NOTIFY_QUEUE])
+def relay_outbox() -> int:
+    """Publish the events for this queue that their producer could not (the broker was down)."""
+    return outbox.relay(current_app, tasks.NOTIFY_QUEUE)
+
+
 @shared_task(name=tasks.FLUSH_ALERTS)
 def flush_alerts(event: dict[str, Any] | None = None) -> int:
     settings = config.current()
+    timing, now = collect.timing(settings), clock.now()
     try:
         with db.transaction() as session:
-            produced = flush.flush(session, clock.now(), collect.timing(settings))
-            produced += alerts.requeue_stalled(
+            collect.record_due_by_time(session, now, timing)
+            session.flush()
+            produced = flush.flush(session, now, timing)
+            produced += deliveries.requeue_stalled(
                 session, utcnow(), settings.delivery_stale_after, 2 * settings.http_timeout
             )
     except (flush.GroupTaken, OperationalError) as exc:
@@ -106,7 +109,7 @@ def flush_alerts(event: dict[str, Any] | None = None) -> int:
 def resend_delivery(event: dict[str, Any]) -> str:
     data = events.DeliveryResendRequested().load(event)
     with db.transaction() as session:
-        request = alerts.resend(session, data["delivery_id"], data["requested_by"], utcnow())
+        request = deliveries.resend(session, data["delivery_id"], data["requested_by"], utcnow())
     if request is None:
         return "on its way already"
     outbox.publish(current_app, [request])
@@ -115,13 +118,13 @@ def resend_delivery(event: dict[str, Any]) -> str:
 
 @shared_task(name=tasks.SEND_DELIVERY, bind=True, max_retries=None)
 def send_delivery(self: Task, event: dict[str, Any]) -> str:
-    data = DeliveryRequested().load(event)
+    data = events.DeliveryRequested().load(event)
     settings = config.current()
     with db.transaction() as session:
-        delivery = alerts.claim(session, data["delivery_id"], self.request.id, utcnow())
+        delivery = deliveries.claim(session, data["delivery_id"], self.request.id, utcnow())
         if delivery is None:
             return "already handled"
-        url, message = delivery.channel.url, alerts.message_of(delivery)
+        url, message = delivery.channel.url, deliveries.message_of(delivery)
     try:
         detail = transport_for(url, settings.http_timeout).notify(
             message, key=f"delivery-{data['delivery_id']}"
@@ -129,7 +132,7 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
     except TransportError as error:
         with db.transaction() as session:
             delivery = session.get(Delivery, data["delivery_id"])
-            delay = alerts.record_failure(
+            delay = deliveries.record_failure(
                 session, delivery, error, utcnow(), settings.delivery_max_attempts, settings.delivery_backoff
             )
         log.warning(
@@ -142,6 +145,6 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
             raise self.retry(countdown=delay) from None
         return "failed"
     with db.transaction() as session:
-        alerts.record_success(session, session.get(Delivery, data["delivery_id"]), detail, utcnow())
+        deliveries.record_success(session, session.get(Delivery, data["delivery_id"]), detail, utcnow())
     log.info("delivery %s delivered: %s", data["delivery_id"], detail)
     return "delivered"

@@ -1,8 +1,8 @@
 """Channels: Apprise-style URLs parsed by Apprise, each kind sent by a small transport class.
 
 Email and JSON webhooks are sent here (group-chat robots in robots.py) so that a failure can be told
-apart as temporary (retry) or permanent (stop): Apprise itself only answers true or false. Other kinds
-go through Apprise; registry.py picks the class for a URL.
+apart as temporary (retry) or permanent (stop): Apprise itself only answers true or false. Apprise
+parses and masks the URLs (shared/channels.py); registry.py picks the class for a URL.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
-import apprise
 import requests
 
-from shared.channel_urls import mask
+from shared.channels import parse
 
 
 class TransportError(Exception):
@@ -35,21 +34,6 @@ class Message:
     markdown: str
     html: str
     data: dict[str, Any]
-
-
-class InvalidChannel(ValueError):
-    """The URL is not a channel Pilotwatch can send to."""
-
-
-def parse(url: str) -> Any:
-    plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
-    if plugin is None:
-        raise InvalidChannel(f"不是有效的通知渠道地址 / not a valid channel URL: {mask(url)}")
-    return plugin
-
-
-def kind_of(url: str) -> str:
-    return url.split("://", 1)[0].lower() if "://" in url else ""
 
 
 class Transport:
@@ -157,13 +141,3 @@ def check_http(response: requests.Response) -> str:
     if status >= 400:
         raise TransportError(f"HTTP {status}: {snippet}", permanent=True)
     return f"HTTP {status}"
-
-
-class AppriseTransport(Transport):
-    """Any other Apprise service; Apprise tells only success or failure, so failures are retried."""
-
-    def notify(self, message: Message, key: str = "") -> str:
-        ok = self.plugin.notify(body=message.markdown, title=message.subject)
-        if not ok:
-            raise TransportError(f"{kind_of(self.url)} notification was not accepted")
-        return "accepted"

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.catalogue import Catalogue, checksum
+from shared.catalogue import Catalogue, checksum, default_file, read_file
+from shared.catalogue.schema import DEFAULT_VERSION
 from shared.models import CatalogueVersion
 
 _cache: dict[tuple[str, str], Catalogue] = {}
@@ -34,3 +35,9 @@ def get(session: Session, version: str) -> Catalogue:
         assert row is not None
         _cache[key] = Catalogue(row.data)
     return _cache[key]
+
+
+def ensure_default(session: Session) -> None:
+    """Load the starter catalogue shipped with Pilotwatch if its version is not in the database yet."""
+    if session.get(CatalogueVersion, DEFAULT_VERSION) is None:
+        save(session, read_file(default_file()))

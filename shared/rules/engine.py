@@ -13,7 +13,7 @@ from typing import Any
 
 from simpleeval import SimpleEval
 
-from shared.catalogue import ROUND_KINDS, Catalogue, expression_names
+from shared.catalogue import Catalogue, Rule, expression_names
 from shared.rules import progress
 
 COMPARE = {
@@ -85,15 +85,15 @@ def _evaluate(expr: CompiledExpression, values: dict[str, Any]) -> Any:
     return SimpleEval(names=values).eval(expr.text, previously_parsed=expr.tree)
 
 
-def _violation(rule: dict[str, Any], evidence: dict[str, Any], **fmt: Any) -> Violation:
+def _violation(rule: Rule, evidence: dict[str, Any], **fmt: Any) -> Violation:
     texts = {k: _fmt(v) for k, v in fmt.items()}
     return Violation(
-        rule_code=rule["code"],
-        severity=rule["severity"],
-        message_zh=rule["message_zh"].format_map(_Default(texts)),
-        message_en=rule.get("message_en", "").format_map(_Default(texts)),
-        action_zh=rule.get("action_zh", ""),
-        source=rule.get("source", ""),
+        rule_code=rule.code,
+        severity=rule.severity,
+        message_zh=rule.message_zh.format_map(_Default(texts)),
+        message_en=rule.message_en.format_map(_Default(texts)),
+        action_zh=rule.action_zh,
+        source=rule.source,
         evidence=evidence,
     )
 
@@ -103,27 +103,28 @@ class _Default(dict[str, str]):
         return "{" + key + "}"
 
 
-def check_expression(rule: dict[str, Any], indicators: dict[str, Any]) -> Violation | None:
-    parts = [compiled(rule[k]) for k in ("left", "right")]
-    when = compiled(rule["when"]) if rule.get("when") else None
+def check_expression(rule: Rule, indicators: dict[str, Any]) -> Violation | None:
+    assert rule.left is not None and rule.op is not None and rule.right is not None
+    parts = [compiled(rule.left), compiled(rule.right)]
+    when = compiled(rule.when) if rule.when else None
     needed = set().union(*(p.names for p in parts), when.names if when else set())
     missing = sorted(n for n in needed if indicators.get(n) is None)
     if missing:
-        if rule.get("missing", "skip") == "skip":
+        if rule.missing == "skip":
             return None
         return _violation(rule, {"missing": missing}, left="?", right="?")
     if when is not None and not _evaluate(when, indicators):
         return None
     left, right = (_evaluate(p, indicators) for p in parts)
-    if COMPARE[rule["op"]](left, right):
+    if COMPARE[rule.op](left, right):
         return None
     return _violation(
         rule,
         {
             "left": left,
-            "op": rule["op"],
+            "op": rule.op,
             "right": right,
-            "expression": f"{rule['left']} {rule['op']} {rule['right']}",
+            "expression": f"{rule.left} {rule.op} {rule.right}",
         },
         left=left,
         right=right,
@@ -134,13 +135,13 @@ def _measure_list(catalogue: Catalogue, codes: list[str]) -> str:
     return "、".join(f"{c} {catalogue.measures[c]['name_zh']}" for c in codes)
 
 
-def check_measures(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Violation | None:
-    kind = rule["kind"]
+def check_measures(rule: Rule, catalogue: Catalogue, report: Report) -> Violation | None:
+    kind = rule.kind
     codes: list[str] | None
     if kind == "measure_status":
         codes = [c for c in catalogue.measures if not (report.measures.get(c) or {}).get("status")]
     elif kind == "measure_note":
-        statuses = set(rule.get("statuses") or ("implemented", "exemplary"))
+        statuses = set(rule.statuses or ("implemented", "exemplary"))
         codes = [
             c
             for c in catalogue.measures
@@ -156,7 +157,7 @@ def check_measures(rule: dict[str, Any], catalogue: Catalogue, report: Report) -
     return _violation(rule, {"measures": codes}, measures=_measure_list(catalogue, codes))
 
 
-def check_drop(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Violation | None:
+def check_drop(rule: Rule, catalogue: Catalogue, report: Report) -> Violation | None:
     falls = progress.dropped(rule, report)
     if not falls:
         return None
@@ -167,39 +168,40 @@ def check_drop(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Vi
     return _violation(rule, {"falls": falls}, indicators=text)
 
 
-def check_score_fall(rule: dict[str, Any], report: Report) -> Violation | None:
+def check_score_fall(rule: Rule, report: Report) -> Violation | None:
     fall = progress.score_fall(rule, report)
     if fall is None:
         return None
     return _violation(
         rule,
-        {"previous": fall[0], "score": fall[1], "threshold": rule["threshold"]},
+        {"previous": fall[0], "score": fall[1], "threshold": rule.threshold},
         previous=fall[0],
         score=fall[1],
-        threshold=rule["threshold"],
+        threshold=rule.threshold,
     )
 
 
-def check_late(rule: dict[str, Any], report: Report) -> Violation | None:
+def check_late(rule: Rule, report: Report) -> Violation | None:
     return _violation(rule, {"late": True}) if report.late else None
 
 
-def check_score(rule: dict[str, Any], report: Report) -> Violation | None:
-    if report.overall_score >= rule["threshold"]:
+def check_score(rule: Rule, report: Report) -> Violation | None:
+    assert rule.threshold is not None
+    if report.overall_score >= rule.threshold:
         return None
     return _violation(
         rule,
-        {"score": report.overall_score, "threshold": rule["threshold"]},
+        {"score": report.overall_score, "threshold": rule.threshold},
         score=report.overall_score,
-        threshold=rule["threshold"],
+        threshold=rule.threshold,
     )
 
 
 MEASURE_KINDS = ("measure_status", "measure_note", "status_regression", "measure_stagnation")
 
 
-def check(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Violation | None:
-    kind = rule.get("kind", "expression")
+def check(rule: Rule, catalogue: Catalogue, report: Report) -> Violation | None:
+    kind = rule.kind
     if kind == "expression":
         return check_expression(rule, report.indicators)
     if kind == "overall_score":
@@ -215,12 +217,7 @@ def check(rule: dict[str, Any], catalogue: Catalogue, report: Report) -> Violati
     return None
 
 
-def report_rules(catalogue: Catalogue) -> list[dict[str, Any]]:
-    """The rules checked on each report (round-level kinds, such as missing reports, run elsewhere)."""
-    return [r for r in catalogue.rules if r.get("kind", "expression") not in ROUND_KINDS]
-
-
 def evaluate(catalogue: Catalogue, report: Report) -> list[Violation]:
     """Every report rule of the catalogue against one report; the violations, in the catalogue's order."""
-    found = (check(rule, catalogue, report) for rule in report_rules(catalogue))
+    found = (check(rule, catalogue, report) for rule in catalogue.report_rules)
     return [v for v in found if v is not None]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from shared.catalogue import Rule
 from shared.rules.engine import Violation
 
 CONSISTENCY = 0.6745
@@ -45,38 +46,38 @@ def per_worker(indicators: dict[str, Any], code: str, per: str) -> float | None:
     return float(value) / float(base)
 
 
-def check(rule: dict[str, Any], members: Iterable[Member], names: dict[str, str]) -> dict[int, Violation]:
+def check(rule: Rule, members: Iterable[Member], names: dict[str, str]) -> dict[int, Violation]:
     """The violations of one cohort_outlier rule over a round's reports, by unit id."""
+    per, threshold = rule.per, rule.threshold
+    assert per is not None and threshold is not None
     cohorts: dict[str, list[Member]] = defaultdict(list)
     for member in members:
         cohorts[member.cohort].append(member)
     flagged: dict[int, dict[str, float]] = defaultdict(dict)
     for cohort in cohorts.values():
-        if len(cohort) < rule.get("min_cohort", 8):
+        if len(cohort) < rule.min_cohort:
             continue
-        for code in rule["indicators"]:
-            ratios = {
-                m.unit_id: r for m in cohort if (r := per_worker(m.indicators, code, rule["per"])) is not None
-            }
-            if len(ratios) < rule.get("min_cohort", 8):
+        for code in rule.indicators:
+            ratios = {m.unit_id: r for m in cohort if (r := per_worker(m.indicators, code, per)) is not None}
+            if len(ratios) < rule.min_cohort:
                 continue
             for unit_id, z in robust_z(ratios).items():
-                if abs(z) > rule["threshold"]:
+                if abs(z) > threshold:
                     flagged[unit_id][code] = round(z, 2)  # type: ignore[index]
     return {unit_id: _violation(rule, scores, names) for unit_id, scores in flagged.items()}
 
 
-def _violation(rule: dict[str, Any], scores: dict[str, float], names: dict[str, str]) -> Violation:
+def _violation(rule: Rule, scores: dict[str, float], names: dict[str, str]) -> Violation:
     listed = "、".join(f"{names.get(code, code)}（z={z:+.1f}）" for code, z in sorted(scores.items()))
-    texts = {"threshold": f"{rule['threshold']:g}", "indicators": listed}
+    texts = {"threshold": f"{rule.threshold:g}", "indicators": listed}
     return Violation(
-        rule_code=rule["code"],
-        severity=rule["severity"],
-        message_zh=rule["message_zh"].format(**texts),
-        message_en=rule.get("message_en", "").format(
+        rule_code=rule.code,
+        severity=rule.severity,
+        message_zh=rule.message_zh.format(**texts),
+        message_en=rule.message_en.format(
             **{**texts, "indicators": ", ".join(f"{code} (z={z:+.1f})" for code, z in sorted(scores.items()))}
         ),
-        action_zh=rule.get("action_zh", ""),
-        source=rule.get("source", ""),
-        evidence={"z_scores": scores, "per": rule["per"], "cohort": rule.get("cohort", "district")},
+        action_zh=rule.action_zh,
+        source=rule.source,
+        evidence={"z_scores": scores, "per": rule.per, "cohort": rule.cohort},
     )

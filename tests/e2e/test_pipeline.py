@@ -12,11 +12,11 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from ops.redis_server import RedisServer
 from shared import db, events, tasks
 from shared.catalogue import Catalogue
 from shared.celery_app import make_celery
 from shared.models import Alert, Channel, Delivery, Evaluation, Submission
-from shared.redis_server import RedisServer
 from tests.support.processes import Stack, json_request, wait_until
 from tests.support.reports import open_round, problem_report, unit_of
 from tests.support.sinks import HttpSink, SmtpSink

@@ -27,7 +27,7 @@ def report(
 
 
 def broken(catalogue: Catalogue, rule_code: str, rep: engine.Report) -> bool:
-    rule = next(r for r in catalogue.rules if r["code"] == rule_code)
+    rule = catalogue.rule(rule_code)
     return engine.check(rule, catalogue, rep) is not None
 
 
@@ -102,7 +102,7 @@ def test_it_treats_a_missing_congress_answer_as_a_finding(
     rep = report(catalogue, congress_held=held)
     assert broken(catalogue, "congress_held", rep) is expected
     if held is None:
-        rule = next(r for r in catalogue.rules if r["code"] == "congress_held")
+        rule = catalogue.rule("congress_held")
         violation = engine.check(rule, catalogue, rep)
         assert violation is not None and violation.evidence == {"missing": ["congress_held"]}
 
@@ -217,5 +217,5 @@ def test_it_flags_a_late_report(catalogue: Catalogue, late: bool, expected: bool
 
 
 def test_it_leaves_round_rules_to_the_round_jobs(catalogue: Catalogue) -> None:
-    codes = {r["code"] for r in engine.report_rules(catalogue)}
+    codes = {r.code for r in catalogue.report_rules}
     assert "missing_report" not in codes and "cohort_outlier" not in codes

@@ -12,10 +12,11 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from shared import analytics, db
+from ops.demo import credit_code
+from services.intake import analytics
+from shared import db
 from shared.catalogue import DEFAULT_VERSION, Catalogue, default_file, read_file
 from shared.catalogue import store as catalogues
-from shared.demo import credit_code
 from shared.models import District, Evaluation, Finding, PilotUnit, Round, Submission
 from tests.support.evaluated import submit_to_worker
 from tests.support.processes import Stack, wait_until

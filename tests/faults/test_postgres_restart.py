@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from shared import accounts, config, db, demo, migrate
+from ops import demo
+from services.intake import accounts
+from shared import config, db, migrate
 from shared.catalogue import Catalogue
 from tests.support.faults import (
     GULOU,

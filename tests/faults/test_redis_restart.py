@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ops.redis_server import RedisServer
 from shared.catalogue import Catalogue
-from shared.redis_server import RedisServer
 from tests.faults.conftest import FAULT_ENV
 from tests.support.faults import (
     GULOU,

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared import accounts, db
+from services.intake import accounts
+from shared import db
 from shared.catalogue import Catalogue
 from shared.models import Round
 from tests.support.reports import clean_report, open_round, unit_of

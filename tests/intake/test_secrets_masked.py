@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from shared import db
-from shared.channel_urls import mask
+from shared.channels import mask
 from shared.models import Alert, Channel, Delivery
-from tests.intake.web_support import sign_in
 
 SECRETS = {
     "wecombot://WECOMKEY0123456789": "WECOMKEY0123456789",
@@ -25,7 +24,7 @@ def test_it_masks_the_secret_of_every_kind_of_channel(url: str, secret: str) -> 
     assert mask(url).split("://")[0] == url.split("://")[0]
 
 
-def test_it_never_shows_a_channels_secret_on_a_page(app: Any) -> None:
+def test_it_never_shows_a_channels_secret_on_a_page(auth: Any) -> None:
     with db.transaction() as session:
         for url in SECRETS:
             channel = Channel(district_code="350102", kind=url.split("://")[0], url=url)
@@ -43,8 +42,8 @@ def test_it_never_shows_a_channels_secret_on_a_page(app: Any) -> None:
             session.flush()
             session.add(Delivery(alert_id=alert.id, channel_id=channel.id, target=mask(url), status="failed"))
     pages = [
-        sign_in(app, "admin").get("/admin/").get_data(as_text=True),
-        sign_in(app, "supervisor").get("/deliveries?status=all").get_data(as_text=True),
+        auth.sign_in("admin").get("/admin/").get_data(as_text=True),
+        auth.sign_in("supervisor").get("/deliveries?status=all").get_data(as_text=True),
     ]
     assert all("350102" in page or "wecombot" in page for page in pages)
     for secret in SECRETS.values():

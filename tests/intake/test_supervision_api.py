@@ -76,7 +76,7 @@ def test_it_previews_a_rule_change_and_stores_nothing(
     client: Any, tokens: dict[str, str], catalogue: Catalogue
 ) -> None:
     round_code = some_reports(catalogue)
-    rules = [dict(r) for r in catalogue.rules if r["code"] != "proposals_adopted_within_submitted"]
+    rules = [dict(r) for r in catalogue.data["rules"] if r["code"] != "proposals_adopted_within_submitted"]
     fund = next(r for r in rules if r["code"] == "fund_extraction")
     fund["right"] = "payroll_total * 0.025"  # clean reports set aside exactly 2%: two more findings
     with db.transaction() as session:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.intake.web_support import add_report, csrf_of, sign_in
+from tests.support.web import add_report, csrf_of
 
 GULOU, TAIJIANG = "350102", "350103"
 # Who asks: the clerk of the objects' own district (鼓楼区), a clerk of another district, a supervisor,
@@ -77,10 +77,10 @@ def cases(o: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], dict[str, i
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_it_answers_each_role_as_the_matrix_says(app: Any, role: str) -> None:
+def test_it_answers_each_role_as_the_matrix_says(app: Any, auth: Any, role: str) -> None:
     objects = add_report(GULOU)
     objects["reported"] = add_report(GULOU, 1, status="rectification_reported")["finding"]
-    client = sign_in(app, LOGIN[role]) if role != "anonymous" else app.test_client()
+    client = auth.sign_in(LOGIN[role]) if role != "anonymous" else app.test_client()
     token = getattr(client, "csrf", None) or csrf_of(client.get("/login").get_data(as_text=True))
     wrong = []
     for method, path, form, expected in cases(objects):
@@ -95,25 +95,25 @@ def test_it_answers_each_role_as_the_matrix_says(app: Any, role: str) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_it_exports_only_what_the_district_may_see(app: Any) -> None:
+def test_it_exports_only_what_the_district_may_see(auth: Any) -> None:
     own, other = add_report(GULOU), add_report(TAIJIANG)
-    exported = sign_in(app, "gulou").get("/sheets/export/findings.csv").get_data(as_text=True)
+    exported = auth.sign_in("gulou").get("/sheets/export/findings.csv").get_data(as_text=True)
     assert own["unit"] in exported and other["unit"] not in exported
-    everything = sign_in(app, "supervisor").get("/sheets/export/findings.csv").get_data(as_text=True)
+    everything = auth.sign_in("supervisor").get("/sheets/export/findings.csv").get_data(as_text=True)
     assert own["unit"] in everything and other["unit"] in everything
 
 
-def test_it_lists_only_the_own_districts_units_and_findings(app: Any) -> None:
+def test_it_lists_only_the_own_districts_units_and_findings(auth: Any) -> None:
     own, other = add_report(GULOU), add_report(TAIJIANG)
-    client = sign_in(app, "gulou")
+    client = auth.sign_in("gulou")
     home, ledger = client.get("/").get_data(as_text=True), client.get("/findings").get_data(as_text=True)
     assert own["unit"] in home and other["unit"] not in home
     assert f'/findings/{own["finding"]}"' in ledger and f'/findings/{other["finding"]}"' not in ledger
 
 
-def test_it_refuses_a_form_post_without_a_csrf_token(app: Any) -> None:
+def test_it_refuses_a_form_post_without_a_csrf_token(auth: Any) -> None:
     objects = add_report(GULOU)
-    client = sign_in(app, "gulou")
+    client = auth.sign_in("gulou")
     answer = client.post(f"/findings/{objects['finding']}/actions", data={"action": "acknowledge"})
     assert answer.status_code == 400
     assert "CSRF" in answer.get_data(as_text=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from shared import db
 from shared.models import User
-from tests.intake.web_support import USERS, csrf_of, sign_in
+from tests.support.web import USERS, csrf_of
 
 
 def attempt(client: Any, email: str, password: str) -> Any:
@@ -34,11 +34,11 @@ def test_it_starts_a_fresh_session_at_login_with_safe_cookie_flags(app: Any) -> 
         assert "planted" not in after and after["user_id"]
 
 
-def test_it_remembers_the_chosen_language_for_the_user(app: Any) -> None:
-    client = sign_in(app, "gulou")
+def test_it_remembers_the_chosen_language_for_the_user(auth: Any) -> None:
+    client = auth.sign_in("gulou")
     assert "问题台账" in client.get("/").get_data(as_text=True)
     client.post("/locale", data={"csrf_token": client.csrf, "locale": "en", "next": "/"})
-    again = sign_in(app, "gulou")  # a new browser: the choice comes from the account
+    again = auth.sign_in("gulou")  # a new browser: the choice comes from the account
     page = again.get("/").get_data(as_text=True)
     assert "Problem ledger" in page and "Gulou" in page
     with db.transaction() as session:

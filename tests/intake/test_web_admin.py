@@ -9,12 +9,11 @@ from sqlalchemy import select
 
 from shared import db
 from shared.models import AuditEvent, Channel, PilotUnit, Round
-from tests.intake.web_support import sign_in
 from tests.support.reports import unit_of
 
 
-def test_it_opens_and_closes_a_round_and_keeps_who_did_it(app: Any) -> None:
-    admin = sign_in(app, "admin")
+def test_it_opens_and_closes_a_round_and_keeps_who_did_it(auth: Any) -> None:
+    admin = auth.sign_in("admin")
     admin.post(
         "/admin/rounds",
         data={
@@ -33,8 +32,8 @@ def test_it_opens_and_closes_a_round_and_keeps_who_did_it(app: Any) -> None:
         ] == ["round.open", "round.close"]
 
 
-def test_it_imports_units_refuses_a_bad_file_whole_and_deactivates_a_unit(app: Any) -> None:
-    admin = sign_in(app, "admin")
+def test_it_imports_units_refuses_a_bad_file_whole_and_deactivates_a_unit(auth: Any) -> None:
+    admin = auth.sign_in("admin")
     good = "credit_code,name,district\n91350100611300758B,福州示范机械有限公司,350102\n"
     bad = good + "91350100611300758X,坏行,350102\n"
 
@@ -60,11 +59,11 @@ def test_it_imports_units_refuses_a_bad_file_whole_and_deactivates_a_unit(app: A
     admin.post(f"/admin/units/{unit_id}", data={"csrf_token": admin.csrf, "name": name, "district": "350102"})
     with db.transaction() as session:
         assert session.get(PilotUnit, unit_id).active is False
-    assert existing not in sign_in(app, "gulou").get("/").get_data(as_text=True)
+    assert existing not in auth.sign_in("gulou").get("/").get_data(as_text=True)
 
 
-def test_it_adds_a_district_channel_and_refuses_an_unknown_kind(app: Any) -> None:
-    admin = sign_in(app, "admin")
+def test_it_adds_a_district_channel_and_refuses_an_unknown_kind(auth: Any) -> None:
+    admin = auth.sign_in("admin")
     admin.post("/admin/channels", data={"csrf_token": admin.csrf, "district": "350102", "url": "ftp://x/y"})
     admin.post(
         "/admin/channels",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.intake import ledger
 from shared import db
 from shared.models import AuditEvent, Finding, User
-from tests.intake.web_support import PNG, add_report, sign_in
+from tests.support.web import PNG, add_report
 
 GULOU = "350102"
 
@@ -48,9 +48,9 @@ def test_it_offers_each_role_the_actions_of_the_findings_status(
     assert [a.name for a in ledger.allowed(user, finding)] == expected
 
 
-def test_it_takes_a_finding_from_open_to_closed_and_records_every_step(app: Any) -> None:
+def test_it_takes_a_finding_from_open_to_closed_and_records_every_step(auth: Any) -> None:
     finding = add_report(GULOU)["finding"]
-    clerk, supervisor = sign_in(app, "gulou"), sign_in(app, "supervisor")
+    clerk, supervisor = auth.sign_in("gulou"), auth.sign_in("supervisor")
     act(clerk, finding, "acknowledge", "收到")
     assert status_of(finding) == "acknowledged"
     assert "请上传整改佐证材料" in clerk.get(
@@ -82,16 +82,16 @@ def test_it_takes_a_finding_from_open_to_closed_and_records_every_step(app: Any)
     assert "凭证不清晰" in page and "supervisor@pilotwatch.example" in page and "已核销" in page
 
 
-def test_it_needs_a_reason_to_return_a_finding(app: Any) -> None:
+def test_it_needs_a_reason_to_return_a_finding(auth: Any) -> None:
     finding = add_report(GULOU, status="rectification_reported")["finding"]
-    act(sign_in(app, "supervisor"), finding, "return", "  ")
+    act(auth.sign_in("supervisor"), finding, "return", "  ")
     assert status_of(finding) == "rectification_reported"
 
 
-def test_it_filters_the_ledger_by_status_and_severity(app: Any) -> None:
+def test_it_filters_the_ledger_by_status_and_severity(auth: Any) -> None:
     open_one = add_report(GULOU)["finding"]
     reported = add_report(GULOU, 1, status="rectification_reported")["finding"]
-    client = sign_in(app, "supervisor")
+    client = auth.sign_in("supervisor")
     page = client.get("/findings?status=rectification_reported").get_data(as_text=True)
     assert f'/findings/{reported}"' in page and f'/findings/{open_one}"' not in page
     assert f'/findings/{open_one}"' not in client.get("/findings?severity=critical").get_data(as_text=True)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from shared import config, db
 from shared.catalogue import Catalogue
 from shared.models import Draft, StoredFile, Submission
-from tests.intake.web_support import PNG, sign_in
 from tests.support.reports import clean_report, open_round, unit_of
+from tests.support.web import PNG
 
 GULOU = "350102"
 
@@ -30,8 +30,8 @@ def as_form(report: dict[str, Any], csrf: str, action: str = "submit") -> dict[s
     return form
 
 
-def test_it_keeps_a_draft_and_brings_it_back(app: Any, catalogue: Catalogue) -> None:
-    client, unit = sign_in(app, "gulou"), unit_of(GULOU)
+def test_it_keeps_a_draft_and_brings_it_back(auth: Any, catalogue: Catalogue) -> None:
+    client, unit = auth.sign_in("gulou"), unit_of(GULOU)
     first = next(iter(catalogue.measures))
     answer = client.post(
         "/submissions/new",
@@ -54,9 +54,9 @@ def test_it_keeps_a_draft_and_brings_it_back(app: Any, catalogue: Catalogue) -> 
 
 
 def test_it_shows_the_message_next_to_the_field_and_submits_once_corrected(
-    app: Any, catalogue: Catalogue
+    auth: Any, catalogue: Catalogue
 ) -> None:
-    client, report = sign_in(app, "gulou"), clean_report(catalogue, unit_of(GULOU), open_round())
+    client, report = auth.sign_in("gulou"), clean_report(catalogue, unit_of(GULOU), open_round())
     client.post("/submissions/new", data=as_form(report, client.csrf, "draft"))
     wrong = as_form(report, client.csrf)
     wrong["i.payroll_total"] = "-5"
@@ -71,8 +71,8 @@ def test_it_shows_the_message_next_to_the_field_and_submits_once_corrected(
         assert session.scalars(select(Draft)).all() == []  # submitted: the draft is gone
 
 
-def test_it_resubmits_as_a_new_version_and_shows_what_changed(app: Any, catalogue: Catalogue) -> None:
-    client, report = sign_in(app, "gulou"), clean_report(catalogue, unit_of(GULOU), open_round())
+def test_it_resubmits_as_a_new_version_and_shows_what_changed(auth: Any, catalogue: Catalogue) -> None:
+    client, report = auth.sign_in("gulou"), clean_report(catalogue, unit_of(GULOU), open_round())
     client.post("/submissions/new", data=as_form(report, client.csrf))
     assert 'value="800"' in client.get(f"/submissions/new?unit={report['unit']}").get_data(as_text=True)
     report["indicators"]["workers_total"] = 950
@@ -100,9 +100,9 @@ def upload_evidence(client: Any, unit: str, content: bytes, name: str, measure: 
 
 
 def test_it_takes_evidence_by_content_and_serves_it_only_to_those_who_may_see_the_unit(
-    app: Any, catalogue: Catalogue
+    auth: Any, catalogue: Catalogue
 ) -> None:
-    client, unit, measure = sign_in(app, "gulou"), unit_of(GULOU), next(iter(catalogue.measures))
+    client, unit, measure = auth.sign_in("gulou"), unit_of(GULOU), next(iter(catalogue.measures))
     disguised = upload_evidence(client, unit, b"MZ\x90\x00 not a picture", "photo.png", measure)
     assert disguised.status_code == 422 and "只接受 PDF、JPG、PNG" in disguised.get_data(as_text=True)
     limit = config.current().upload_max_bytes
@@ -115,5 +115,5 @@ def test_it_takes_evidence_by_content_and_serves_it_only_to_those_who_may_see_th
         file_id = stored.id
     assert stored.content_type == "image/png" and stored.filename == "现场照片.png"
     assert client.get(f"/files/{file_id}").data == PNG
-    assert sign_in(app, "taijiang").get(f"/files/{file_id}").status_code == 403
-    assert sign_in(app, "supervisor").get(f"/files/{file_id}").data == PNG
+    assert auth.sign_in("taijiang").get(f"/files/{file_id}").status_code == 403
+    assert auth.sign_in("supervisor").get(f"/files/{file_id}").data == PNG

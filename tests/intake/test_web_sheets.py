@@ -11,7 +11,6 @@ from sqlalchemy import select
 from shared import db
 from shared.catalogue import Catalogue
 from shared.models import OutboxEvent, Submission
-from tests.intake.web_support import sign_in
 from tests.support.reports import clean_report, open_round
 
 
@@ -53,9 +52,9 @@ def stored() -> dict[str, Submission]:
 
 
 def test_it_stores_the_reports_of_a_filled_in_template_exactly_as_the_rows_say(
-    app: Any, catalogue: Catalogue
+    auth: Any, catalogue: Catalogue
 ) -> None:
-    client = sign_in(app, "gulou")
+    client = auth.sign_in("gulou")
     book = template_for(client)
     units = [book.active.cell(row=r, column=1).value for r in (3, 4, 5)]
     assert all(units) and book.active.cell(row=3, column=2).value  # the district's units, with their names
@@ -74,9 +73,9 @@ def test_it_stores_the_reports_of_a_filled_in_template_exactly_as_the_rows_say(
 
 
 def test_it_answers_per_row_messages_and_stores_nothing_when_a_row_is_wrong(
-    app: Any, catalogue: Catalogue
+    auth: Any, catalogue: Catalogue
 ) -> None:
-    client = sign_in(app, "gulou")
+    client = auth.sign_in("gulou")
     book = template_for(client)
     units = [book.active.cell(row=r, column=1).value for r in (3, 4, 5)]
     reports = {3 + i: clean_report(catalogue, unit, open_round()) for i, unit in enumerate(units)}
@@ -95,9 +94,9 @@ def test_it_answers_per_row_messages_and_stores_nothing_when_a_row_is_wrong(
 
 
 def test_it_refuses_a_row_of_another_district_and_a_file_that_is_not_a_workbook(
-    app: Any, catalogue: Catalogue
+    auth: Any, catalogue: Catalogue
 ) -> None:
-    gulou, taijiang = sign_in(app, "gulou"), sign_in(app, "taijiang")
+    gulou, taijiang = auth.sign_in("gulou"), auth.sign_in("taijiang")
     book = template_for(taijiang)
     other_unit = book.active.cell(row=3, column=1).value
     answer = upload(gulou, fill(book, {3: clean_report(catalogue, other_unit, open_round())}))

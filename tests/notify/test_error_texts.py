@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
+from ops.redis_server import free_port
 from services.notify.registry import transport_for
 from services.notify.transports import Message, TransportError, without_secrets
-from shared.redis_server import free_port
 
 MESSAGE = Message(subject="主题", text="正文", markdown="正文", html="<p>正文</p>", data={})
 

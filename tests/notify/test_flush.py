@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from ops.cli import cli
 from services.notify import collect, flush
 from shared import db, events
-from shared.cli.main import cli
 from shared.models import Alert, Delivery
 from tests.support.chat import ChatServer
 from tests.support.findings import add_channel, add_findings
@@ -28,7 +28,9 @@ def opened_at(ids: list[int], now: datetime) -> None:
 
 def flushed(now: datetime) -> list[tuple[str, str, int]]:
     """The alerts a flush at `now` makes: (audience, kind, number of findings)."""
-    with db.transaction() as session:
+    with db.transaction() as session:  # what the flush task does: reminders and escalations due, then groups
+        collect.record_due_by_time(session, now, collect.timing())
+        session.flush()
         made = flush.flush(session, now, collect.timing())
         alerts = {session.get(Delivery, e.payload["delivery_id"]).alert_id for e in made}
         return sorted(

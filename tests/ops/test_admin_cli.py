@@ -6,8 +6,9 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from shared import accounts, db
-from shared.cli.main import cli
+from ops.cli import cli
+from services.intake import accounts
+from shared import db
 from shared.models import ApiToken, Channel, PilotUnit, User
 from tests.support.reports import unit_of
 

@@ -10,8 +10,8 @@ import pytest
 from shared import config, db
 from shared.catalogue import Catalogue
 from shared.models import Channel
-from tests.ops.support import engine_of, every_file, every_row, pilotwatch
 from tests.support.evaluated import store_and_evaluate
+from tests.support.operators import engine_of, every_file, every_row, pilotwatch
 from tests.support.reports import open_round, problem_report, unit_of
 
 GULOU = "350102"

@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.redis_server import RedisServer, free_port
+from ops.redis_server import RedisServer, free_port
+from shared import config
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
-CONFIG_SOURCE = ROOT / "shared" / "config.py"
 BIN = Path(sys.executable).parent
 
 INFRASTRUCTURE = ("redis", "postgres", "mailpit", "flower", "celery-exporter")
@@ -112,8 +112,8 @@ def healthcheck_test(service: dict[str, Any]) -> str:
 
 
 def config_variables() -> list[str]:
-    """Every environment variable that shared/config.py reads."""
-    return re.findall(r'\b_[a-z_]+\(\s*env,\s*"([A-Z][A-Z0-9_]*)"', CONFIG_SOURCE.read_text("utf-8"))
+    """Every variable shared/config.py declares."""
+    return list(config.variables().values())
 
 
 # --- the compose file's structure ---------------------------------------------------------------

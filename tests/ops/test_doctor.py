@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from ops.redis_server import RedisServer, free_port
 from shared import db
 from shared.models import Channel
-from shared.redis_server import RedisServer, free_port
-from tests.ops.support import pilotwatch
+from tests.support.operators import pilotwatch
 from tests.support.sinks import SmtpSink
 
 GULOU = "350102"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops.redis_server import RedisServer
 from shared import config, db, events, tasks
 from shared.catalogue import Catalogue
 from shared.celery_app import make_celery
 from shared.models import Channel, Delivery
-from shared.redis_server import RedisServer
 from tests.support.processes import Stack, wait_until
 from tests.support.reports import open_round, problem_report, unit_of
 from tests.support.sinks import HttpSink

@@ -12,11 +12,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from shared import accounts, config, db, demo
+from ops import demo
+from services.intake import accounts
+from shared import config, db
 from shared.catalogue import Catalogue
 from shared.models import Channel
-from tests.ops.support import engine_of, every_row, pilotwatch
 from tests.support.evaluated import store_and_evaluate
+from tests.support.operators import engine_of, every_row, pilotwatch
 from tests.support.processes import Stack, json_request, wait_until
 from tests.support.reports import open_round, problem_report, unit_of
 from tests.support.sinks import HttpSink

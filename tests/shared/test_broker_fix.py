@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from ops.redis_server import RedisServer
 from shared import config, tasks
 from shared.celery_app import make_celery
-from shared.redis_server import RedisServer
 from tests.support.processes import Stack, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -10,9 +10,9 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from ops.cli import cli
 from shared import db
 from shared.catalogue import default_file
-from shared.cli.main import cli
 from shared.models import CatalogueVersion
 
 

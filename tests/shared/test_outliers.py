@@ -2,20 +2,24 @@ from __future__ import annotations
 
 import pytest
 
+from shared.catalogue import Rule
 from shared.rules.outliers import Member, check, robust_z
 
-RULE = {
-    "code": "cohort_outlier",
-    "kind": "cohort_outlier",
-    "indicators": ["training_person_times"],
-    "per": "workers_total",
-    "cohort": "district",
-    "threshold": 3.5,
-    "min_cohort": 8,
-    "severity": "info",
-    "message_zh": "偏离（{threshold}）：{indicators}",
-    "message_en": "far ({threshold}): {indicators}",
-}
+RULE = Rule.from_data(
+    {
+        "code": "cohort_outlier",
+        "kind": "cohort_outlier",
+        "indicators": ["training_person_times"],
+        "per": "workers_total",
+        "cohort": "district",
+        "threshold": 3.5,
+        "min_cohort": 8,
+        "severity": "info",
+        "message_zh": "偏离（{threshold}）：{indicators}",
+        "message_en": "far ({threshold}): {indicators}",
+        "name_zh": "偏离",
+    }
+)
 NAMES = {"training_person_times": "培训人次"}
 
 

@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from ops import commands
 from shared import config
-from tests.support.processes import BIN, ROOT
+from tests.support.processes import ROOT
 
 COMMANDS = {
-    "intake (gunicorn)": [
-        str(BIN / "gunicorn"),
-        "--bind",
-        "127.0.0.1:0",
-        "--no-control-socket",
-        "services.intake.wsgi:app",
-    ],
-    "evaluation worker": [
-        str(BIN / "celery"),
-        "-A",
-        "services.evaluation.worker",
-        "worker",
-        "-Q",
-        "evaluation",
-    ],
-    "notify worker": [str(BIN / "celery"), "-A", "services.notify.worker", "worker", "-Q", "notify"],
-    "scheduler": [str(BIN / "celery"), "-A", "shared.scheduler", "beat"],
-    "cli": [str(BIN / "pilotwatch"), "demo", "load"],
+    "intake (gunicorn)": commands.intake("127.0.0.1:0", 1),
+    "evaluation worker": commands.worker("evaluation", 1),
+    "notify worker": commands.worker("notify", 1),
+    "scheduler": commands.scheduler(Path("beat-schedule")),
+    "cli": [str(Path(sys.executable).parent / "pilotwatch"), "demo", "load"],
 }
 
 

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from shared.redis_server import free_port
+from ops.redis_server import free_port
 
 OK = (200, {"errcode": 0, "errmsg": "ok"})
 

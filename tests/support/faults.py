@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.evaluation.evaluate import history, judge
 from shared import db
 from shared.catalogue import Catalogue
+from shared.history import history
+from shared.judging import judge
 from shared.models import Alert, Channel, Delivery, Evaluation, Finding, PilotUnit, Round, Submission
 from tests.support.processes import json_request
 from tests.support.reports import problem_report

@@ -5,63 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from shared.redis_server import free_port
+from ops import commands
+from ops.redis_server import free_port
 
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
-
-COMMANDS: dict[str, list[str]] = {
-    "evaluation": [
-        str(BIN / "celery"),
-        "-A",
-        "services.evaluation.worker",
-        "worker",
-        "-Q",
-        "evaluation",
-        "-c",
-        "1",
-        "-n",
-        "evaluation-{n}@%h",
-        "--without-gossip",
-        "--without-mingle",
-        "-l",
-        "INFO",
-    ],
-    "notify": [
-        str(BIN / "celery"),
-        "-A",
-        "services.notify.worker",
-        "worker",
-        "-Q",
-        "notify",
-        "-c",
-        "1",
-        "-n",
-        "notify-{n}@%h",
-        "--without-gossip",
-        "--without-mingle",
-        "-l",
-        "INFO",
-    ],
-    "beat": [
-        str(BIN / "celery"),
-        "-A",
-        "shared.scheduler",
-        "beat",
-        "-l",
-        "INFO",
-        "-s",
-        "{dir}/beat-schedule",
-    ],
-}
 
 
 def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
@@ -126,23 +80,20 @@ class Stack:
     def start(self, *names: str) -> Stack:
         for name in names:
             self._count += 1
-            if name == "intake":
-                command = [
-                    str(BIN / "gunicorn"),
-                    "--workers",
-                    "2",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--no-control-socket",
-                    "services.intake.wsgi:app",
-                ]
-            else:
-                command = [part.format(n=self._count, dir=self.folder) for part in COMMANDS[name]]
+            command = self.command(name)
             key = name if name not in self.services else f"{name}-{self._count}"
             self.services[key] = Service(key, command, self.env, self.folder)
         for key in list(self.services)[-len(names) :]:
             self.wait_ready(key)
         return self
+
+    def command(self, name: str) -> list[str]:
+        """The same command lines `pilotwatch up` runs (ops/commands.py), on this stack's ports."""
+        if name == "intake":
+            return commands.intake(f"127.0.0.1:{self.port}", 2, access_log=False)
+        if name == "beat":
+            return commands.scheduler(self.folder / "beat-schedule", level="INFO")
+        return commands.worker(name, 1, node=f"{name}-{self._count}@%h")
 
     def wait_ready(self, key: str, timeout: float = 60) -> None:
         service = self.services[key]

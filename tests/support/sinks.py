@@ -12,7 +12,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
-from shared.redis_server import free_port
+from ops.redis_server import free_port
 
 
 class SmtpSink:

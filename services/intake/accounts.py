@@ -1,4 +1,4 @@
-"""Users, passwords and API tokens (used by the intake service and the CLI)."""
+"""Users, passwords and API tokens: one function per use case, for the pages, the API and the CLI."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from services.intake import audit
 from shared.models import ROLES, ApiToken, District, User, utcnow
 
 TOKEN_PREFIX = "pw_"
@@ -72,3 +73,31 @@ def revoke(session: Session, token_id: int) -> None:
     if row is None:
         raise AccountError(f"no token {token_id}")
     row.revoked_at = utcnow()
+
+
+def set_active(session: Session, user: User, active: bool, actor_id: int | None) -> int:
+    """Enable or disable a user; disabling also revokes every token. Returns how many were revoked.
+    The caller commits."""
+    user.active = active
+    revoked = 0
+    if not active:
+        for token in user.tokens:
+            if token.revoked_at is None:
+                token.revoked_at, revoked = utcnow(), revoked + 1
+    audit.record(
+        session,
+        actor_id,
+        "user.activate" if active else "user.deactivate",
+        "user",
+        str(user.id),
+        {"tokens": revoked},
+    )
+    return revoked
+
+
+def set_password(session: Session, user: User, password: str, actor_id: int | None) -> None:
+    """Give a user a new password. The caller commits."""
+    if len(password) < 8:
+        raise AccountError("密码至少 8 位 / the password needs at least 8 characters")
+    user.password_hash = generate_password_hash(password)
+    audit.record(session, actor_id, "user.password", "user", str(user.id))

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 from sqlalchemy import select
 
-from shared import config, db, demo, migrate
+from ops import commands, demo
+from ops.redis_server import RedisServer, free_port
+from shared import config, db, migrate
 from shared.models import Channel, District
-from shared.redis_server import RedisServer, free_port
 
 SINK_LABEL = "本地演示邮箱 / local mail sink"
 
@@ -97,79 +96,13 @@ def run(load_demo: bool = True) -> int:
     if load_demo:
         sink_channels(sink_port)
     env.setdefault("PUBLIC_URL", settings.public_url)
-    python = sys.executable
-    concurrency = str(settings.worker_concurrency)
-    commands = {
-        "mail sink": [
-            python,
-            "-m",
-            "shared.mailsink",
-            "--port",
-            str(sink_port),
-            "--dir",
-            str(instance / "mail"),
-        ],
-        "intake": [
-            python,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(settings.web_concurrency),
-            "--bind",
-            f"{settings.host}:{settings.port}",
-            "--no-control-socket",
-            "--access-logfile",
-            "-",
-            "services.intake.wsgi:app",
-        ],
-        "evaluation": [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "services.evaluation.worker",
-            "worker",
-            "-Q",
-            "evaluation",
-            "-c",
-            concurrency,
-            "-n",
-            "evaluation@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "INFO",
-        ],
-        "notify": [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "services.notify.worker",
-            "worker",
-            "-Q",
-            "notify",
-            "-c",
-            concurrency,
-            "-n",
-            "notify@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "INFO",
-        ],
-        "scheduler": [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "shared.scheduler",
-            "beat",
-            "-l",
-            "WARNING",
-            "-s",
-            str(instance / "celerybeat-schedule"),
-        ],
+    concurrency = settings.worker_concurrency
+    processes = {
+        "mail sink": commands.mail_sink(sink_port, instance / "mail"),
+        "intake": commands.intake(f"{settings.host}:{settings.port}", settings.web_concurrency),
+        "evaluation": commands.worker("evaluation", concurrency),
+        "notify": commands.worker("notify", concurrency),
+        "scheduler": commands.scheduler(instance / "celerybeat-schedule"),
     }
     procs: list[subprocess.Popen[bytes]] = []
     interrupted = False
@@ -180,9 +113,9 @@ def run(load_demo: bool = True) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    root = Path(__file__).resolve().parent.parent
+    root = config.ROOT
     try:
-        for command in commands.values():
+        for command in processes.values():
             procs.append(subprocess.Popen(command, env=env, cwd=root, start_new_session=True))
         url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '') else settings.host}:{settings.port}"
         if not wait_for(url + "/healthz", procs):
@@ -200,7 +133,7 @@ def run(load_demo: bool = True) -> int:
             print(f"  log in as {role:<10} {email} / {password}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while not interrupted:
-            dead = [(n, p) for n, p in zip(commands, procs, strict=True) if p.poll() is not None]
+            dead = [(n, p) for n, p in zip(processes, procs, strict=True) if p.poll() is not None]
             if dead:
                 print(f"pilotwatch: {dead[0][0]} exited with {dead[0][1].returncode}; stopping", flush=True)
                 return 1

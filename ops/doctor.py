@@ -61,14 +61,14 @@ def check_database(settings: config.Settings) -> Iterator[Check]:
         yield Check(
             "database",
             False,
-            f"{_mask(settings.database_url)}: {_first_line(exc)}",
+            f"{config.mask_credentials(settings.database_url)}: {_first_line(exc)}",
             "check DATABASE_URL, that the server runs and the user may connect; then `pilotwatch db upgrade`",
         )
         return
     finally:
         engine.dispose()
     head = ScriptDirectory.from_config(migrate.alembic_config(settings.database_url)).get_current_head()
-    yield Check("database", True, _mask(settings.database_url))
+    yield Check("database", True, config.mask_credentials(settings.database_url))
     yield Check(
         "migrations",
         revision == head,
@@ -81,18 +81,18 @@ def check_redis(settings: config.Settings) -> Iterator[Check]:
     client = redis.Redis.from_url(settings.redis_location, socket_timeout=2, socket_connect_timeout=2)
     try:
         client.ping()
-        lengths = {queue: int(client.llen(queue)) for queue in (tasks.EVALUATION_QUEUE, tasks.NOTIFY_QUEUE)}
+        lengths = {queue: int(client.llen(queue)) for queue in tasks.QUEUES}
     except redis.RedisError as exc:
         yield Check(
             "redis",
             False,
-            f"{_mask(settings.redis_location)}: {_first_line(exc)}",
+            f"{config.mask_credentials(settings.redis_location)}: {_first_line(exc)}",
             "start Redis or correct REDIS_URL; submissions wait in the outbox meanwhile",
         )
         return
     finally:
         client.close()
-    yield Check("redis", True, _mask(settings.redis_location))
+    yield Check("redis", True, config.mask_credentials(settings.redis_location))
     if settings.broker_url == settings.redis_location:
         for queue, length in lengths.items():
             yield Check(
@@ -142,13 +142,6 @@ def run() -> list[Check]:
     if all(r.ok for r in results if r.name == "database"):
         results.extend(check_mail_channels(settings))
     return results
-
-
-def _mask(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,30 +1,21 @@
-"""`pilotwatch rules try` and `pilotwatch rounds reevaluate`: rule changes, tried then applied."""
+"""The evaluation service's commands: `pilotwatch rules try` (a changed rule set tried on a past round,
+storing nothing) and `pilotwatch rounds reevaluate` (a round evaluated again across the workers)."""
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from shared import config, db, tasks
+from services.evaluation import reevaluate
+from shared import config, db, outbox, preview
 from shared.catalogue import CatalogueError
 from shared.catalogue import store as catalogues
+from shared.celery_app import make_celery
 from shared.models import ReevaluationJob, Round
-from shared.rules import preview
-
-
-def fail(message: str) -> None:
-    click.echo(f"错误 / error: {message}", err=True)
-    sys.exit(1)
-
-
-@click.group("rules")
-def rules_group() -> None:
-    """Rule sets: try a changed one on a past round."""
 
 
 def print_preview(result: dict[str, Any]) -> None:
@@ -32,7 +23,7 @@ def print_preview(result: dict[str, Any]) -> None:
         f"round {result['round']}: {result['reports']} reports; findings that would appear: "
         f"{result['appear']}, disappear: {result['disappear']}"
     )
-    click.echo("per district / 按区县:")
+    click.echo("per district / 按县（市）区:")
     for row in result["districts"]:
         click.echo(f"  {row['district_code']:<12} +{row['appear']:<5} -{row['disappear']}")
     click.echo("per rule / 按规则:")
@@ -40,7 +31,7 @@ def print_preview(result: dict[str, Any]) -> None:
         click.echo(f"  {row['rule_code']:<36} +{row['appear']:<5} -{row['disappear']}")
 
 
-@rules_group.command("try")
+@click.command("try")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--round", "round_code", required=True, help="the round to try the rules on, such as 2023H2")
 @click.option("--json", "as_json", is_flag=True, help="print the counts as JSON")
@@ -50,13 +41,13 @@ def rules_try(path: Path, round_code: str, as_json: bool) -> None:
     try:
         round_ = session.get(Round, round_code)
         if round_ is None:
-            fail(f"no round {round_code}")
-            return
+            raise click.ClickException(f"no round {round_code}")
         try:
             candidate = preview.read_candidate(catalogues.get(session, round_.catalogue_version), path)
         except CatalogueError as exc:
-            fail("the rules were not tried:\n" + "\n".join(f"  - {p}" for p in exc.problems))
-            return
+            raise click.ClickException(
+                "the rules were not tried:\n" + "\n".join(f"  - {p}" for p in exc.problems)
+            ) from None
         result = preview.preview(session, round_code, candidate)
     finally:
         session.rollback()
@@ -76,19 +67,14 @@ def rules_try(path: Path, round_code: str, as_json: bool) -> None:
 @click.option("--no-wait", is_flag=True, help="send the chunks and return without waiting")
 def rounds_reevaluate(round_code: str, chunk_size: int | None, timeout: float, no_wait: bool) -> None:
     """Evaluate a round again with its current catalogue, in chunks across the evaluation workers."""
-    from services.evaluation import reevaluate
-    from shared.celery_app import make_celery
-
     with db.transaction() as session:
         if session.get(Round, round_code) is None:
-            fail(f"no round {round_code}")
-        job, parts = reevaluate.start(session, round_code, chunk_size or config.current().reevaluate_chunk)
+            raise click.ClickException(f"no round {round_code}")
+        job, requests = reevaluate.start(session, round_code, chunk_size or config.current().reevaluate_chunk)
         job_id, total = job.id, job.total
-    app = make_celery("cli")
-    for part in parts:
-        app.send_task(tasks.REEVALUATE_CHUNK, kwargs=part)
-    click.echo(f"re-evaluation {job_id} of {round_code}: {total} units in {len(parts)} chunks sent")
-    if no_wait or not parts:
+    outbox.publish(make_celery("cli"), requests)
+    click.echo(f"re-evaluation {job_id} of {round_code}: {total} units in {len(requests)} chunks sent")
+    if no_wait or not requests:
         return
     wait(job_id, timeout)
 
@@ -108,5 +94,10 @@ def wait(job_id: str, timeout: float) -> None:
             click.echo(f"done: {opened} findings opened, {resolved} resolved")
             return
         if time.monotonic() > deadline:
-            fail(f"the workers did not finish within {timeout:g}s ({done}/{total}); the job goes on")
+            raise click.ClickException(
+                f"the workers did not finish within {timeout:g}s ({done}/{total}); the job goes on"
+            )
         time.sleep(0.2)
+
+
+COMMANDS: dict[str, list[click.Command]] = {"rules": [rules_try], "rounds": [rounds_reevaluate]}

@@ -20,13 +20,19 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(app: Any, who: str) -> Any:
-    client = app.test_client()
-    token = csrf_of(client.get("/login").get_data(as_text=True))
-    answer = client.post("/login", data={"csrf_token": token, "email": USERS[who], "password": PASSWORD})
-    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
-    client.csrf = csrf_of(client.get("/").get_data(as_text=True))
-    return client
+class AuthActions:
+    """Signing in as a demo user (the `auth` fixture): each call gives a new browser, its own client."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    def sign_in(self, who: str) -> Any:
+        client = self.app.test_client()
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+        answer = client.post("/login", data={"csrf_token": token, "email": USERS[who], "password": PASSWORD})
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+        client.csrf = csrf_of(client.get("/").get_data(as_text=True))
+        return client
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40

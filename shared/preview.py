@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,10 +11,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.catalogue import ROUND_KINDS, Catalogue, CatalogueError, parse_catalogue
+from shared import history, judging
+from shared.catalogue import Catalogue, CatalogueError, parse_catalogue
 from shared.catalogue import store as catalogues
-from shared.models import Evaluation, Finding, PilotUnit, Round, Submission
-from shared.rules import engine, scoring
+from shared.models import Finding, Round
 
 
 def candidate(base: Catalogue, raw: Any) -> Catalogue:
@@ -32,53 +32,14 @@ def read_candidate(base: Catalogue, path: str | Path) -> Catalogue:
     return candidate(base, raw)
 
 
-def _latest(session: Session, round_code: str) -> list[tuple[Submission, str]]:
-    rows = session.execute(
-        select(Submission, PilotUnit.district_code)
-        .join(PilotUnit, PilotUnit.id == Submission.unit_id)
-        .where(Submission.round_code == round_code)
-        .order_by(Submission.version)
-    ).all()
-    return list({s.unit_id: (s, d) for s, d in rows}.values())
-
-
-def _history(
-    session: Session, round_: Round, unit_ids: list[int]
-) -> dict[int, tuple[engine.PastReport, ...]]:
-    earlier = session.scalars(
-        select(Round.code).where(Round.due_date < round_.due_date).order_by(Round.due_date.desc()).limit(2)
-    ).all()
-    found: dict[tuple[int, str], engine.PastReport] = {}
-    for unit_id, code, measures, indicators, score in session.execute(
-        select(
-            Submission.unit_id,
-            Submission.round_code,
-            Submission.measures,
-            Submission.indicators,
-            Evaluation.overall_score,
-        )
-        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
-        .where(Submission.round_code.in_(earlier), Submission.unit_id.in_(unit_ids))
-        .order_by(Submission.version)
-    ):
-        found[(unit_id, code)] = engine.PastReport(code, measures, indicators, score)
-    out: dict[int, list[engine.PastReport]] = defaultdict(list)
-    for code in earlier:
-        for (unit_id, round_code), past in found.items():
-            if round_code == code:
-                out[unit_id].append(past)
-    return {u: tuple(p) for u, p in out.items()}
-
-
 def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, Any]:
     """Per district and per rule: how many findings would appear and disappear under `rules`,
     compared with the round's active findings. Reads only."""
     round_ = session.get(Round, round_code)
     if round_ is None:
         raise LookupError(f"no round {round_code}")
-    round_codes = {r["code"] for r in rules.rules if r.get("kind") in ROUND_KINDS}
     current = catalogues.get(session, round_.catalogue_version)
-    round_codes |= {r["code"] for r in current.rules if r.get("kind") in ROUND_KINDS} | {"missing_report"}
+    round_codes = rules.round_rule_codes | current.round_rule_codes
     active = set(
         session.execute(
             select(Finding.unit_id, Finding.rule_code).where(
@@ -88,21 +49,14 @@ def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, An
             )
         ).all()
     )
-    latest = _latest(session, round_code)
-    pasts = _history(session, round_, [s.unit_id for s, _ in latest])
+    latest = history.latest_submissions(session, round_code)
+    pasts = history.history(session, round_, [s.unit_id for s in latest])
     would: set[tuple[int, str]] = set()
     district_of: dict[int, str] = {}
-    for submission, district in latest:
-        district_of[submission.unit_id] = district
-        scores = scoring.score(rules, submission.measures)
-        report = engine.Report(
-            submission.measures,
-            submission.indicators,
-            scores.overall,
-            pasts.get(submission.unit_id, ()),
-            late=submission.submitted_at.date() > round_.due_date,
-        )
-        would |= {(submission.unit_id, v.rule_code) for v in engine.evaluate(rules, report)}
+    for submission in latest:
+        district_of[submission.unit_id] = submission.unit.district_code
+        _scores, violations = judging.judge(rules, submission, round_, pasts.get(submission.unit_id, ()))
+        would |= {(submission.unit_id, v.rule_code) for v in violations}
     return summary(round_code, would - active, active - would, district_of, round_.due_date)
 
 

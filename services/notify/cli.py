@@ -1,4 +1,5 @@
-"""`pilotwatch channels test URL` and `pilotwatch mutes ...`: try a channel, silence alerts for a while."""
+"""The notify service's commands: `pilotwatch channels test URL` (try a channel now) and
+`pilotwatch mutes ...` (silence alerts for a while)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import select
 
+from services.notify.messages import channel_test_message
+from services.notify.registry import transport_for
+from services.notify.transports import TransportError
 from shared import clock, config, db
+from shared.channels import InvalidChannel, mask
 from shared.models import District, MuteWindow
 
 
@@ -27,10 +32,6 @@ def _moment(text: str) -> datetime:
 @click.argument("url")
 def channels_test(url: str, locale: str) -> None:
     """Send a test message to a channel URL now and print the outcome."""
-    from services.notify.messages import channel_test_message
-    from services.notify.registry import transport_for
-    from services.notify.transports import InvalidChannel, TransportError, mask
-
     try:
         detail = transport_for(url, config.current().http_timeout).notify(channel_test_message(locale))
     except InvalidChannel as exc:
@@ -95,3 +96,6 @@ def mutes_end(window_id: int) -> None:
             raise click.BadParameter(f"no mute window {window_id}")
         window.ends_at = min(window.ends_at, clock.now())
     click.echo(f"mute window {window_id} ended")
+
+
+COMMANDS: dict[str, list[click.Command]] = {"channels": [channels_test], "": [mutes]}

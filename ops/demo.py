@@ -1,4 +1,4 @@
-"""Demo data: Fuzzhou's 13 districts, two functional zones, 428 synthetic pilot units, rounds, users.
+"""Demo data: Fuzhou's 13 districts, two functional zones, 428 synthetic pilot units, rounds, users.
 
 Credit codes are generated with valid check characters and do not belong to real companies.
 """
@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared import accounts
-from shared.catalogue import DEFAULT_VERSION, default_file, read_file
+from services.intake import accounts
+from shared.catalogue import DEFAULT_VERSION
 from shared.catalogue import store as catalogues
 from shared.credit_code import ALPHABET, check_character
 from shared.models import District, PilotUnit, Round, User
@@ -113,17 +113,10 @@ def synthetic_units(count: int = UNIT_COUNT, seed: int = 2023) -> list[dict[str,
     return units
 
 
-def ensure_catalogue(session: Session) -> None:
-    from shared.models import CatalogueVersion
-
-    if session.get(CatalogueVersion, DEFAULT_VERSION) is None:
-        catalogues.save(session, read_file(default_file()))
-
-
 def load(session: Session, today: date | None = None) -> list[tuple[str, str, str]]:
     """Load the demo data if it is not there yet; return the demo users (email, role, password)."""
     today = today or date.today()
-    ensure_catalogue(session)
+    catalogues.ensure_default(session)
     for code, zh, en in DISTRICTS:
         if session.get(District, code) is None:
             session.add(District(code=code, official_code=code, name_zh=zh, name_en=en, kind="district"))

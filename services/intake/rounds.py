@@ -1,0 +1,75 @@
+"""Supervision rounds: which are open, opening and closing them (pages, API and CLI alike)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.intake import audit
+from shared import clock
+from shared.catalogue import DEFAULT_VERSION
+from shared.catalogue import store as catalogues
+from shared.models import CatalogueVersion, Round
+
+CODE = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
+MAX_GRACE_DAYS = 90
+
+
+class RoundRefused(ValueError):
+    """The round cannot be opened or closed as asked; the message says why."""
+
+
+def open_rounds(session: Session) -> list[Round]:
+    """The open rounds, the one due last first."""
+    return list(session.scalars(select(Round).where(Round.status == "open").order_by(Round.due_date.desc())))
+
+
+def latest_open(session: Session) -> Round | None:
+    return next(iter(open_rounds(session)), None)
+
+
+def all_rounds(session: Session) -> list[Round]:
+    return list(session.scalars(select(Round).order_by(Round.due_date.desc())))
+
+
+def open_round(
+    session: Session, code: str, due: date, grace_days: int, version: str, actor_id: int | None
+) -> Round:
+    """Open a round (or reopen one with new dates); the starter catalogue is loaded when it is named
+    and not there yet. The caller commits."""
+    code = code.strip()
+    if not CODE.match(code):
+        raise RoundRefused(f"轮次代码应为 1–16 位字母、数字或 -_（例如 2026H2）/ bad round code {code!r}")
+    if not 0 <= grace_days <= MAX_GRACE_DAYS:
+        raise RoundRefused(f"宽限天数应在 0–{MAX_GRACE_DAYS} 之间 / grace days must be 0 to {MAX_GRACE_DAYS}")
+    if session.get(CatalogueVersion, version) is None:
+        if version != DEFAULT_VERSION:
+            raise RoundRefused(f"目录版本 {version} 尚未载入 / catalogue version {version} is not loaded")
+        catalogues.ensure_default(session)
+    round_ = session.get(Round, code)
+    if round_ is None:
+        round_ = Round(code=code, catalogue_version=version)
+        session.add(round_)
+    round_.due_date, round_.grace_days, round_.status, round_.closed_at = due, grace_days, "open", None
+    audit.record(
+        session,
+        actor_id,
+        "round.open",
+        "round",
+        code,
+        {"due_date": due.isoformat(), "grace_days": grace_days},
+    )
+    return round_
+
+
+def close_round(session: Session, code: str, actor_id: int | None) -> Round:
+    """Close a round: no more reports are taken. The caller commits."""
+    round_ = session.get(Round, code)
+    if round_ is None:
+        raise RoundRefused(f"没有该轮次 / no round {code}")
+    round_.status, round_.closed_at = "closed", clock.now()
+    audit.record(session, actor_id, "round.close", "round", code)
+    return round_

@@ -1,0 +1,244 @@
+"""A catalogue file's schema: `parse_catalogue` validates a whole file and refuses it with messages
+naming the entry and the problem; nothing is half-loaded."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from simpleeval import InvalidExpression, SimpleEval
+
+from shared.catalogue.model import RULE_KINDS
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_VERSION = "2017-fz"
+STATUSES = ("not_started", "in_progress", "implemented", "exemplary")
+STATUS_NAMES = {
+    "not_started": ("未启动", "Not started"),
+    "in_progress": ("推进中", "In progress"),
+    "implemented": ("已落实", "Implemented"),
+    "exemplary": ("成效突出", "Exemplary"),
+}
+SEVERITIES = ("critical", "error", "warning", "info")
+INDICATOR_TYPES = ("integer", "decimal", "boolean")
+OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
+INDEX_PARTS = ("participation", "on_time", "score", "share_at_60", "rectification", "findings_burden")
+CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="must be letters, digits, '-' or '_'")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file was refused; `problems` lists each entry and what is wrong with it."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class MeasureSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(load_default="")
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0))
+
+
+class AspectSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(load_default="")
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0))
+    measures = fields.List(fields.Nested(MeasureSchema), required=True, validate=validate.Length(min=1))
+
+
+class IndicatorSchema(_Strict):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
+    name_zh = fields.String(required=True)
+    name_en = fields.String(load_default="")
+    type = fields.String(load_default="integer", validate=validate.OneOf(INDICATOR_TYPES))
+    unit = fields.String(load_default="")
+    min = fields.Float(load_default=0, allow_none=True)
+    max = fields.Float(load_default=None, allow_none=True)
+    required = fields.Boolean(load_default=False)
+
+
+class RuleSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    kind = fields.String(load_default="expression", validate=validate.OneOf(RULE_KINDS))
+    name_zh = fields.String(required=True)
+    name_en = fields.String(load_default="")
+    left = fields.String()
+    op = fields.String(validate=validate.OneOf(OPERATORS))
+    right = fields.String()
+    when = fields.String()
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    missing = fields.String(load_default="skip", validate=validate.OneOf(("skip", "finding")))
+    statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    threshold = fields.Float()
+    indicators = fields.List(fields.String())
+    rounds = fields.Integer(validate=validate.Range(min=2, max=6))
+    ratio = fields.Float(validate=validate.Range(min=0, max=1))
+    cohort = fields.String(validate=validate.OneOf(("district", "industry")))
+    per = fields.String()
+    min_cohort = fields.Integer(validate=validate.Range(min=3))
+    message_zh = fields.String(required=True)
+    message_en = fields.String(load_default="")
+    action_zh = fields.String(load_default="")
+    source = fields.String(load_default="")
+
+
+class CatalogueSchema(_Strict):
+    version = fields.String(required=True, validate=CODE)
+    title_zh = fields.String(load_default="")
+    title_en = fields.String(load_default="")
+    measure_points = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(STATUSES)),
+        values=fields.Float(),
+        load_default=lambda: {"not_started": 0, "in_progress": 0.5, "implemented": 1, "exemplary": 1},
+    )
+    aspects = fields.List(fields.Nested(AspectSchema), required=True, validate=validate.Length(min=1))
+    indicators = fields.List(fields.Nested(IndicatorSchema), required=True)
+    rules = fields.List(fields.Nested(RuleSchema), load_default=list)
+    district_index = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(INDEX_PARTS)),
+        values=fields.Float(validate=validate.Range(min=0)),
+        load_default=dict,
+    )
+
+
+def _flatten(errors: Any, path: str = "") -> list[str]:
+    if isinstance(errors, dict):
+        out: list[str] = []
+        for key, value in errors.items():
+            out += _flatten(value, f"{path}.{key}" if path else str(key))
+        return out
+    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        return [f"{path}: {' '.join(errors)}"]
+    return [f"{path}: {errors}"]
+
+
+def _name_entry(raw: dict[str, Any], problem: str) -> str:
+    """'rules.13.kind: ...' becomes 'rule lagging_score (rules.13) kind: ...' when the entry has a code."""
+    parts = problem.split(":", 1)[0].split(".")
+    if len(parts) >= 2 and parts[0] in ("rules", "indicators", "aspects") and parts[1].isdigit():
+        entries = raw.get(parts[0])
+        index = int(parts[1])
+        if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
+            code = entries[index].get("code")
+            if code:
+                rest = problem[len(f"{parts[0]}.{parts[1]}") :].lstrip(".")
+                return f"{parts[0][:-1]} {code} ({parts[0]}.{index}) {rest}"
+    return problem
+
+
+def expression_names(expression: str) -> set[str]:
+    """The names an expression reads; raises SyntaxError if it does not parse."""
+    tree = SimpleEval().parse(expression)
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - {"True", "False", "None"}
+
+
+def _check_semantics(data: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    measure_codes: list[str] = []
+    for aspect in data["aspects"]:
+        measure_codes += [m["code"] for m in aspect["measures"]]
+    for label, codes in (
+        ("aspect", [a["code"] for a in data["aspects"]]),
+        ("measure", measure_codes),
+        ("indicator", [i["code"] for i in data["indicators"]]),
+        ("rule", [r["code"] for r in data["rules"]]),
+    ):
+        seen: set[str] = set()
+        for code in codes:
+            if code in seen:
+                problems.append(f"{label} {code}: the code appears twice")
+            seen.add(code)
+    problems += _check_bounds_and_weights(data)
+    known = {i["code"] for i in data["indicators"]}
+    for rule in data["rules"]:
+        where = f"rule {rule['code']}"
+        missing = [k for k in NEEDS.get(rule["kind"], ()) if rule.get(k) in (None, "", [])]
+        if missing:
+            problems.append(f"{where}: a {rule['kind']} rule needs {', '.join(missing)}")
+            continue
+        named = set(rule.get("indicators") or ()) | ({rule["per"]} if rule.get("per") else set())
+        if named - known:
+            problems.append(f"{where}: names unknown indicators: {', '.join(sorted(named - known))}")
+        for part in ("left", "right", "when"):
+            if rule.get(part) is None:
+                continue
+            try:
+                unknown = expression_names(rule[part]) - known
+            except SyntaxError as exc:
+                problems.append(f"{where}: {part} does not parse ({exc.msg}): {rule[part]!r}")
+                continue
+            except InvalidExpression as exc:  # simpleeval's own refusal, e.g. of an empty expression
+                problems.append(f"{where}: {part} is not an expression ({exc}): {rule[part]!r}")
+                continue
+            if unknown:
+                problems.append(f"{where}: {part} names unknown indicators: {', '.join(sorted(unknown))}")
+    return problems
+
+
+NEEDS = {
+    "expression": ("left", "op", "right"),
+    "overall_score": ("threshold",),
+    "score_drop": ("threshold",),
+    "indicator_drop": ("indicators",),
+    "cohort_outlier": ("indicators", "cohort"),
+}
+
+
+def _check_bounds_and_weights(data: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for indicator in data["indicators"]:
+        low, high = indicator.get("min"), indicator.get("max")
+        if low is not None and high is not None and low > high:
+            problems.append(f"indicator {indicator['code']}: min {low:g} is greater than max {high:g}")
+    for aspect in data["aspects"]:
+        if not sum(m["weight"] for m in aspect["measures"]):
+            problems.append(f"aspect {aspect['code']}: its measures' weights add up to 0")
+    if not sum(a["weight"] for a in data["aspects"]):
+        problems.append("aspects: the aspects' weights add up to 0")
+    if data["district_index"] and not sum(data["district_index"].values()):
+        problems.append("district_index: the weights add up to 0")
+    return problems
+
+
+def parse_catalogue(raw: Any) -> dict[str, Any]:
+    """Validate a catalogue (already parsed from YAML or JSON); return it normalised."""
+    if not isinstance(raw, dict):
+        raise CatalogueError(["file: a catalogue must be a mapping with version, aspects, indicators, rules"])
+    try:
+        data = CatalogueSchema().load(raw)
+    except ValidationError as exc:
+        raise CatalogueError([_name_entry(raw, p) for p in _flatten(exc.messages)]) from None
+    problems = _check_semantics(data)
+    if problems:
+        raise CatalogueError(problems)
+    return data
+
+
+def read_file(path: str | Path) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogueError([f"file: not valid YAML or JSON: {exc}"]) from None
+    return parse_catalogue(raw)
+
+
+def checksum(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def default_file() -> Path:
+    return DATA_DIR / f"{DEFAULT_VERSION}.yaml"

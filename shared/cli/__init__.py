@@ -1,1 +1,0 @@
-"""The `pilotwatch` admin command line."""
