@@ -20,18 +20,19 @@ WORKDIR /app
 # Dependencies first, pinned by the lock, in their own layer: a code change does not reinstall them.
 # Empty stand-in packages let pip resolve the project's dependencies before the code is copied.
 COPY pyproject.toml requirements.lock ./
-RUN mkdir shared services \
- && touch shared/__init__.py services/__init__.py \
+RUN mkdir shared services ops \
+ && touch shared/__init__.py services/__init__.py ops/__init__.py \
  && pip install -c requirements.lock . \
  && pip uninstall -y pilotwatch \
- && rm -rf shared services build ./*.egg-info
+ && rm -rf shared services ops build ./*.egg-info
 
 # Then the code. Only the packages are copied: no virtualenv, instance data or .env from the host.
 COPY shared ./shared
 COPY services ./services
+COPY ops ./ops
 RUN pip install --no-deps -c requirements.lock . \
  && rm -rf build ./*.egg-info \
- && python -m compileall -q shared services
+ && python -m compileall -q shared services ops
 
 USER pilotwatch
 

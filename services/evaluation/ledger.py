@@ -1,4 +1,5 @@
-"""The findings ledger: open, keep or resolve a unit's findings, and the events that announce it."""
+"""A report's findings: open the new ones, keep those still broken, resolve the others (through the
+ledger's state machine in shared/ledger.py), and the events that announce it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import config, events, outbox
+from shared.ledger import resolve
 from shared.models import Finding, OutboxEvent, PilotUnit
 from shared.rules.engine import Violation
 
@@ -62,11 +64,6 @@ def new_finding(unit: PilotUnit, round_code: str, rule_code: str, now: datetime)
         status="open",
         active=True,
     )
-
-
-def resolve(finding: Finding, now: datetime, resolution: str) -> None:
-    finding.status, finding.active = "resolved", False
-    finding.resolved_at, finding.resolution = now, resolution
 
 
 def apply(

@@ -9,7 +9,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from services.intake import api, headers, health, observe, supervision_api, web, web_deliveries
+from services.intake import api, headers, health, observe, pages, supervision_api
 from services.intake.extensions import close_db_session
 from shared import config, logs
 from shared.celery_app import make_celery
@@ -58,9 +58,7 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
     csrf.init_app(app)
     csrf.exempt(api.blp)
     app.register_blueprint(health.bp)
-    web.init_app(app, settings)
-    app.register_blueprint(web_deliveries.bp)
-    web.add_nav(app, "deliveries.index", "投递记录", ("supervisor", "admin"))
+    pages.init_app(app, settings)
     register_errors(app)
     headers.init_app(app)
     return app

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.intake import files, ledger, scope
+from services.intake import files, scope
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
-from shared import clock, config, outbox
+from shared import clock, config, ledger, outbox
 from shared.catalogue import SEVERITIES
 from shared.models import AuditEvent, District, Finding, Round, StoredFile, User
 

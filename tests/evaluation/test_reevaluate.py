@@ -99,6 +99,10 @@ def test_it_reevaluates_a_round_across_the_workers(
     }
     with db.transaction() as session:
         events: list[dict[str, Any]] = [e.payload for e in session.scalars(select(OutboxEvent))]
+    chunks = [e for e in events if "job_id" in e]  # each chunk went through the outbox as an event
+    assert sorted(len(e["unit_ids"]) for e in chunks) == [1, 1, 1] and all(
+        e["event_version"] == 1 for e in chunks
+    )
     resolved = [e for e in events if e.get("reason") == "resolved_by_reevaluation"]
     assert [(e["district_code"], len(e["finding_ids"])) for e in resolved] == [("350102", 1)]
     again = runner.invoke(cli, ["rounds", "reevaluate", open_round(), "--timeout", "60"])

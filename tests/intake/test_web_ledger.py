@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.intake import ledger
-from shared import db
-from shared.models import AuditEvent, Finding, User
+from shared import db, ledger, tasks
+from shared.models import AuditEvent, Finding, OutboxEvent, User
 from tests.support.web import PNG, add_report
 
 GULOU = "350102"
@@ -80,6 +79,16 @@ def test_it_takes_a_finding_from_open_to_closed_and_records_every_step(auth: Any
     ]
     page = clerk.get(f"/findings/{finding}").get_data(as_text=True)
     assert "凭证不清晰" in page and "supervisor@pilotwatch.example" in page and "已核销" in page
+    with db.transaction() as session:  # the notifier hears of the closing, as of any other resolution
+        announced = [
+            e.payload
+            for e in session.scalars(
+                select(OutboxEvent).where(OutboxEvent.task_name == tasks.NOTIFY_FINDINGS_RESOLVED)
+            )
+        ]
+    assert [(e["finding_ids"], e["reason"], e["district_code"]) for e in announced] == [
+        ([finding], "verified_closed", GULOU)
+    ]
 
 
 def test_it_needs_a_reason_to_return_a_finding(auth: Any) -> None:

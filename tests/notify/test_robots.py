@@ -72,3 +72,10 @@ def test_it_truncates_to_the_byte_limit(text: str, limit: int) -> None:
     cut = truncate(text, limit)
     assert len(cut.encode()) <= max(limit, len(text.encode()) if len(text.encode()) <= limit else limit)
     assert cut == text or cut.endswith("truncated）")
+
+
+def test_it_has_a_transport_for_every_kind_the_administration_accepts() -> None:
+    from services.notify.registry import REGISTRY
+    from shared.channels import KINDS
+
+    assert set(REGISTRY) == set(KINDS)

@@ -1,4 +1,10 @@
-"""The problem ledger's actions on a finding: who may do what, from which status, to which."""
+"""The problem ledger: a finding's states and every move between them, in one place.
+
+Evaluation opens findings and resolves those a resubmission no longer breaks (`resolve`); people
+move them through the ledger's actions (`ACTIONS`: who may do what, from which state, to which).
+Both services change a finding's state only through here, and every change another service must
+know of is announced through the outbox.
+"""
 
 from __future__ import annotations
 
@@ -95,3 +101,9 @@ def apply(
     )
     session.add(record)
     return announced
+
+
+def resolve(finding: Finding, now: datetime, resolution: str) -> None:
+    """The rule no longer breaks (a resubmission or a re-evaluation): the finding is resolved."""
+    finding.status, finding.active = "resolved", False
+    finding.resolved_at, finding.resolution = now, resolution

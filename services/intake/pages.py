@@ -1,0 +1,82 @@
+"""What every page shares: the language of the page, names in that language, the header's links, and
+the wiring of the page blueprints (home, reports, ledger, dashboard, spreadsheets, administration,
+delivery log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+
+from services.intake.auth import current_user
+from services.intake.throttle import LoginThrottle
+from shared import config
+
+LOCALES = ("zh", "en")
+
+
+def select_locale() -> str:
+    user = current_user() if request else None
+    if user is not None and user.locale in LOCALES:
+        return user.locale
+    return session.get("locale") if session.get("locale") in LOCALES else "zh"
+
+
+def localised(item: Any, field: str = "name") -> str:
+    """A catalogue or registry entry's name in the page's language (Chinese when English is missing)."""
+    get = item.get if isinstance(item, dict) else (lambda key, default=None: getattr(item, key, default))
+    if str(get_locale()) == "en":
+        return get(f"{field}_en") or get(f"{field}_zh") or ""
+    return get(f"{field}_zh") or ""
+
+
+def add_nav(
+    app: Flask, endpoint: str, label: str, roles: tuple[str, ...] = ("district", "supervisor", "admin")
+) -> None:
+    """Add a link to the header; `label` is a message id (Chinese) translated at render time."""
+    app.extensions.setdefault("pilotwatch_nav", []).append((endpoint, label, roles))
+
+
+def init_app(app: Flask, settings: config.Settings) -> None:
+    """Babel, the login throttle, the page blueprints and the header's links."""
+    from services.intake import (
+        web,
+        web_admin,
+        web_dashboard,
+        web_deliveries,
+        web_findings,
+        web_reports,
+        web_sheets,
+    )
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    Babel(app, locale_selector=select_locale)
+    app.extensions["login_throttle"] = LoginThrottle(settings)
+    app.jinja_env.filters["loc"] = localised
+    blueprints = (
+        web.bp,
+        web_reports.bp,
+        web_findings.bp,
+        web_dashboard.bp,
+        web_sheets.bp,
+        web_admin.bp,
+        web_deliveries.bp,
+    )
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    for endpoint, label, roles in (
+        ("web.home", "首页", ("district", "supervisor", "admin")),
+        ("reports.new_submission", "填报", ("district",)),
+        ("findings.ledger", "问题台账", ("district", "supervisor", "admin")),
+        ("dashboard.dashboard", "督导看板", ("supervisor", "admin")),
+        ("sheets.index", "Excel 导入导出", ("district", "supervisor", "admin")),
+        ("admin.index", "系统管理", ("admin",)),
+        ("deliveries.index", "投递记录", ("supervisor", "admin")),
+    ):
+        add_nav(app, endpoint, label, roles)
+    app.context_processor(
+        lambda: {"nav_items": app.extensions["pilotwatch_nav"], "locale": str(get_locale())}
+    )
