@@ -41,11 +41,12 @@ format: install
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
 
-# Regenerate the single initial migration from the models (allowed until the first release).
+# A new migration from the models' changes: make migration MESSAGE="units have a kind". Review the
+# generated file (data migrations are written by hand) and run the tests on SQLite and PostgreSQL.
 migration: install
-	rm -f shared/migrations/versions/*.py
+	@test -n "$(MESSAGE)" || { echo 'say what changed: make migration MESSAGE="..."'; exit 2; }
 	rm -f instance/.migration.db
-	$(BIN)/python -c "from shared import migrate; migrate.revision('initial schema', 'sqlite:///instance/.migration.db')"
+	$(BIN)/python -c "from shared import migrate; u = 'sqlite:///instance/.migration.db'; migrate.upgrade(u); migrate.revision('$(MESSAGE)', u)"
 	rm -f instance/.migration.db
 
 # Our stack side by side with bare Flask and Celery (results in bench/results/). Uses wrk when it is
