@@ -102,12 +102,15 @@ def synthetic_units(count: int = UNIT_COUNT, seed: int = 2023) -> list[dict[str,
             if i % 9
             else f"福州市{rng.choice(WORDS)}{kind}职业技术学校"
         )
+        industry = rng.choice(INDUSTRIES)
         units.append(
             {
                 "credit_code": code,
                 "name": f"{name[:-4]}{i + 1:03d}{name[-4:]}",
                 "district": area,
-                "industry": rng.choice(INDUSTRIES),
+                "industry": industry if i % 9 else "公共服务",
+                # the vocational schools are institutions (事业单位); the companies are enterprises
+                "kind": "enterprise" if i % 9 else "institution",
             }
         )
     return units
@@ -133,6 +136,7 @@ def load(session: Session, today: date | None = None) -> list[tuple[str, str, st
                     name=unit["name"],
                     district_code=unit["district"],
                     industry=unit["industry"],
+                    kind=unit["kind"],
                 )
             )
     half = 1 if today.month <= 6 else 2

@@ -124,6 +124,7 @@ class Settings:
     delivery_backoff: float = setting("DELIVERY_BACKOFF", number, 2.0)
     http_timeout: float = setting("HTTP_TIMEOUT", number, 10.0)
     rectification_days: int = setting("RECTIFICATION_DAYS", integer, 30)
+    yellow_light_days: int = setting("YELLOW_LIGHT_DAYS", integer, 3)
     max_content_length: int = setting("MAX_CONTENT_LENGTH", integer, 2 * 1024 * 1024)
     web_concurrency: int = setting("WEB_CONCURRENCY", integer, 2)
     worker_concurrency: int = setting("WORKER_CONCURRENCY", integer, 1)

@@ -53,13 +53,25 @@ class FindingsOpened(Event):
 
 
 class FindingsResolved(Event):
-    """Findings of one district were resolved (by a resubmission or a re-evaluation) or closed by a
-    supervisor in the ledger."""
+    """Findings of one district ended: resolved by a resubmission or a re-evaluation, verified and
+    closed by a supervisor, or accepted as not applying (waived)."""
 
     district_code = fields.String(required=True)
     round_code = fields.String(required=True)
     finding_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
     reason = fields.String(load_default="resolved_by_resubmission")
+
+
+class FindingsChanged(Event):
+    """A supervisor returned findings to a district, or decided on its request for a later deadline."""
+
+    district_code = fields.String(required=True)
+    round_code = fields.String(required=True)
+    finding_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    change = fields.String(
+        required=True, validate=validate.OneOf(("returned", "extended", "extension_refused"))
+    )
+    note = fields.String(load_default="")
 
 
 class ReportsDueSoon(Event):
@@ -91,6 +103,7 @@ ROUTES: dict[type[Event], str] = {
     ReevaluationRequested: tasks.REEVALUATE_CHUNK,
     FindingsOpened: tasks.NOTIFY_FINDINGS_OPENED,
     FindingsResolved: tasks.NOTIFY_FINDINGS_RESOLVED,
+    FindingsChanged: tasks.NOTIFY_FINDINGS_CHANGED,
     ReportsDueSoon: tasks.NOTIFY_REPORTS_DUE_SOON,
     DeliveryRequested: tasks.SEND_DELIVERY,
     DeliveryResendRequested: tasks.RESEND_DELIVERY,

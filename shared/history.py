@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 from shared.models import Evaluation, Round, Submission
 from shared.rules.engine import PastReport
 
-# How many earlier rounds a report is compared with (the progress rules look two rounds back).
-HISTORY_ROUNDS = 2
+# How many earlier rounds a report is compared with: enough for a year's stagnation, the same half of
+# last year and a rule starting from a unit's third round (shared/catalogue/schema.py MAX_FROM_ROUND).
+HISTORY_ROUNDS = 3
 
 
 def latest_submissions(

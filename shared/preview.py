@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from shared import history, judging
 from shared.catalogue import Catalogue, CatalogueError, parse_catalogue
 from shared.catalogue import store as catalogues
-from shared.models import Finding, Round
+from shared.models import Finding, PilotUnit, Round, Submission, utcnow
+from shared.rules import engine
 
 
 def candidate(base: Catalogue, raw: Any) -> Catalogue:
@@ -55,8 +56,8 @@ def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, An
     district_of: dict[int, str] = {}
     for submission in latest:
         district_of[submission.unit_id] = submission.unit.district_code
-        _scores, violations = judging.judge(rules, submission, round_, pasts.get(submission.unit_id, ()))
-        would |= {(submission.unit_id, v.rule_code) for v in violations}
+        _scores, outcomes = judging.judge(rules, submission, round_, pasts.get(submission.unit_id, ()))
+        would |= {(submission.unit_id, v.rule_code) for v in judging.violations(outcomes)}
     return summary(round_code, would - active, active - would, district_of, round_.due_date)
 
 
@@ -87,3 +88,51 @@ def summary(
         "districts": by_district,
         "rules": by_rule,
     }
+
+
+def explain_report(session: Session, rules: Catalogue, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """For one sample report ({unit, round, measures, indicators}, as the API takes it): what each
+    report rule makes of it — broken, held, or skipped and why (the unit's kind, a guard, the round,
+    a blank value). Reads only."""
+    unit = session.scalar(
+        select(PilotUnit).where(PilotUnit.credit_code == str(report.get("unit", "")).strip().upper())
+    )
+    round_ = session.get(Round, str(report.get("round", "")))
+    if round_ is None:
+        raise LookupError(f"no round {report.get('round')}")
+    measures, indicators = report.get("measures"), report.get("indicators")
+    submission = Submission(
+        unit=unit,
+        unit_id=unit.id if unit else None,
+        round_code=round_.code,
+        # only what a stored report could hold: values of another shape are left out
+        measures={k: v for k, v in measures.items() if isinstance(v, dict)}
+        if isinstance(measures, dict)
+        else {},
+        indicators={
+            k: v
+            for k, v in (indicators.items() if isinstance(indicators, dict) else ())
+            if k in rules.indicators and isinstance(v, int | float | bool)
+        },
+        submitted_at=utcnow(),
+    )
+    if unit is None:  # a unit not in the registry: judged as an enterprise with no history
+        submission.unit = PilotUnit(kind=str(report.get("kind") or "enterprise"))
+    past = history.history(session, round_, [unit.id]).get(unit.id, ()) if unit else ()
+    _scores, outcomes = judging.judge(rules, submission, round_, past)
+    return [
+        {
+            "rule_code": o.rule_code,
+            "name_zh": rules.rule_name(o.rule_code, "zh"),
+            "name_en": rules.rule_name(o.rule_code, "en"),
+            "result": o.result,
+            "reason_zh": engine.describe({"reason": o.skip.reason, **o.skip.detail}, rules, "zh")
+            if o.skip
+            else "",
+            "reason_en": engine.describe({"reason": o.skip.reason, **o.skip.detail}, rules, "en")
+            if o.skip
+            else "",
+            "messages_zh": [v.message_zh for v in o.violations],
+        }
+        for o in outcomes
+    ]

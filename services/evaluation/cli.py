@@ -31,29 +31,56 @@ def print_preview(result: dict[str, Any]) -> None:
         click.echo(f"  {row['rule_code']:<36} +{row['appear']:<5} -{row['disappear']}")
 
 
+def print_explanation(rows: list[dict[str, Any]]) -> None:
+    marks = {"broken": "违反 / broken ", "held": "符合 / held   ", "skipped": "不适用 / skipped"}
+    for row in rows:
+        why = f"  {row['reason_zh']}" if row["reason_zh"] else ""
+        said = f"  {'；'.join(row['messages_zh'])}" if row["messages_zh"] else ""
+        click.echo(f"  [{marks[row['result']]}] {row['rule_code']:<34} {row['name_zh']}{why}{said}")
+
+
 @click.command("try")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
 @click.option("--round", "round_code", required=True, help="the round to try the rules on, such as 2023H2")
-@click.option("--json", "as_json", is_flag=True, help="print the counts as JSON")
-def rules_try(path: Path, round_code: str, as_json: bool) -> None:
-    """Evaluate a changed catalogue (or a file of `rules:` only) against a round; stores nothing."""
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a sample report (JSON, as the API takes it): show which rules apply to it and why not",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def rules_try(path: Path | None, round_code: str, report_path: Path | None, as_json: bool) -> None:
+    """Evaluate a changed catalogue (or a file of `rules:` only; the round's own when none is given)
+    against a round, or against one sample report with --report; stores nothing."""
     session = db.session()
     try:
         round_ = session.get(Round, round_code)
         if round_ is None:
             raise click.ClickException(f"no round {round_code}")
+        current = catalogues.get(session, round_.catalogue_version)
         try:
-            candidate = preview.read_candidate(catalogues.get(session, round_.catalogue_version), path)
+            candidate = preview.read_candidate(current, path) if path else current
         except CatalogueError as exc:
             raise click.ClickException(
                 "the rules were not tried:\n" + "\n".join(f"  - {p}" for p in exc.problems)
             ) from None
-        result = preview.preview(session, round_code, candidate)
+        if report_path is not None:
+            try:
+                sample = json.loads(report_path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                raise click.ClickException(f"the report is not JSON: {exc}") from None
+            if not isinstance(sample, dict):
+                raise click.ClickException("the report must be a JSON object like the API's body")
+            result: Any = preview.explain_report(session, candidate, dict(sample, round=round_code))
+        else:
+            result = preview.preview(session, round_code, candidate)
     finally:
         session.rollback()
         session.close()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif report_path is not None:
+        print_explanation(result)
     else:
         print_preview(result)
 

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from services.evaluation import ledger
 from shared import history, judging
+from shared import ledger as finding_states
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Evaluation, Finding, OutboxEvent, PilotUnit, Round, Submission
+from shared.rules import engine
 
 
 class SubmissionMissing(LookupError):
@@ -59,7 +61,7 @@ def evaluate_submission(
     assert round_ is not None
     catalogue = catalogues.get(session, round_.catalogue_version)
     past = history.history(session, round_, [submission.unit_id]).get(submission.unit_id, ())
-    scores, violations = judging.judge(catalogue, submission, round_, past)
+    scores, outcomes = judging.judge(catalogue, submission, round_, past)
     changes = ledger.Changes()
     if is_latest(session, submission):
         existing = ledger.active_findings(
@@ -70,13 +72,14 @@ def evaluate_submission(
             submission.unit,
             round_.code,
             submission.id,
-            violations,
+            judging.violations(outcomes),
             existing,
             now,
             "resolved_by_resubmission",
+            catalogue,
         )
         for finding in _missing_report_findings(session, submission, catalogue):
-            ledger.resolve(finding, now, "resolved_by_resubmission")
+            finding_states.resolve(finding, now, "resolved_by_resubmission")
             changes.resolved.append(finding)
     session.add(
         Evaluation(
@@ -85,6 +88,7 @@ def evaluate_submission(
             aspect_scores=scores.aspects,
             evaluated_at=now,
             late=judging.is_late(submission, round_),
+            skipped=engine.skipped(outcomes),
             findings=changes.current,
         )
     )
@@ -93,12 +97,14 @@ def evaluate_submission(
     )
 
 
-def _closed_for(session: Session, submissions: list[Submission]) -> set[tuple[int, str]]:
-    """(unit, rule) of findings a supervisor closed on the very report being re-evaluated: not reopened."""
+def _closed_for(session: Session, submissions: list[Submission]) -> set[tuple[int, str, str]]:
+    """(unit, rule, measure) of findings a supervisor closed or accepted as not applying on the very
+    report being re-evaluated: not reopened."""
     return set(
         session.execute(
-            select(Finding.unit_id, Finding.rule_code).where(
-                Finding.status == "closed", Finding.last_submission_id.in_([s.id for s in submissions])
+            select(Finding.unit_id, Finding.rule_code, Finding.measure_code).where(
+                Finding.status.in_(("closed", "waived")),
+                Finding.last_submission_id.in_([s.id for s in submissions]),
             )
         ).all()
     )
@@ -119,8 +125,12 @@ def reevaluate_units(
     closed = _closed_for(session, submissions)
     changes = ledger.Changes()
     for submission in submissions:
-        scores, violations = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
-        violations = [v for v in violations if (submission.unit_id, v.rule_code) not in closed]
+        scores, outcomes = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
+        violations = [
+            v
+            for v in judging.violations(outcomes)
+            if (submission.unit_id, v.rule_code, v.subject) not in closed
+        ]
         unit: PilotUnit = submission.unit
         done = ledger.apply(
             session,
@@ -131,6 +141,7 @@ def reevaluate_units(
             existing.get(unit.id, {}),
             now,
             "resolved_by_reevaluation",
+            catalogue,
         )
         changes.extend(done)
         evaluation = submission.evaluation
@@ -138,5 +149,6 @@ def reevaluate_units(
             evaluation = Evaluation(submission_id=submission.id, late=judging.is_late(submission, round_))
             session.add(evaluation)
         evaluation.overall_score, evaluation.aspect_scores = scores.overall, scores.aspects
+        evaluation.skipped = engine.skipped(outcomes)
         evaluation.evaluated_at, evaluation.findings = now, done.current
     return ledger.announce(session, round_code, changes, "resolved_by_reevaluation")

@@ -14,11 +14,9 @@ from shared.models import Finding, OutboxEvent, PilotUnit, Round, Submission
 from shared.rules import outliers
 
 
-def members(submissions: list[Submission], cohort: str) -> list[outliers.Member]:
+def members(submissions: list[Submission]) -> list[outliers.Member]:
     return [
-        outliers.Member(
-            s.unit_id, s.unit.industry if cohort == "industry" else s.unit.district_code, s.indicators
-        )
+        outliers.Member(s.unit_id, s.unit.district_code, s.unit.industry or "", s.indicators)
         for s in submissions
     ]
 
@@ -30,10 +28,12 @@ def check_round(session: Session, round_: Round, now: datetime) -> list[OutboxEv
     if not rules:
         return []
     submissions = history.latest_submissions(session, round_.code)
-    names = {code: spec["name_zh"] for code, spec in catalogue.indicators.items()}
+    names = {
+        code: (spec["name_zh"], spec.get("name_en") or code) for code, spec in catalogue.indicators.items()
+    }
     changes = ledger.Changes()
     for rule in rules:
-        found = outliers.check(rule, members(submissions, rule.cohort), names)
+        found = outliers.check(rule, members(submissions), names)
         active = {
             f.unit_id: f
             for f in session.scalars(
@@ -46,7 +46,7 @@ def check_round(session: Session, round_: Round, now: datetime) -> list[OutboxEv
         }
         for submission in submissions:
             violation = found.get(submission.unit_id)
-            existing = {rule.code: active[submission.unit_id]} if submission.unit_id in active else {}
+            existing = {(rule.code, ""): active[submission.unit_id]} if submission.unit_id in active else {}
             if violation is None and not existing:
                 continue
             unit: PilotUnit = submission.unit
@@ -60,6 +60,7 @@ def check_round(session: Session, round_: Round, now: datetime) -> list[OutboxEv
                     existing,
                     now,
                     "resolved_by_reevaluation",
+                    catalogue,
                 )
             )
     return ledger.announce(session, round_.code, changes, "resolved_by_reevaluation")

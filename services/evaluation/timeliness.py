@@ -16,6 +16,7 @@ from services.evaluation import ledger
 from shared import config, events, outbox
 from shared.catalogue import store as catalogues
 from shared.models import Finding, OutboxEvent, PilotUnit, ReminderSent, Round, Submission
+from shared.rules.engine import Violation
 
 
 def unreported(session: Session, round_code: str) -> dict[str, list[PilotUnit]]:
@@ -83,7 +84,8 @@ def record_missing(session: Session, round_: Round, now: datetime) -> list[Outbo
     """After the due date plus grace: one critical finding per unit still without a report."""
     if now.date() <= round_.due_date + timedelta(days=round_.grace_days):
         return []
-    rule = catalogues.get(session, round_.catalogue_version).missing_report_rule
+    catalogue = catalogues.get(session, round_.catalogue_version)
+    rule = catalogue.missing_report_rule
     if rule is None:
         return []
     already = set(
@@ -99,11 +101,21 @@ def record_missing(session: Session, round_: Round, now: datetime) -> list[Outbo
         for unit in units:
             if unit.id in already:
                 continue
-            finding = ledger.new_finding(unit, round_.code, rule.code, now)
+            violation = Violation(
+                rule_code=rule.code,
+                severity=rule.severity,
+                message_zh=rule.message_zh.format(**texts),
+                message_en=rule.message_en.format(**texts),
+                action_zh=rule.action_zh,
+                source=rule.source,
+                evidence={"due_date": texts["due_date"]},
+                category=rule.category,
+                action_en=rule.action_en,
+            )
+            finding = ledger.new_finding(unit, round_.code, violation, catalogue, now)
             finding.severity, finding.source = rule.severity, rule.source
-            finding.message_zh = rule.message_zh.format(**texts)
-            finding.message_en = rule.message_en.format(**texts)
-            finding.action_zh, finding.evidence = rule.action_zh, {"due_date": texts["due_date"]}
+            finding.message_zh, finding.message_en = violation.message_zh, violation.message_en
+            finding.action_zh, finding.evidence = rule.action_zh, violation.evidence
             session.add(finding)
             changes.opened.append(finding)
     return ledger.announce(session, round_.code, changes, "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 
@@ -104,12 +104,18 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+# Not problems to count against a district: records (a late report counts in timeliness instead),
+# advice (提示) and findings accepted as not applying.
+NOT_COUNTED = ("recorded", "waived")
+
+
 def _finding_stats(session: Session, round_code: str) -> dict[str, dict[str, Any]]:
-    """Per district: active findings, rectified (closed or resolved) ones and their days to rectify."""
+    """Per district: open problems, rectified ones (verified and closed, or a data error cleared by a
+    corrected report) and their days to rectify."""
     stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"active": 0, "total": 0, "done": 0, "days": []})
     rows = session.execute(
         select(Finding.district_code, Finding.status, Finding.opened_at, Finding.resolved_at).where(
-            Finding.round_code == round_code
+            Finding.round_code == round_code, Finding.severity != "info", Finding.status.not_in(NOT_COUNTED)
         )
     ).all()
     for district, status, opened_at, resolved_at in rows:
@@ -282,4 +288,22 @@ def practices(session: Session, round_code: str) -> list[dict[str, Any]]:
             }
         )
     out.sort(key=lambda p: (-p["overall_score"], p["credit_code"]))
+    return out
+
+
+def light_counts(
+    session: Session, round_code: str, today: date, yellow_days: int
+) -> dict[str, dict[str, int]]:
+    """Per district, its open problems whose deadline has passed (red) or is within `yellow_days` (yellow)."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"red": 0, "yellow": 0})
+    rows = session.execute(
+        select(Finding.district_code, Finding.due_date).where(
+            Finding.round_code == round_code,
+            Finding.status.in_(ACTIVE_STATUSES),
+            Finding.due_date.is_not(None),
+            Finding.due_date <= today + timedelta(days=yellow_days),
+        )
+    ).all()
+    for district, due in rows:
+        out[district]["red" if due < today else "yellow"] += 1
     return out

@@ -129,7 +129,8 @@ def users_list() -> None:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(path: Path) -> None:
-    """Import or update units from a CSV or XLSX with columns credit_code, name, district[, industry]."""
+    """Import or update units from a CSV or XLSX with columns credit_code, name, district[, industry, kind]
+    (kind: enterprise/企业 or institution/事业单位; enterprise when left out)."""
     with db.transaction() as session:
         try:
             done = registry.import_units(session, registry.read_rows(path.read_bytes()), None)

@@ -54,6 +54,11 @@ def save(file_id: str, content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def discard(file_id: str) -> None:
+    """Remove a stored file whose row was not kept (its transaction failed)."""
+    path_for(file_id).unlink(missing_ok=True)
+
+
 def safe_name(name: str) -> str:
     cleaned = "".join(ch for ch in Path(name or "file").name if ch.isprintable() and ch not in '\\/"<>')
     return cleaned[-150:] or "file"

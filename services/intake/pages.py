@@ -11,7 +11,7 @@ from flask_babel import Babel, get_locale
 
 from services.intake.auth import current_user
 from services.intake.throttle import LoginThrottle
-from shared import config
+from shared import clock, config, labels, ledger
 
 LOCALES = ("zh", "en")
 
@@ -21,6 +21,10 @@ def select_locale() -> str:
     if user is not None and user.locale in LOCALES:
         return user.locale
     return session.get("locale") if session.get("locale") in LOCALES else "zh"
+
+
+def page_locale() -> str:
+    return "en" if str(get_locale()) == "en" else "zh"
 
 
 def localised(item: Any, field: str = "name") -> str:
@@ -56,6 +60,15 @@ def init_app(app: Flask, settings: config.Settings) -> None:
     Babel(app, locale_selector=select_locale)
     app.extensions["login_throttle"] = LoginThrottle(settings)
     app.jinja_env.filters["loc"] = localised
+    app.jinja_env.globals.update(
+        severity_label=lambda code: labels.severity(code, page_locale()),
+        status_label=lambda code: labels.finding_status(code, page_locale()),
+        light_label=lambda code: labels.light(code, page_locale()),
+        light_meaning=lambda code: labels.word(labels.LIGHT_MEANINGS, code, page_locale()),
+        kind_label=lambda code: labels.unit_kind(code, page_locale()),
+        round_name=lambda code: labels.round_name(code, page_locale()),
+        light_of=lambda finding: ledger.light(finding, clock.today(), config.current().yellow_light_days),
+    )
     blueprints = (
         web.bp,
         web_reports.bp,

@@ -63,6 +63,7 @@ def unit_progress(session: Session, units: list[PilotUnit], round_code: str) -> 
                     Finding.round_code == round_code,
                     Finding.unit_id.in_(ids),
                     Finding.status.in_(ACTIVE_STATUSES),
+                    Finding.severity != "info",
                 )
                 .group_by(Finding.unit_id)
             ).all()

@@ -15,7 +15,14 @@ from services.intake import audit
 from shared.credit_code import normalise, problem
 from shared.models import District, PilotUnit
 
-COLUMNS = ("credit_code", "name", "district", "industry")
+COLUMNS = ("credit_code", "name", "district", "industry", "kind")
+# A unit's kind as an import may write it (default: an enterprise).
+KINDS = {
+    "enterprise": "enterprise",
+    "企业": "enterprise",
+    "institution": "institution",
+    "事业单位": "institution",
+}
 
 
 class RegistryRefused(ValueError):
@@ -59,7 +66,13 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
         if not error and not (row.get("name") or "").strip():
             error = "单位名称为空 / name is empty"
         if not error and (row.get("district") or "").strip() not in districts:
-            error = f"未知区县 / unknown district {row.get('district')!r}"
+            error = f"未知县（市）区 / unknown district {row.get('district')!r}"
+        if (
+            not error
+            and (row.get("kind") or "").strip()
+            and (row.get("kind") or "").strip().lower() not in KINDS
+        ):
+            error = f"单位类型应为 企业 或 事业单位 / kind must be enterprise or institution, got {row.get('kind')!r}"
         if error:
             problems.append(f"第 {line} 行 / line {line}: {error}")
         else:
@@ -78,6 +91,7 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
             result.reactivated += 0 if unit.active else 1
         unit.name, unit.district_code = row["name"].strip()[:200], row["district"].strip()
         unit.industry, unit.active = (row.get("industry") or "").strip()[:100], True
+        unit.kind = KINDS[(row.get("kind") or "enterprise").strip().lower() or "enterprise"]
         result.codes.append(code)
     audit.record(
         session,
@@ -105,11 +119,23 @@ def deactivate(session: Session, credit_code: str, actor_id: int | None) -> Pilo
 
 
 def edit_unit(
-    session: Session, unit: PilotUnit, name: str, district: str, active: bool, actor_id: int | None
+    session: Session,
+    unit: PilotUnit,
+    name: str,
+    district: str,
+    active: bool,
+    actor_id: int | None,
+    kind: str = "",
 ) -> PilotUnit:
-    """Rename a unit, move it to another district or (de)activate it. The caller commits."""
+    """Rename a unit, move it to another district, change its kind or (de)activate it. The caller commits."""
     if name.strip():
         unit.name = name.strip()[:200]
+    if kind:
+        if kind not in KINDS:
+            raise RegistryRefused(
+                [f"单位类型应为 企业 或 事业单位 / kind must be enterprise or institution, got {kind!r}"]
+            )
+        unit.kind = KINDS[kind]
     if district and district != unit.district_code:
         if session.get(District, district) is None:
             raise RegistryRefused([f"未知区县 / unknown district {district!r}"])

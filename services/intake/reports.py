@@ -36,7 +36,7 @@ class Checked:
 def check_indicator(spec: dict[str, Any], value: Any) -> str | None:
     kind = spec.get("type", "integer")
     if value is None:
-        return "必填 / required" if spec.get("required") else None
+        return None
     if kind == "boolean":
         return None if isinstance(value, bool) else "应为是或否（true/false） / must be true or false"
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -67,15 +67,36 @@ def check_against_catalogue(catalogue: Catalogue, data: dict[str, Any]) -> Error
         )
         if message:
             indicator_errors[code] = [message]
-    for code, spec in catalogue.indicators.items():
-        if spec.get("required") and code not in data["indicators"]:
-            indicator_errors[code] = ["必填 / required"]
     if indicator_errors:
         errors["indicators"] = indicator_errors
     return errors
 
 
-def check(session: Session, data: dict[str, Any]) -> tuple[Checked | None, Errors]:
+def completeness(catalogue: Catalogue, data: dict[str, Any]) -> Errors:
+    """What a complete report lacks: a status for every measure (未启动 is one) and every indicator the
+    catalogue marks as required. The form and the spreadsheet refuse an incomplete report; the API
+    takes it, and evaluation records the blanks as a completeness finding."""
+    errors: Errors = {}
+    measures = {
+        code: ["请选择推进状态 / choose a status"]
+        for code in catalogue.measures
+        if not (data["measures"].get(code) or {}).get("status")
+    }
+    indicators = {
+        code: ["必填 / required"]
+        for code in catalogue.required_indicators
+        if data["indicators"].get(code) is None
+    }
+    if measures:
+        errors["measures"] = measures
+    if indicators:
+        errors["indicators"] = indicators
+    return errors
+
+
+def check(session: Session, data: dict[str, Any], complete: bool = False) -> tuple[Checked | None, Errors]:
+    """Check a report against the registry and its round's catalogue; `complete` also asks for every
+    measure's status and every required indicator."""
     errors: Errors = {}
     unit = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == data["unit"]))
     if unit is None or not unit.active:
@@ -89,6 +110,11 @@ def check(session: Session, data: dict[str, Any]) -> tuple[Checked | None, Error
         return None, errors
     catalogue = catalogues.get(session, round_.catalogue_version)
     errors.update(check_against_catalogue(catalogue, data))
+    if complete:
+        for part, missing in completeness(catalogue, data).items():
+            errors.setdefault(part, {}).update(
+                {k: v for k, v in missing.items() if k not in errors.get(part, {})}
+            )
     if errors or unit is None:
         return None, errors
     return Checked(unit, round_, catalogue, data), {}

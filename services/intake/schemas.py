@@ -105,6 +105,8 @@ class UnitSchema(Schema):
     district = fields.String(attribute="district_code")
     district_name = fields.Function(lambda u: u.district.name_zh)
     industry = fields.String()
+    kind = fields.String(metadata={"description": "enterprise (企业) or institution (事业单位)"})
+    batch = fields.Integer()
     active = fields.Boolean()
 
 

@@ -9,9 +9,9 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 
-from services.intake import analytics, scope
+from services.intake import analytics, reports, schemas, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import db_session
 from shared import preview
@@ -81,6 +81,11 @@ class PreviewArgsSchema(Schema):
         fields.Dict(), metadata={"description": "rules replacing the round catalogue's rules"}
     )
     catalogue = fields.Dict(metadata={"description": "or a whole catalogue"})
+    report = fields.Dict(
+        metadata={
+            "description": "a sample report (as POST /submissions takes it): which rules apply to it and why not"
+        }
+    )
 
 
 class CountSchema(Schema):
@@ -88,6 +93,16 @@ class CountSchema(Schema):
     rule_code = fields.String()
     appear = fields.Integer()
     disappear = fields.Integer()
+
+
+class RuleOutcomeSchema(Schema):
+    rule_code = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+    result = fields.String(metadata={"description": "broken, held or skipped"})
+    reason_zh = fields.String()
+    reason_en = fields.String()
+    messages_zh = fields.List(fields.String())
 
 
 class PreviewSchema(Schema):
@@ -98,6 +113,25 @@ class PreviewSchema(Schema):
     disappear = fields.Integer()
     districts = fields.List(fields.Nested(CountSchema))
     rules = fields.List(fields.Nested(CountSchema))
+    explanation = fields.List(fields.Nested(RuleOutcomeSchema))
+
+
+def sample_report(catalogue: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """A sample report checked as a submission would be (shape and values), or 422."""
+    try:
+        data = schemas.SubmissionSchema().load(raw)
+    except ValidationError as exc:
+        api_abort(
+            422,
+            message="样例报告有误 / the sample report has errors",
+            errors={"json": {"report": exc.messages}},
+        )
+    errors = reports.check_against_catalogue(catalogue, data)
+    if errors:
+        api_abort(
+            422, message="样例报告有误 / the sample report has errors", errors={"json": {"report": errors}}
+        )
+    return data
 
 
 def require_round(code: str) -> Round:
@@ -167,8 +201,15 @@ class RulesPreview(MethodView):
         round_ = require_round(args["round"])
         raw = args.get("catalogue") or {"rules": args.get("rules") or []}
         try:
-            candidate = preview.candidate(catalogues.get(session, round_.catalogue_version), raw)
-            return preview.preview(session, round_.code, candidate)
+            current = catalogues.get(session, round_.catalogue_version)
+            candidate = (
+                preview.candidate(current, raw) if ("catalogue" in args or "rules" in args) else current
+            )
+            result = preview.preview(session, round_.code, candidate)
+            if args.get("report") is not None:
+                sample = sample_report(candidate, dict(args["report"], round=round_.code))
+                result["explanation"] = preview.explain_report(session, candidate, sample)
+            return result
         except CatalogueError as exc:
             api_abort(422, message="规则有误 / the rules were refused", errors={"json": exc.problems})
         finally:

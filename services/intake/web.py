@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from services.intake import accounts, progress, rounds
+from services.intake import accounts, analytics, progress, rounds
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import db_session
 from services.intake.pages import LOCALES
 from services.intake.throttle import LoginThrottle
-from shared import clock
+from shared import clock, config
 from shared.models import District
 
 bp = Blueprint("web", __name__)
@@ -84,12 +84,21 @@ def home() -> str:
         else []
     )
     days = progress.days_left(round_.due_date, clock.today()) if round_ else None
+    lights = {"red": 0, "yellow": 0}
+    if round_:
+        by_district = analytics.light_counts(
+            db_session(), round_.code, clock.today(), config.current().yellow_light_days
+        )
+        for code, counted in by_district.items():
+            if user.role != "district" or code == user.district_code:
+                lights = {k: lights[k] + counted[k] for k in lights}
     return render_template(
         "home.html",
         user=user,
         round=round_,
         rows=rows,
         counts=counts,
+        lights=lights,
         days_left=days,
         districts=districts,
         states=progress.STATES,

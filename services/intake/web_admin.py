@@ -111,6 +111,7 @@ def edit_unit(unit_id: int) -> Any:
             form.get("district", ""),
             form.get("active") == "on",
             current_user().id,
+            form.get("kind", ""),
         )
     except registry.RegistryRefused as exc:
         db_session().rollback()

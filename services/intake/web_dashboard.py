@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from services.intake import analytics, charts, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
-from shared import clock
+from shared import clock, config
 from shared.models import AuditEvent, Finding, Round
 
 bp = Blueprint("dashboard", __name__)
@@ -86,8 +86,12 @@ def dashboard() -> Any:
         ),
         "trend": charts.line(trend(rounds), _("各轮次平均得分")),
     }
+    lights = analytics.light_counts(
+        db_session(), round_.code, clock.today(), config.current().yellow_light_days
+    )
     return render_template(
         "dashboard.html",
+        lights=lights,
         round=round_,
         rounds=rounds,
         table=table,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import delete, select
@@ -18,6 +19,7 @@ from shared import clock, config
 from shared.catalogue import STATUS_NAMES, Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Draft, PilotUnit, Round, StoredFile, Submission, User
+from shared.rules import engine
 
 bp = Blueprint("reports", __name__)
 
@@ -111,7 +113,7 @@ def validate(catalogue: Catalogue) -> tuple[reports.Checked | None, dict[str, An
         data = schemas.SubmissionSchema().load(report)
     except ValidationError as exc:
         return None, exc.normalized_messages()
-    return reports.check(db_session(), data)
+    return reports.check(db_session(), data, complete=True)
 
 
 @bp.route("/submissions/new", methods=["GET", "POST"])
@@ -200,9 +202,15 @@ def submission(submission_id: str) -> Any:
         {"measures": found.measures, "indicators": found.indicators},
         catalogue,
     )
+    locale = "en" if str(get_locale()) == "en" else "zh"
+    skipped = [
+        (catalogue.rule_name(code, locale), engine.describe(reason, catalogue, locale))
+        for code, reason in (found.evaluation.skipped if found.evaluation else {}).items()
+    ]
     return render_template(
         "submission.html",
         submission=found,
+        skipped=skipped,
         catalogue=catalogue,
         statuses=STATUS_NAMES,
         versions=versions,

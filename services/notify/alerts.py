@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.notify import decide, deliveries, messages
-from shared import config
+from shared import config, labels, ledger
 from shared.catalogue import store as catalogues
 from shared.channels import mask
 from shared.models import Alert, AlertItem, Channel, Delivery, District, Finding, OutboxEvent, Round, utcnow
@@ -19,6 +19,7 @@ from shared.models.base import new_id
 
 def finding_rows(session: Session, round_: Round, ids: list[int], now: datetime) -> list[dict[str, Any]]:
     catalogue = catalogues.get(session, round_.catalogue_version)
+    yellow = config.current().yellow_light_days
     found = session.scalars(select(Finding).where(Finding.id.in_(ids)).order_by(Finding.unit_id, Finding.id))
     return [
         {
@@ -29,6 +30,9 @@ def finding_rows(session: Session, round_: Round, ids: list[int], now: datetime)
             "rule_name": catalogue.rule_name(f.rule_code, "zh"),
             "rule_name_en": catalogue.rule_name(f.rule_code, "en"),
             "severity": f.severity,
+            "severity_zh": labels.severity(f.severity, "zh"),
+            "severity_en": labels.severity(f.severity, "en"),
+            "category": f.category,
             "message_zh": f.message_zh,
             "message_en": f.message_en or f.message_zh,
             "action_zh": f.action_zh,
@@ -36,6 +40,8 @@ def finding_rows(session: Session, round_: Round, ids: list[int], now: datetime)
             "status": f.status,
             "due_date": f.due_date.isoformat() if f.due_date else "",
             "age_days": decide.age_days(f.opened_at, now),
+            "overdue_days": max((now.date() - f.due_date).days, 0) if f.due_date else 0,
+            "light": ledger.light(f, now.date(), yellow),
         }
         for f in found
     ]

@@ -57,7 +57,8 @@ def record_opened(session: Session, event: dict[str, Any], now: datetime) -> int
     )
     added = 0
     for finding in findings:
-        if not finding.active or session.get(FindingAlertState, finding.id) is not None:
+        # A record (a late report) is a fact the district knows already: nothing to alert.
+        if not finding.active or finding.status == "recorded" or session.get(FindingAlertState, finding.id):
             continue
         session.add(FindingAlertState(finding_id=finding.id, first_alerted_at=now))
         for audience, kind in decide.routes(finding.severity):
@@ -98,6 +99,24 @@ def record_resolved(session: Session, event: dict[str, Any], now: datetime) -> i
                 )
             )
             added += 1
+    return added
+
+
+def record_changed(session: Session, event: dict[str, Any], now: datetime) -> int:
+    """An item telling the district a supervisor returned a finding, or decided on its request for a
+    later deadline; once per event and finding."""
+    added = 0
+    for finding in session.scalars(select(Finding).where(Finding.id.in_(event["finding_ids"]))):
+        exists = session.scalar(
+            select(AlertItem.id).where(
+                AlertItem.source_event_id == event["event_id"], AlertItem.finding_id == finding.id
+            )
+        )
+        if exists is not None:
+            continue
+        details = {"change": event["change"], "note": event.get("note", "")}
+        session.add(item(event["event_id"], finding, "district", event["change"], now, details))
+        added += 1
     return added
 
 
@@ -154,7 +173,13 @@ def record_due_by_time(session: Session, now: datetime, timing: decide.Timing) -
         if (
             finding.id not in waiting
             and decide.reminder_due(
-                finding.status, finding.active, state.first_alerted_at, state.last_reminded_at, now, timing
+                finding.status,
+                finding.active,
+                finding.due_date,
+                state.first_alerted_at,
+                state.last_reminded_at,
+                now,
+                timing,
             )
             and _advance(session, state, "last_reminded_at", now)
         ):

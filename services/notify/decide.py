@@ -14,10 +14,11 @@ ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
     "warning": (("district", "opened"),),
     "info": (("district", "digest"),),
 }
-# A finding the district has acknowledged but not yet reported rectified is still unresolved; one
-# reported rectified waits for the supervisors' check and does not escalate.
-ESCALATING_STATUSES = ("open", "acknowledged")
-REMINDING_STATUSES = ("open", "acknowledged", "rectification_reported")
+# The district's turn: a finding open, acknowledged or returned to it is still unresolved and is
+# reminded of and escalated past its deadline. One reported rectified, or explained as not applying,
+# waits for the supervisors' decision. Advice and records have no deadline: no reminder, no escalation.
+ESCALATING_STATUSES = ("open", "acknowledged", "returned")
+REMINDING_STATUSES = ("open", "acknowledged", "returned")
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,13 @@ def muted(windows: list[Window], district_code: str, severity: str, now: datetim
 def reminder_due(
     status: str,
     active: bool,
+    due_date: date | None,
     first_alerted: datetime,
     last_reminded: datetime | None,
     now: datetime,
     timing: Timing,
 ) -> bool:
-    if not active or status not in REMINDING_STATUSES:
+    if not active or status not in REMINDING_STATUSES or due_date is None:
         return False
     since = last_reminded or first_alerted
     return now >= since + timedelta(seconds=timing.repeat_interval)

@@ -10,10 +10,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.notify.transports import Message
+from shared import labels
 
 SEVERITY_NAMES = {
-    "zh": {"critical": "严重", "error": "错误", "warning": "警告", "info": "提示"},
-    "en": {"critical": "critical", "error": "error", "warning": "warning", "info": "info"},
+    locale: {code: labels.severity(code, locale) for code in labels.SEVERITIES} for locale in ("zh", "en")
+}
+LIGHT_NAMES = {
+    locale: {code: labels.light(code, locale) for code in labels.LIGHTS} for locale in ("zh", "en")
 }
 ORDER = ("critical", "error", "warning", "info")
 LOCALES = ("zh", "en")
@@ -47,10 +50,14 @@ def alert_context(
         unit["findings"].append(f)
     counts = Counter(f["severity"] for f in findings)
     due = next((d for d in details if "units" in d), {"due_date": "", "days_left": 0, "units": []})
+    change = next((d for d in details if "change" in d), {"note": ""})
     return {
         "kind": kind,
         "audience": audience,
         "round_code": round_code,
+        "round_zh": labels.round_name(round_code, "zh"),
+        "round_en": labels.round_name(round_code, "en"),
+        "note": change.get("note", ""),
         "findings": findings,
         "district": {"code": district.code, "name_zh": district.name_zh, "name_en": district.name_en},
         "units": list(units.values()),
@@ -63,7 +70,7 @@ def alert_context(
 
 def render(context: dict[str, Any], locale: str = "zh") -> Message:
     locale = locale if locale in LOCALES else "zh"
-    values = dict(context, severity_names=SEVERITY_NAMES[locale])
+    values = dict(context, severity_names=SEVERITY_NAMES[locale], light_names=LIGHT_NAMES[locale])
     subject = _env.get_template(f"{locale}/subject.j2").render(values).strip()
     values["subject"] = subject
     return Message(
@@ -103,5 +110,5 @@ def webhook_data(context: dict[str, Any]) -> dict[str, Any]:
 
 def channel_test_message(locale: str = "zh") -> Message:
     """What `pilotwatch channels test` sends."""
-    office = type("Office", (), {"code": "", "name_zh": "督导组", "name_en": "Supervisors"})()
+    office = type("Office", (), {"code": "", "name_zh": "市产改办", "name_en": "City reform office"})()
     return render(alert_context("test", "district", office, "", [], [], ""), locale)

@@ -76,6 +76,11 @@ def findings_resolved(self: Task, event: dict[str, Any]) -> int:
     return record(self, events.FindingsResolved(), event, collect.record_resolved)
 
 
+@shared_task(name=tasks.NOTIFY_FINDINGS_CHANGED, bind=True, max_retries=10)
+def findings_changed(self: Task, event: dict[str, Any]) -> int:
+    return record(self, events.FindingsChanged(), event, collect.record_changed)
+
+
 @shared_task(name=tasks.NOTIFY_REPORTS_DUE_SOON, bind=True, max_retries=10)
 def reports_due_soon(self: Task, event: dict[str, Any]) -> int:
     return record(self, events.ReportsDueSoon(), event, collect.record_due_soon)

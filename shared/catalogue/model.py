@@ -9,6 +9,7 @@ from typing import Any
 # Report kinds are checked on each report; round kinds are checked over a whole round by scheduled jobs.
 REPORT_KINDS = (
     "expression",
+    "indicator_completeness",
     "measure_status",
     "measure_note",
     "status_regression",
@@ -22,6 +23,9 @@ ROUND_KINDS = ("missing_report", "cohort_outlier")
 RULE_KINDS = REPORT_KINDS + ROUND_KINDS
 # The code of the missing-report rule when a catalogue has none (its findings still exist in old rounds).
 MISSING_REPORT = "missing_report"
+# The rule code of problems a supervisor raises by hand (shared/ledger.py), and its names.
+MANUAL = "manual"
+MANUAL_NAMES = ("督导发现的问题", "Raised by the supervisors")
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,35 @@ class Rule:
     rounds: int = 2
     ratio: float = 0.5
     cohort: str = "district"
+    cohorts: tuple[str, ...] = ()
     per: str | None = None
     min_cohort: int = 8
+    compare: str = "previous"
+    # where it applies (see docs/SCORING.md): unit kinds, halves of the year, from a unit's Nth round,
+    # validity dates of a target (ISO text), and `when` above as a guard on the report's own values
+    applies_to: dict[str, Any] = field(default_factory=dict)
+    halves: tuple[str, ...] = ()
+    from_round: int = 1
+    valid_from: str | None = None
+    valid_until: str | None = None
+    # how its findings end, what rectifying them asks for, and what they are
+    action_en: str = ""
+    category: str = ""
+    resolution: str = "auto"
+    proof: str = "optional"
+    record: bool = False
+    period_days: int | None = None
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Rule:
         known = {f.name for f in fields(cls)}
         values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
         return cls(**values)
+
+    @property
+    def cohort_order(self) -> tuple[str, ...]:
+        """The cohorts a unit is compared with, in order, falling back when one is too small."""
+        return self.cohorts or (self.cohort,)
 
     @property
     def per_round(self) -> bool:
@@ -119,8 +144,30 @@ class Catalogue:
     def missing_report_codes(self) -> frozenset[str]:
         return frozenset({r.code for r in self.rules_of("missing_report")} | {MISSING_REPORT})
 
+    def period_days(self, rule: Rule, fallback: int) -> int | None:
+        """Days to rectify a finding of this rule: its own period, else its severity's (`fallback` when
+        the catalogue has no periods); None for advice and for records, which have no deadline."""
+        if rule.record:
+            return None
+        if rule.period_days is not None:
+            return rule.period_days
+        return self.severity_period(rule.severity, fallback)
+
+    def severity_period(self, severity: str, fallback: int) -> int | None:
+        periods = self.data.get("severities")
+        if not periods or severity not in periods:
+            return None if severity == "info" else fallback
+        return periods[severity].get("period_days")
+
+    @cached_property
+    def required_indicators(self) -> tuple[str, ...]:
+        """The indicators a complete report fills in (the form asks for them, a blank is a finding)."""
+        return tuple(code for code, spec in self.indicators.items() if spec.get("required"))
+
     def rule_name(self, code: str, locale: str = "zh") -> str:
         rule = self.rule(code)
+        if code == MANUAL:
+            return MANUAL_NAMES[1] if locale == "en" else MANUAL_NAMES[0]
         if rule is None:
             return code
         return (rule.name_en or rule.name_zh) if locale == "en" else rule.name_zh

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,17 @@ STATUS_NAMES = {
 SEVERITIES = ("critical", "error", "warning", "info")
 INDICATOR_TYPES = ("integer", "decimal", "boolean")
 OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
+UNIT_KINDS = ("enterprise", "institution")
+COHORTS = ("district", "industry", "city")
+# A rule can start from a unit's second or third round: the history kept for comparisons reaches that far.
+MAX_FROM_ROUND = 3
+# Rectification periods when a catalogue gives none (days; None: advice with no deadline).
+DEFAULT_SEVERITIES = {
+    "critical": {"period_days": 15},
+    "error": {"period_days": 30},
+    "warning": {"period_days": 60},
+    "info": {"period_days": None},
+}
 INDEX_PARTS = ("participation", "on_time", "score", "share_at_60", "rectification", "findings_burden")
 CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="must be letters, digits, '-' or '_'")
 
@@ -42,6 +54,27 @@ class CatalogueError(ValueError):
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
+
+
+class IsoDate(fields.Field):
+    """A date written in the file (YAML reads 2025-12-31 as a date, JSON as text), kept as ISO text."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValidationError("must be a date such as 2025-12-31") from None
+
+
+class AppliesToSchema(_Strict):
+    kind = fields.List(fields.String(validate=validate.OneOf(UNIT_KINDS)), validate=validate.Length(min=1))
+
+
+class SeveritySchema(_Strict):
+    # Days a district has to rectify a finding of this severity; none: advice, with no deadline.
+    period_days = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=730))
 
 
 class MeasureSchema(_Strict):
@@ -84,15 +117,35 @@ class RuleSchema(_Strict):
     statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     threshold = fields.Float()
     indicators = fields.List(fields.String())
-    rounds = fields.Integer(validate=validate.Range(min=2, max=6))
+    rounds = fields.Integer(validate=validate.Range(min=1, max=MAX_FROM_ROUND))
     ratio = fields.Float(validate=validate.Range(min=0, max=1))
-    cohort = fields.String(validate=validate.OneOf(("district", "industry")))
+    cohort = fields.String(validate=validate.OneOf(COHORTS))  # one cohort; `cohorts` gives a fallback order
     per = fields.String()
     min_cohort = fields.Integer(validate=validate.Range(min=3))
     message_zh = fields.String(required=True)
     message_en = fields.String(load_default="")
     action_zh = fields.String(load_default="")
+    action_en = fields.String(load_default="")
+    category = fields.String(load_default="")
     source = fields.String(load_default="")
+    # Where the rule applies: the kinds of unit, the halves of the year, from which of a unit's rounds
+    # (the first is a baseline), the dates a target is valid, and a guard on the report's own values.
+    applies_to = fields.Nested(AppliesToSchema, load_default=dict)
+    halves = fields.List(
+        fields.String(validate=validate.OneOf(("H1", "H2"))), validate=validate.Length(min=1)
+    )
+    from_round = fields.Integer(validate=validate.Range(min=1, max=MAX_FROM_ROUND))
+    valid_from = IsoDate()
+    valid_until = IsoDate()
+    # How a finding of this rule ends and what rectifying it asks for.
+    resolution = fields.String(load_default="auto", validate=validate.OneOf(("auto", "verify")))
+    proof = fields.String(load_default="optional", validate=validate.OneOf(("required", "optional")))
+    record = fields.Boolean(load_default=False)
+    period_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=730))
+    compare = fields.String(validate=validate.OneOf(("previous", "same_half_last_year")))
+    cohorts = fields.List(
+        fields.String(validate=validate.OneOf(COHORTS)), validate=validate.Length(min=1, max=len(COHORTS))
+    )
 
 
 class CatalogueSchema(_Strict):
@@ -107,6 +160,11 @@ class CatalogueSchema(_Strict):
     aspects = fields.List(fields.Nested(AspectSchema), required=True, validate=validate.Length(min=1))
     indicators = fields.List(fields.Nested(IndicatorSchema), required=True)
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
+    severities = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(SEVERITIES)),
+        values=fields.Nested(SeveritySchema),
+        load_default=lambda: dict(DEFAULT_SEVERITIES),
+    )
     district_index = fields.Dict(
         keys=fields.String(validate=validate.OneOf(INDEX_PARTS)),
         values=fields.Float(validate=validate.Range(min=0)),
@@ -169,6 +227,12 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
         if missing:
             problems.append(f"{where}: a {rule['kind']} rule needs {', '.join(missing)}")
             continue
+        if rule["kind"] == "cohort_outlier" and not (rule.get("cohort") or rule.get("cohorts")):
+            problems.append(f"{where}: a cohort_outlier rule needs cohort or cohorts")
+        if rule.get("valid_from") and rule.get("valid_until") and rule["valid_from"] > rule["valid_until"]:
+            problems.append(
+                f"{where}: valid_from {rule['valid_from']} is after valid_until {rule['valid_until']}"
+            )
         named = set(rule.get("indicators") or ()) | ({rule["per"]} if rule.get("per") else set())
         if named - known:
             problems.append(f"{where}: names unknown indicators: {', '.join(sorted(named - known))}")
@@ -193,7 +257,7 @@ NEEDS = {
     "overall_score": ("threshold",),
     "score_drop": ("threshold",),
     "indicator_drop": ("indicators",),
-    "cohort_outlier": ("indicators", "cohort"),
+    "cohort_outlier": ("indicators", "per"),
 }
 
 

@@ -12,8 +12,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.models.base import Base, UTCDateTime, utcnow
 
 # What an alert item is about: a new finding, a reminder that it is still open, an escalation to the
-# supervisors past its deadline, its resolution, a daily digest entry, or units that have not reported yet.
-ALERT_KINDS = ("opened", "reminder", "escalation", "resolved", "digest", "due_soon")
+# supervisors past its deadline, its resolution, a daily digest entry, units that have not reported yet,
+# a finding returned to the district, or a decision on its request for a later deadline.
+ALERT_KINDS = (
+    "opened",
+    "reminder",
+    "escalation",
+    "resolved",
+    "digest",
+    "due_soon",
+    "returned",
+    "extended",
+    "extension_refused",
+)
 
 
 class AlertItem(Base):

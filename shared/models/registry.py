@@ -32,6 +32,8 @@ class PilotUnit(Base):
     name: Mapped[str] = mapped_column(String(200))
     district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
     industry: Mapped[str] = mapped_column(String(100), default="")
+    # enterprise (企业) or institution (事业单位): some rules bind enterprises only.
+    kind: Mapped[str] = mapped_column(String(16), default="enterprise", server_default="enterprise")
     batch: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -67,17 +67,32 @@ class Evaluation(Base):
     overall_score: Mapped[float] = mapped_column(Float)
     aspect_scores: Mapped[dict[str, float]] = mapped_column(JSON)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The report rules that did not apply to this report, with the reason (kind, guard, round, blank).
+    skipped: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="evaluation")
     findings: Mapped[list[Finding]] = relationship(secondary=evaluation_findings, order_by="Finding.id")
 
 
-# A finding's life: open → acknowledged (district) → rectification_reported (district) →
-# closed (supervisor verified) or back to open (supervisor returned it); resolved when a
-# resubmission or a re-evaluation no longer breaks the rule.
-FINDING_STATUSES = ("open", "acknowledged", "rectification_reported", "closed", "resolved")
-ACTIVE_STATUSES = ("open", "acknowledged", "rectification_reported")
+# A finding's life (every move is in shared/ledger.py): open → acknowledged → rectification_reported
+# (the district reports, or a resubmission no longer shows a shortfall that needs verifying) → closed
+# (a supervisor verified it) or returned (sent back, with a reason). The district may explain why it
+# does not apply (explained → waived, or returned); a data error a corrected report removes is
+# resolved. A record (a late report) is a fact, not a problem: it is never acted on.
+FINDING_STATUSES = (
+    "open",
+    "acknowledged",
+    "rectification_reported",
+    "returned",
+    "explained",
+    "closed",
+    "resolved",
+    "waived",
+    "recorded",
+)
+# The statuses of a problem still to deal with: what the open-problem counts, reminders and escalations see.
+ACTIVE_STATUSES = ("open", "acknowledged", "rectification_reported", "returned", "explained")
 
 
 class Finding(Base):
@@ -101,8 +116,26 @@ class Finding(Base):
     action_zh: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(200), default="")
+    # What kind of problem (完整性, 数据一致性, 政策落实, ...), as the rule's category says.
+    category: Mapped[str] = mapped_column(String(64), default="")
+    # The measure a finding is about (a stagnant measure; a problem raised by hand), when it is one.
+    measure_code: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(24), default="open")
+    # Current for its fingerprint: the one finding kept across resubmissions (records included).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How it ends: `auto` when a corrected report no longer shows it, `verify` only by a supervisor.
+    resolution_mode: Mapped[str] = mapped_column(String(8), default="auto")
+    proof_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Raised by hand by a supervisor (from a visit, a call, a document), else by a rule.
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A later deadline the district asked for, waiting for a supervisor's decision.
+    extension_until: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    # Bumped by every change of state: a ledger action applies only to the version it was shown.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Every ORM UPDATE of a finding checks and bumps `version`: a change made meanwhile by anyone else
+    # makes it fail (StaleDataError) instead of overwriting it.
+    __mapper_args__ = {"version_id_col": version}
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_date: Mapped[date | None] = mapped_column(Date)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

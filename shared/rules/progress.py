@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from shared.catalogue import STATUSES, Catalogue, Rule
 
 if TYPE_CHECKING:
-    from shared.rules.engine import Report
+    from shared.rules.engine import PastReport, Report
 
 RANK = {status: i for i, status in enumerate(STATUSES)}
 RANK["exemplary"] = RANK["implemented"] + 1
 DONE = ("implemented", "exemplary")
+HALF_YEAR = re.compile(r"^(\d{4})H([12])$")
+
+
+def half_of(round_code: str) -> tuple[int, int] | None:
+    """(year, half) of a round written like 2026H2; None for a round code of another form."""
+    found = HALF_YEAR.match(round_code)
+    return (int(found.group(1)), int(found.group(2))) if found else None
 
 
 def _status(measures: dict[str, Any] | None, code: str) -> str:
@@ -31,28 +39,45 @@ def regressed(catalogue: Catalogue, report: Report) -> list[str] | None:
 
 
 def stagnant(rule: Rule, catalogue: Catalogue, report: Report) -> list[str] | None:
-    """The measures not implemented yet when no measure's status moved over `rounds` reports
-    (this one included); None (no finding) when something moved or the history is too short."""
-    reports = rule.rounds
-    if len(report.history) < reports - 1:
+    """Each measure not implemented yet whose status has not moved over the last `rounds` half-years
+    (this report and the `rounds` before it all say the same); None when the history is too short."""
+    if len(report.history) < rule.rounds:
         return None
-    snapshots = [report.measures] + [past.measures for past in report.history[: reports - 1]]
-    if any(_status(s, c) != _status(report.measures, c) for s in snapshots for c in catalogue.measures):
-        return None
-    return [c for c in catalogue.measures if _status(report.measures, c) not in DONE]
+    snapshots = [past.measures for past in report.history[: rule.rounds]]
+    return [
+        c
+        for c in catalogue.measures
+        if _status(report.measures, c) not in DONE
+        and _status(report.measures, c)
+        and all(_status(s, c) == _status(report.measures, c) for s in snapshots)
+    ]
 
 
-def dropped(rule: Rule, report: Report) -> list[dict[str, Any]] | None:
-    """Indicators that fell below `ratio` of their previous value (a fall of more than half by default)."""
-    if not report.history:
+def compared_with(rule: Rule, report: Report) -> PastReport | None:
+    """The earlier report an activity is compared with: the previous one, or the same half of the
+    previous year (同比) for seasonal activities such as training."""
+    if rule.compare != "same_half_last_year":
+        return report.history[0] if report.history else None
+    now = half_of(report.round_code)
+    if now is None:
         return None
-    before = report.history[0].indicators
-    ratio = rule.ratio
+    return next((p for p in report.history if half_of(p.round_code) == (now[0] - 1, now[1])), None)
+
+
+def dropped(rule: Rule, report: Report, before: PastReport) -> list[dict[str, Any]]:
+    """Indicators that fell below `ratio` of their earlier value (a fall of more than half by default)."""
     falls = []
     for code in rule.indicators:
-        old, new = before.get(code), report.indicators.get(code)
-        if isinstance(old, int | float) and isinstance(new, int | float) and old > 0 and new < old * ratio:
-            falls.append({"indicator": code, "previous": old, "current": new})
+        old, new = before.indicators.get(code), report.indicators.get(code)
+        if (
+            isinstance(old, int | float)
+            and isinstance(new, int | float)
+            and old > 0
+            and new < old * rule.ratio
+        ):
+            falls.append(
+                {"indicator": code, "previous": old, "current": new, "compared_with": before.round_code}
+            )
     return falls
 
 

@@ -70,7 +70,7 @@ def clerk_reports_and_answers(page: Any, base: str, catalogue: Catalogue, tmp_pa
     page.fill("#comment-report_rectification", "已按 1.5% 补提职工教育经费，附财务凭证")
     page.set_input_files("#proof", str(png_file(tmp_path / "凭证.png")))
     page.click("#form-report_rectification button")
-    assert page.inner_text("#status") == "已报整改"
+    assert page.inner_text("#status") == "整改待核实"
     assert "凭证.png" in page.inner_text("#proofs")
     return finding_url
 
@@ -97,7 +97,7 @@ def test_it_takes_a_clerk_from_a_mistake_to_an_answered_finding_and_a_supervisor
     supervisor.goto(finding_url)
     supervisor.fill("#comment-close", "凭证齐全，核实无误")
     supervisor.click("#form-close button")
-    assert supervisor.inner_text("#status") == "已核销"
+    assert supervisor.inner_text("#status") == "已销号"
     history = supervisor.inner_text("#history")
     for step in (
         "确认问题",

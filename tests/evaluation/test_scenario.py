@@ -28,6 +28,7 @@ SCENARIO = yaml.safe_load((Path(__file__).parent / "scenario.yaml").read_text(en
 def build(catalogue: Catalogue, profile: dict[str, Any], unit: str, round_code: str) -> dict[str, Any]:
     report = clean_report(catalogue, unit, round_code)
     report["indicators"].update(profile.get("indicators", {}))
+    report["indicators"] = {k: v for k, v in report["indicators"].items() if v is not None}
     for code, measure in catalogue.measures.items():
         status = profile.get("all") or profile.get("aspects", {}).get(measure["aspect"])
         status = profile.get("statuses", {}).get(code, status)
@@ -52,7 +53,12 @@ def set_up() -> dict[str, str]:
         for name, unit in SCENARIO["units"].items():
             codes[name] = credit_code(rng, "350100")
             session.add(
-                PilotUnit(credit_code=codes[name], name=f"测试单位{name}", district_code=unit["district"])
+                PilotUnit(
+                    credit_code=codes[name],
+                    name=f"测试单位{name}",
+                    district_code=unit["district"],
+                    kind=unit.get("kind", "enterprise"),
+                )
             )
     return codes
 

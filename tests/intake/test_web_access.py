@@ -118,4 +118,4 @@ def test_it_refuses_a_form_post_without_a_csrf_token(auth: Any) -> None:
     assert answer.status_code == 400
     assert "CSRF" in answer.get_data(as_text=True)
     page = client.get(f"/findings/{objects['finding']}").get_data(as_text=True)
-    assert 'id="status">待处理' in page
+    assert 'id="status">待整改' in page

@@ -65,9 +65,9 @@ def test_it_groups_ten_findings_of_three_districts_into_three_alerts(
     for district in (GULOU, TAIJIANG, CANGSHAN):
         add_channel(hook(chat, f"/{district}"), district)
     made = {
-        GULOU: add_findings(GULOU, round_code, 4),
-        TAIJIANG: add_findings(TAIJIANG, round_code, 3),
-        CANGSHAN: add_findings(CANGSHAN, round_code, 3),
+        GULOU: add_findings(GULOU, round_code, 4, opened=T0),
+        TAIJIANG: add_findings(TAIJIANG, round_code, 3, opened=T0),
+        CANGSHAN: add_findings(CANGSHAN, round_code, 3, opened=T0),
     }
     stack = stack_with(seeded, tmp_path, chat, PILOTWATCH_CLOCK_FILE=str(clock_file))
     try:
@@ -167,7 +167,7 @@ def test_it_retries_temporary_failures_records_permanent_ones_and_keeps_channels
     stack = stack_with(seeded, tmp_path, chat)
     try:
         stack.start("notify", "beat")
-        opened(GULOU, round_code, add_findings(GULOU, round_code, 2))
+        opened(GULOU, round_code, add_findings(GULOU, round_code, 2, opened=T0))
         wait_until(
             lambda: count(Delivery, Delivery.status.in_(("delivered", "failed", "dead"))) == len(urls),
             60,
@@ -226,7 +226,7 @@ def test_it_delivers_every_alert_after_a_notify_worker_is_killed_mid_send(
     try:
         stack.start("notify", "beat")
         chat.gate.clear()  # hold the first request open: the worker is in the middle of sending
-        opened(GULOU, round_code, add_findings(GULOU, round_code, 2))
+        opened(GULOU, round_code, add_findings(GULOU, round_code, 2, opened=T0))
         assert chat.arrived.wait(30), "the first delivery never started"
         stack.services["notify"].kill()
         chat.gate.set()

@@ -68,14 +68,23 @@ def test_it_mutes_non_critical_items_of_the_district_or_the_office() -> None:
     [
         ("open", True, 8, True),
         ("acknowledged", True, 8, True),
-        ("rectification_reported", True, 8, True),
+        ("returned", True, 8, True),
+        ("rectification_reported", True, 8, False),  # the supervisors' turn: nothing to remind of
+        ("explained", True, 8, False),
         ("open", True, 6, False),
         ("closed", False, 30, False),
         ("resolved", False, 30, False),
     ],
 )
-def test_it_reminds_while_a_finding_stays_open(status: str, active: bool, days: int, due: bool) -> None:
-    assert decide.reminder_due(status, active, T - timedelta(days=days), None, T, TIMING) is due
+def test_it_reminds_while_a_finding_waits_for_its_district(
+    status: str, active: bool, days: int, due: bool
+) -> None:
+    deadline = (T + timedelta(days=20)).date()
+    assert decide.reminder_due(status, active, deadline, T - timedelta(days=days), None, T, TIMING) is due
+
+
+def test_it_never_reminds_of_advice_without_a_deadline() -> None:
+    assert not decide.reminder_due("open", True, None, T - timedelta(days=30), None, T, TIMING)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +92,9 @@ def test_it_reminds_while_a_finding_stays_open(status: str, active: bool, days: 
     [
         ("open", 1, None, True),
         ("acknowledged", 1, None, True),
+        ("returned", 1, None, True),
         ("rectification_reported", 1, None, False),
+        ("explained", 1, None, False),
         ("open", 0, None, False),
         ("open", -5, None, False),
         ("open", 10, 2, False),

@@ -61,8 +61,8 @@ def test_it_holds_muted_alerts_but_not_critical_ones_and_sends_them_when_the_win
         ],
     )
     assert result.exit_code == 0, result.output
-    opened_at(add_findings(GULOU, round_code, 3, severity="warning"), T0)
-    opened_at(add_findings(GULOU, round_code, 1, severity="critical"), T0)
+    opened_at(add_findings(GULOU, round_code, 3, severity="warning", opened=T0), T0)
+    opened_at(add_findings(GULOU, round_code, 1, severity="critical", opened=T0), T0)
     assert flushed(T0 + timedelta(seconds=31)) == [("district", "opened", 1), ("supervisor", "opened", 1)]
     assert flushed(T0 + timedelta(days=3)) == []  # the warnings wait for the window's end
     # The critical finding, alerted at once, is also due for its weekly reminder by then.

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from shared import db
 from shared.catalogue import Catalogue
 from shared.history import history
-from shared.judging import judge
+from shared.judging import judge, violations
+from shared.ledger import CLEARED_BY_RESUBMISSION
 from shared.models import Alert, Channel, Delivery, Evaluation, Finding, PilotUnit, Round, Submission
 from tests.support.processes import json_request
 from tests.support.reports import problem_report
@@ -31,7 +32,7 @@ def units_of(district: str, count: int) -> list[str]:
         return list(
             session.scalars(
                 select(PilotUnit.credit_code)
-                .where(PilotUnit.district_code == district)
+                .where(PilotUnit.district_code == district, PilotUnit.kind == "enterprise")
                 .order_by(PilotUnit.id)
                 .limit(count)
             )
@@ -95,17 +96,23 @@ def expected_findings(catalogue: Catalogue, units: list[str], round_code: str) -
                 .limit(1)
             ).one()
             past = history(session, round_, [latest.unit_id]).get(latest.unit_id, ())
-            out[unit] = sorted(v.rule_code for v in judge(catalogue, latest, round_, past)[1])
+            out[unit] = sorted(v.rule_code for v in violations(judge(catalogue, latest, round_, past)[1]))
     return out
 
 
 def active_findings(units: list[str]) -> dict[str, list[str]]:
-    """Per unit, the rules of its active findings (a list: a doubled finding shows twice)."""
+    """Per unit, the rules of its active findings that its latest report still shows (a list: a
+    doubled finding shows twice). A shortfall a later report no longer shows stays active, waiting for
+    a supervisor's verification: it is left out here."""
     with db.transaction() as session:
         rows = session.execute(
             select(PilotUnit.credit_code, Finding.rule_code)
             .join(Finding.unit)
-            .where(Finding.active.is_(True), PilotUnit.credit_code.in_(units))
+            .where(
+                Finding.active.is_(True),
+                Finding.resolution != CLEARED_BY_RESUBMISSION,
+                PilotUnit.credit_code.in_(units),
+            )
         ).all()
     out: dict[str, list[str]] = {unit: [] for unit in units}
     for unit, rule in rows:

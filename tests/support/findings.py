@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from shared import db, events, tasks
+from shared import clock, db, events, tasks
 from shared.celery_app import make_celery
 from shared.models import Channel, Finding, PilotUnit
 from shared.models.base import new_id
@@ -20,6 +20,9 @@ def add_findings(
     due: date | None = None,
     opened: datetime | None = None,
 ) -> list[int]:
+    """`count` findings of a district; a deadline 30 days after opening unless given (advice has none)."""
+    if due is None and severity != "info":
+        due = ((opened or clock.now()) + timedelta(days=30)).date()
     with db.transaction() as session:
         units = session.scalars(
             select(PilotUnit).where(PilotUnit.district_code == district).order_by(PilotUnit.id).limit(count)

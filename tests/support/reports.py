@@ -67,10 +67,13 @@ def problem_report(catalogue: Catalogue, unit: str, round_code: str) -> dict[str
     return report
 
 
-def unit_of(district: str, index: int = 0) -> str:
+def unit_of(district: str, index: int = 0, kind: str = "enterprise") -> str:
+    """The credit code of a district's unit of this kind (the policy rules bind enterprises only)."""
     with db.transaction() as session:
         codes = session.scalars(
-            select(PilotUnit.credit_code).where(PilotUnit.district_code == district).order_by(PilotUnit.id)
+            select(PilotUnit.credit_code)
+            .where(PilotUnit.district_code == district, PilotUnit.kind == kind)
+            .order_by(PilotUnit.id)
         ).all()
     return codes[index]
 

@@ -38,8 +38,16 @@ class AuthActions:
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
 
-def add_report(district: str, index: int = 0, status: str = "open") -> dict[str, Any]:
+def add_report(
+    district: str,
+    index: int = 0,
+    status: str = "open",
+    proof_required: bool = True,
+    due_in_days: int | None = 30,
+) -> dict[str, Any]:
     """A stored, evaluated report of one unit with one finding and one evidence file (no worker needed)."""
+    from datetime import timedelta
+
     from sqlalchemy import select
 
     from services.intake import files
@@ -67,6 +75,9 @@ def add_report(district: str, index: int = 0, status: str = "open") -> dict[str,
             status=status,
             last_submission_id=submission.id,
             opened_at=clock.now(),
+            proof_required=proof_required,
+            resolution_mode="verify",
+            due_date=(clock.today() + timedelta(days=due_in_days)) if due_in_days is not None else None,
         )
         evaluation = Evaluation(submission_id=submission.id, overall_score=70.0, aspect_scores={})
         evaluation.findings.append(finding)
@@ -90,3 +101,30 @@ def add_report(district: str, index: int = 0, status: str = "open") -> dict[str,
             "finding": finding.id,
             "file": stored.id,
         }
+
+
+class Browser:
+    """A real browser's requests to a running intake (gunicorn): a cookie jar and the CSRF token."""
+
+    def __init__(self, url: str, who: str):
+        import requests
+
+        self.url, self.http = url, requests.Session()
+        token = csrf_of(self.http.get(f"{url}/login", timeout=10).text)
+        answer = self.http.post(
+            f"{url}/login",
+            data={"csrf_token": token, "email": USERS[who], "password": PASSWORD},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert answer.status_code == 302, answer.text[:500]
+        self.csrf = csrf_of(self.http.get(f"{url}/", timeout=10).text)
+
+    def post(self, path: str, data: dict[str, Any], files: dict[str, Any] | None = None) -> Any:
+        return self.http.post(
+            f"{self.url}{path}",
+            data={"csrf_token": self.csrf, **data},
+            files=files,
+            allow_redirects=False,
+            timeout=30,
+        )
