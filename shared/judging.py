@@ -1,4 +1,5 @@
-"""How a stored report is judged: its scores and the violations of the catalogue's report rules.
+"""How a stored report is judged: its scores, the violations of the catalogue's report rules and the
+rules that could not be evaluated on it.
 
 Evaluation stores the outcome; the rule preview only counts it. Both judge through here, so a
 preview shows what evaluation would do.
@@ -17,9 +18,9 @@ def is_late(submission: Submission, round_: Round) -> bool:
 
 def judge(
     catalogue: Catalogue, submission: Submission, round_: Round, past: tuple[engine.PastReport, ...]
-) -> tuple[scoring.Scores, list[engine.Violation]]:
+) -> tuple[scoring.Scores, engine.Outcome]:
     scores = scoring.score(catalogue, submission.measures)
     report = engine.Report(
         submission.measures, submission.indicators, scores.overall, past, late=is_late(submission, round_)
     )
-    return scores, engine.evaluate(catalogue, report)
+    return scores, engine.outcome(catalogue, report)

@@ -7,14 +7,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import history, judging
-from shared.catalogue import Catalogue, CatalogueError, parse_catalogue
+from shared.catalogue import Catalogue, parse_catalogue
 from shared.catalogue import store as catalogues
+from shared.catalogue.schema import load_yaml
 from shared.models import Finding, Round
+from shared.rules.expressions import RuleError
 
 
 def candidate(base: Catalogue, raw: Any) -> Catalogue:
@@ -25,11 +26,7 @@ def candidate(base: Catalogue, raw: Any) -> Catalogue:
 
 
 def read_candidate(base: Catalogue, path: str | Path) -> Catalogue:
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CatalogueError([f"file: not valid YAML or JSON: {exc}"]) from None
-    return candidate(base, raw)
+    return candidate(base, load_yaml(Path(path).read_text(encoding="utf-8")))
 
 
 def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, Any]:
@@ -53,11 +50,29 @@ def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, An
     pasts = history.history(session, round_, [s.unit_id for s in latest])
     would: set[tuple[int, str]] = set()
     district_of: dict[int, str] = {}
+    failures: list[RuleError] = []
     for submission in latest:
         district_of[submission.unit_id] = submission.unit.district_code
-        _scores, violations = judging.judge(rules, submission, round_, pasts.get(submission.unit_id, ()))
-        would |= {(submission.unit_id, v.rule_code) for v in violations}
-    return summary(round_code, would - active, active - would, district_of, round_.due_date)
+        _scores, outcome = judging.judge(rules, submission, round_, pasts.get(submission.unit_id, ()))
+        would |= {(submission.unit_id, v.rule_code) for v in outcome.violations}
+        failures += outcome.errors
+    result = summary(round_code, would - active, active - would, district_of, round_.due_date)
+    return {**result, "errors": errors(failures)}
+
+
+def errors(failures: list[RuleError]) -> list[dict[str, Any]]:
+    """Per rule and reason: on how many reports the rule could not be evaluated, with one example."""
+    counts = Counter((f.rule_code, f.reason) for f in failures)
+    example = {(f.rule_code, f.reason): f.detail for f in failures}
+    return [
+        {
+            "rule_code": code,
+            "reason": reason,
+            "detail": example[(code, reason)],
+            "reports": counts[(code, reason)],
+        }
+        for code, reason in sorted(counts)
+    ]
 
 
 def summary(

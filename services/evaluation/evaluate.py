@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,6 +18,9 @@ from shared import history, judging
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Evaluation, Finding, OutboxEvent, PilotUnit, Round, Submission
+from shared.rules.expressions import RuleError
+
+log = logging.getLogger(__name__)
 
 
 class SubmissionMissing(LookupError):
@@ -46,6 +51,19 @@ def _missing_report_findings(session: Session, submission: Submission, catalogue
     )
 
 
+def recorded(submission: Submission, errors: list[RuleError]) -> list[dict[str, str]]:
+    """The rules that could not be evaluated, as stored on the evaluation; each is logged."""
+    for error in errors:
+        log.warning(
+            "rule %s not evaluated on submission %s: %s (%s)",
+            error.rule_code,
+            submission.id,
+            error.reason,
+            error.detail,
+        )
+    return [asdict(error) for error in errors]
+
+
 def evaluate_submission(
     session: Session, submission_id: str, now: datetime, request_id: str = ""
 ) -> list[OutboxEvent]:
@@ -59,7 +77,8 @@ def evaluate_submission(
     assert round_ is not None
     catalogue = catalogues.get(session, round_.catalogue_version)
     past = history.history(session, round_, [submission.unit_id]).get(submission.unit_id, ())
-    scores, violations = judging.judge(catalogue, submission, round_, past)
+    scores, outcome = judging.judge(catalogue, submission, round_, past)
+    violations = outcome.violations
     changes = ledger.Changes()
     if is_latest(session, submission):
         existing = ledger.active_findings(
@@ -86,6 +105,7 @@ def evaluate_submission(
             evaluated_at=now,
             late=judging.is_late(submission, round_),
             findings=changes.current,
+            errors=recorded(submission, outcome.errors),
         )
     )
     return ledger.announce(
@@ -119,8 +139,8 @@ def reevaluate_units(
     closed = _closed_for(session, submissions)
     changes = ledger.Changes()
     for submission in submissions:
-        scores, violations = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
-        violations = [v for v in violations if (submission.unit_id, v.rule_code) not in closed]
+        scores, outcome = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
+        violations = [v for v in outcome.violations if (submission.unit_id, v.rule_code) not in closed]
         unit: PilotUnit = submission.unit
         done = ledger.apply(
             session,
@@ -139,4 +159,5 @@ def reevaluate_units(
             session.add(evaluation)
         evaluation.overall_score, evaluation.aspect_scores = scores.overall, scores.aspects
         evaluation.evaluated_at, evaluation.findings = now, done.current
+        evaluation.errors = recorded(submission, outcome.errors)
     return ledger.announce(session, round_code, changes, "resolved_by_reevaluation")

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields
 from services.intake import analytics, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import db_session
+from services.intake.schemas import BodyParser
 from shared import preview
 from shared.catalogue import CatalogueError
 from shared.catalogue import store as catalogues
@@ -25,6 +26,7 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="区县成效、可复制做法与规则预览 / District effectiveness, practices, rule previews",
 )
+blp.ARGUMENTS_PARSER = BodyParser()
 blp.before_request(authenticate_bearer)
 SECURITY = [{"bearerAuth": []}]
 
@@ -90,6 +92,13 @@ class CountSchema(Schema):
     disappear = fields.Integer()
 
 
+class PreviewErrorSchema(Schema):
+    rule_code = fields.String()
+    reason = fields.String()
+    detail = fields.String(metadata={"description": "one example"})
+    reports = fields.Integer(metadata={"description": "reports the rule could not be evaluated on"})
+
+
 class PreviewSchema(Schema):
     round = fields.String()
     due_date = fields.String()
@@ -98,6 +107,7 @@ class PreviewSchema(Schema):
     disappear = fields.Integer()
     districts = fields.List(fields.Nested(CountSchema))
     rules = fields.List(fields.Nested(CountSchema))
+    errors = fields.List(fields.Nested(PreviewErrorSchema))
 
 
 def require_round(code: str) -> Round:

@@ -68,6 +68,8 @@ class Evaluation(Base):
     aspect_scores: Mapped[dict[str, float]] = mapped_column(JSON)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The rules that could not be evaluated on this report: [{"rule_code", "reason", "detail"}].
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     submission: Mapped[Submission] = relationship(back_populates="evaluation")
     findings: Mapped[list[Finding]] = relationship(secondary=evaluation_findings, order_by="Finding.id")

@@ -1,20 +1,21 @@
 """The rules: pure functions from a report (and the unit's earlier reports) to violations.
 
-Expression rules are parsed once per catalogue version and evaluated with simpleeval, never `eval`.
+Expression rules are checked and parsed once per catalogue version (`shared.rules.expressions`) and
+evaluated with simpleeval, never `eval`. A rule that cannot be evaluated on a report is an error of
+that report's outcome; the other rules are evaluated all the same.
 """
 
 from __future__ import annotations
 
-import ast
 import operator
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from simpleeval import SimpleEval
-
-from shared.catalogue import Catalogue, Rule, expression_names
-from shared.rules import progress
+from shared.catalogue import Catalogue, Rule
+from shared.rules import expressions, progress
+from shared.rules.expressions import RuleError
 
 COMPARE = {
     "<": operator.lt,
@@ -59,20 +60,14 @@ class Report:
     late: bool = False
 
 
-@dataclass(frozen=True)
-class CompiledExpression:
-    text: str
-    tree: ast.AST
-    names: frozenset[str]
-
-
-def _compile(text: str) -> CompiledExpression:
-    return CompiledExpression(text, SimpleEval().parse(text), frozenset(expression_names(text)))
+# Seconds of rule checks one report may take; the rules not reached by then are its errors.
+TIME_BUDGET = 2.0
 
 
 @lru_cache(maxsize=4096)
-def compiled(text: str) -> CompiledExpression:
-    return _compile(text)
+def compiled(text: str) -> expressions.Checked:
+    """The checked expression; raises `ExpressionRefused` (not cached) for a text the language refuses."""
+    return expressions.check(text)
 
 
 def _fmt(value: Any) -> str:
@@ -81,8 +76,8 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _evaluate(expr: CompiledExpression, values: dict[str, Any]) -> Any:
-    return SimpleEval(names=values).eval(expr.text, previously_parsed=expr.tree)
+def _evaluate(expr: expressions.Checked, values: dict[str, Any]) -> Any:
+    return expressions.evaluate(expr, values)
 
 
 def _violation(rule: Rule, evidence: dict[str, Any], **fmt: Any) -> Violation:
@@ -217,7 +212,34 @@ def check(rule: Rule, catalogue: Catalogue, report: Report) -> Violation | None:
     return None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The violations of one report, and the rules that could not be evaluated on it."""
+
+    violations: list[Violation]
+    errors: list[RuleError]
+
+
+def outcome(catalogue: Catalogue, report: Report, budget: float = TIME_BUDGET) -> Outcome:
+    """Every report rule of the catalogue against one report, in the catalogue's order, within
+    `budget` seconds; a rule that fails, or is not reached in time, is an error and the others run."""
+    deadline = time.monotonic() + budget
+    violations: list[Violation] = []
+    errors: list[RuleError] = []
+    for rule in catalogue.report_rules:
+        if time.monotonic() >= deadline:
+            errors.append(RuleError(rule.code, expressions.TIME_LIMIT, f"not reached within {budget:g} s"))
+            continue
+        try:
+            found = check(rule, catalogue, report)
+        except expressions.ExpressionError as exc:
+            errors.append(RuleError(rule.code, exc.reason, exc.explained()))
+            continue
+        if found is not None:
+            violations.append(found)
+    return Outcome(violations, errors)
+
+
 def evaluate(catalogue: Catalogue, report: Report) -> list[Violation]:
     """Every report rule of the catalogue against one report; the violations, in the catalogue's order."""
-    found = (check(rule, catalogue, report) for rule in catalogue.report_rules)
-    return [v for v in found if v is not None]
+    return outcome(catalogue, report).violations

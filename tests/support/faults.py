@@ -95,7 +95,7 @@ def expected_findings(catalogue: Catalogue, units: list[str], round_code: str) -
                 .limit(1)
             ).one()
             past = history(session, round_, [latest.unit_id]).get(latest.unit_id, ())
-            out[unit] = sorted(v.rule_code for v in judge(catalogue, latest, round_, past)[1])
+            out[unit] = sorted(v.rule_code for v in judge(catalogue, latest, round_, past)[1].violations)
     return out
 
 
