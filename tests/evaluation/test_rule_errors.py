@@ -123,7 +123,7 @@ def unit(seeded: dict[str, str]) -> str:
     return unit_of("350103")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=generated.expressions)
 def test_it_evaluates_every_report_whatever_expression_the_stored_catalogue_holds(
     unit: str, catalogue: Catalogue, text: str

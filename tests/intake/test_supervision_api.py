@@ -192,7 +192,7 @@ def reported_round(tokens: dict[str, str], catalogue: Catalogue) -> str:
     return some_reports(catalogue)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=generated.expressions)
 def test_it_previews_any_generated_rule_or_refuses_it_naming_the_rule(
     client: Any, tokens: dict[str, str], reported_round: str, text: str
