@@ -51,12 +51,15 @@ def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, An
     would: set[tuple[int, str]] = set()
     district_of: dict[int, str] = {}
     failures: list[RuleError] = []
+    undecided: set[tuple[int, str]] = set()
     for submission in latest:
         district_of[submission.unit_id] = submission.unit.district_code
         _scores, outcome = judging.judge(rules, submission, round_, pasts.get(submission.unit_id, ()))
         would |= {(submission.unit_id, v.rule_code) for v in outcome.violations}
         failures += outcome.errors
-    result = summary(round_code, would - active, active - would, district_of, round_.due_date)
+        undecided |= {(submission.unit_id, e.rule_code) for e in outcome.errors}
+    disappear = active - would - undecided  # a rule that could not be evaluated resolves nothing
+    result = summary(round_code, would - active, disappear, district_of, round_.due_date)
     return {**result, "errors": errors(failures)}
 
 

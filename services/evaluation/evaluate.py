@@ -51,6 +51,13 @@ def _missing_report_findings(session: Session, submission: Submission, catalogue
     )
 
 
+def decided(existing: dict[str, Finding], errors: list[RuleError]) -> dict[str, Finding]:
+    """The active findings this evaluation decides on: a rule that could not be evaluated says
+    nothing, so its finding is left as it is (neither kept as current nor resolved)."""
+    failed = {error.rule_code for error in errors}
+    return {code: finding for code, finding in existing.items() if code not in failed}
+
+
 def recorded(submission: Submission, errors: list[RuleError]) -> list[dict[str, str]]:
     """The rules that could not be evaluated, as stored on the evaluation; each is logged."""
     for error in errors:
@@ -90,7 +97,7 @@ def evaluate_submission(
             round_.code,
             submission.id,
             violations,
-            existing,
+            decided(existing, outcome.errors),
             now,
             "resolved_by_resubmission",
         )
@@ -148,7 +155,7 @@ def reevaluate_units(
             round_code,
             submission.id,
             violations,
-            existing.get(unit.id, {}),
+            decided(existing.get(unit.id, {}), outcome.errors),
             now,
             "resolved_by_reevaluation",
         )

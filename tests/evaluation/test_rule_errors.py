@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 
-from shared import db
+from services.evaluation.evaluate import reevaluate_units
+from shared import db, preview
 from shared.catalogue import DEFAULT_VERSION, Catalogue, checksum
-from shared.models import CatalogueVersion, Evaluation, Submission, utcnow
+from shared.catalogue import store as catalogues
+from shared.models import CatalogueVersion, Evaluation, Finding, Submission, utcnow
 from tests.support import expressions as generated
 from tests.support.evaluated import store_and_evaluate, submit_to_worker
 from tests.support.processes import Stack, wait_until
@@ -87,6 +89,36 @@ def test_it_records_the_rules_that_fail_and_evaluates_the_report_by_the_others(
         found = {f.rule_code for f in session.get(Submission, submission_id).evaluation.findings}
     assert {"fund_extraction", "proposals_adopted_within_submitted"} <= found
     assert not found & {r["code"] for r in SPOILED}
+
+
+def test_it_keeps_a_finding_open_when_its_rule_cannot_be_evaluated_on_the_next_version(
+    seeded: dict[str, str], catalogue: Catalogue
+) -> None:
+    # Pay per worker at least 20 (10,000 yuan): 1,000 / 800 breaks it; a version with no workers
+    # cannot say whether it still does, so the finding stays as it was.
+    spoil_the_round_catalogue([expression_rule("per_worker", "payroll_total / workers_total", "20")])
+    first = problem_report(catalogue, unit_of("350102"), open_round())
+    store_and_evaluate(first)
+    second = store_and_evaluate(no_workers(catalogue))
+    with db.transaction() as session:
+        finding = session.scalars(select(Finding).where(Finding.rule_code == "per_worker")).one()
+        assert (finding.status, finding.active, finding.resolution) == ("open", True, "")
+        proposals = session.scalars(
+            select(Finding).where(Finding.rule_code == "proposals_adopted_within_submitted")
+        ).one()
+        assert proposals.active  # still broken in the second version
+    assert [e["rule_code"] for e in evaluation_of(second).errors] == ["per_worker"]
+    with db.transaction() as session:
+        unit_id = session.get(Submission, second).unit_id
+        reevaluate_units(session, open_round(), [unit_id], utcnow())
+    with db.transaction() as session:
+        finding = session.scalars(select(Finding).where(Finding.rule_code == "per_worker")).one()
+        assert (finding.status, finding.active) == ("open", True)
+        counts = preview.preview(session, open_round(), catalogues.get(session, DEFAULT_VERSION))
+    assert (counts["appear"], counts["disappear"]) == (0, 0)
+    assert [(e["rule_code"], e["reason"], e["reports"]) for e in counts["errors"]] == [
+        ("per_worker", "division_by_zero", 1)
+    ]
 
 
 def test_it_never_leaves_a_report_received_and_shows_its_errors_to_supervisors(
