@@ -162,9 +162,9 @@ def check(text: str) -> Checked:
         refusal = _refusal(node)
         if refusal:
             raise ExpressionRefused(refusal, text)
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return Checked(text, tree.body, frozenset(names - called))
+    functions = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in functions}
+    return Checked(text, tree.body, frozenset(names))
 
 
 def _depth(tree: ast.AST) -> int:
@@ -276,7 +276,7 @@ _FUNCTIONS = {name: _arithmetic(function) for name, function in FUNCTIONS.items(
 
 def evaluate(expression: Checked, values: Mapping[str, Any]) -> Any:
     """The value of a checked expression over `values`; raises `EvaluationFailed`, nothing else."""
-    evaluator = SimpleEval(operators=OPERATORS, functions=_FUNCTIONS, names=dict(values))
+    evaluator = SimpleEval(operators=OPERATORS, functions=_FUNCTIONS, names=values)
     try:
         return evaluator.eval(expression.text, previously_parsed=expression.tree)
     except EvaluationFailed as exc:

@@ -33,6 +33,7 @@ STARTER_EXPRESSIONS = sorted(
         ("a < b <= c and not d or e != 1", {"a", "b", "c", "d", "e"}),
         ("-(a + +b)", {"a", "b"}),
         ("max(a, b * 2) + min(1, c, 3) - abs(d)", {"a", "b", "c", "d"}),
+        ("min(a, b) + min", {"a", "b", "min"}),
         ("True", set()),
         ("  30  ", set()),
     ],
