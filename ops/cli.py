@@ -73,7 +73,7 @@ def up(no_demo: bool) -> None:
 @cli.command("backup")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def backup_command(folder: Path) -> None:
-    """Copy the database (every table) and the evidence files into a new folder."""
+    """Copy the database (every table) and the evidence files into a new folder, readable by its owner only."""
     from ops import backup
 
     try:
@@ -84,12 +84,15 @@ def backup_command(folder: Path) -> None:
         f"备份完成 / backup written to {folder}: {sum(manifest['tables'].values())} rows in "
         f"{len(manifest['tables'])} tables, {manifest['files']} file(s), schema {manifest['schema_revision']}"
     )
+    for name in manifest["skipped"]:
+        click.echo(f"未备份 / not copied (a link or not a regular file): uploads/{name}", err=True)
 
 
 @cli.command("restore")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def restore_command(folder: Path) -> None:
-    """Restore a backup into an empty database (migrated here if needed) and an empty upload folder."""
+    """Restore a backup into an empty database (migrated here if needed) and an empty upload folder,
+    once every file's checksum and every table's row count match the manifest."""
     from ops import backup
 
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared import config
+from shared import config, private
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -24,11 +24,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def _private_file(path: Path) -> None:
+    """The database holds password hashes and channel secrets: 0600 in a 0700 folder when we make it,
+    and an existing file loses group and other access (SQLite gives its -wal and -shm the same mode)."""
+    private.make_folder(path.parent)
+    try:
+        private.keep_to_owner(path)
+    except PermissionError:
+        pass  # another account's file, shared with us on purpose: left as its owner set it
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

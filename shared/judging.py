@@ -1,4 +1,5 @@
-"""How a stored report is judged: its scores and the violations of the catalogue's report rules.
+"""How a stored report is judged: its scores, and what each of the catalogue's report rules made of it
+(broken, held, skipped and why, or not evaluated: an error).
 
 Evaluation stores the outcome; the rule preview only counts it. Both judge through here, so a
 preview shows what evaluation would do.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from shared.catalogue import Catalogue
 from shared.models import Round, Submission
 from shared.rules import engine, progress, scoring
+from shared.rules.expressions import RuleError
 
 
 def is_late(submission: Submission, round_: Round) -> bool:
@@ -50,3 +52,7 @@ def judge(
 
 def violations(outcomes: list[engine.Outcome]) -> list[engine.Violation]:
     return [v for outcome in outcomes for v in outcome.violations]
+
+
+def errors(outcomes: list[engine.Outcome]) -> list[RuleError]:
+    return engine.errors(outcomes)

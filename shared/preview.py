@@ -7,15 +7,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import history, judging
-from shared.catalogue import Catalogue, CatalogueError, parse_catalogue
+from shared.catalogue import Catalogue, parse_catalogue
 from shared.catalogue import store as catalogues
+from shared.catalogue.schema import load_yaml
 from shared.models import Finding, PilotUnit, Round, Submission, utcnow
 from shared.rules import engine
+from shared.rules.expressions import RuleError
 
 
 def candidate(base: Catalogue, raw: Any) -> Catalogue:
@@ -26,11 +27,7 @@ def candidate(base: Catalogue, raw: Any) -> Catalogue:
 
 
 def read_candidate(base: Catalogue, path: str | Path) -> Catalogue:
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CatalogueError([f"file: not valid YAML or JSON: {exc}"]) from None
-    return candidate(base, raw)
+    return candidate(base, load_yaml(Path(path).read_text(encoding="utf-8")))
 
 
 def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, Any]:
@@ -54,11 +51,33 @@ def preview(session: Session, round_code: str, rules: Catalogue) -> dict[str, An
     pasts = history.history(session, round_, [s.unit_id for s in latest])
     would: set[tuple[int, str]] = set()
     district_of: dict[int, str] = {}
+    failures: list[RuleError] = []
+    undecided: set[tuple[int, str]] = set()
     for submission in latest:
         district_of[submission.unit_id] = submission.unit.district_code
         _scores, outcomes = judging.judge(rules, submission, round_, pasts.get(submission.unit_id, ()))
         would |= {(submission.unit_id, v.rule_code) for v in judging.violations(outcomes)}
-    return summary(round_code, would - active, active - would, district_of, round_.due_date)
+        failed = judging.errors(outcomes)
+        failures += failed
+        undecided |= {(submission.unit_id, e.rule_code) for e in failed}
+    disappear = active - would - undecided  # a rule that could not be evaluated resolves nothing
+    result = summary(round_code, would - active, disappear, district_of, round_.due_date)
+    return {**result, "errors": errors(failures)}
+
+
+def errors(failures: list[RuleError]) -> list[dict[str, Any]]:
+    """Per rule and reason: on how many reports the rule could not be evaluated, with one example."""
+    counts = Counter((f.rule_code, f.reason) for f in failures)
+    example = {(f.rule_code, f.reason): f.detail for f in failures}
+    return [
+        {
+            "rule_code": code,
+            "reason": reason,
+            "detail": example[(code, reason)],
+            "reports": counts[(code, reason)],
+        }
+        for code, reason in sorted(counts)
+    ]
 
 
 def summary(
@@ -126,13 +145,18 @@ def explain_report(session: Session, rules: Catalogue, report: dict[str, Any]) -
             "name_zh": rules.rule_name(o.rule_code, "zh"),
             "name_en": rules.rule_name(o.rule_code, "en"),
             "result": o.result,
-            "reason_zh": engine.describe({"reason": o.skip.reason, **o.skip.detail}, rules, "zh")
-            if o.skip
-            else "",
-            "reason_en": engine.describe({"reason": o.skip.reason, **o.skip.detail}, rules, "en")
-            if o.skip
-            else "",
+            "reason_zh": reason(o, rules, "zh"),
+            "reason_en": reason(o, rules, "en"),
             "messages_zh": [v.message_zh for v in o.violations],
         }
         for o in outcomes
     ]
+
+
+def reason(outcome: engine.Outcome, rules: Catalogue, locale: str) -> str:
+    """Why a rule did not judge the report: skipped (in words), or not evaluated (the error)."""
+    if outcome.skip:
+        return engine.describe({"reason": outcome.skip.reason, **outcome.skip.detail}, rules, locale)
+    if outcome.error:
+        return ("未能评估：" if locale == "zh" else "could not be evaluated: ") + outcome.error.detail
+    return ""

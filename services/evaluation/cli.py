@@ -29,6 +29,12 @@ def print_preview(result: dict[str, Any]) -> None:
     click.echo("per rule / 按规则:")
     for row in result["rules"]:
         click.echo(f"  {row['rule_code']:<36} +{row['appear']:<5} -{row['disappear']}")
+    if result.get("errors"):
+        click.echo("rules that could not be evaluated / 未能评估的规则:")
+        for row in result["errors"]:
+            click.echo(
+                f"  {row['rule_code']:<36} {row['reports']} report(s), {row['reason']}: {row['detail']}"
+            )
 
 
 def print_explanation(rows: list[dict[str, Any]]) -> None:

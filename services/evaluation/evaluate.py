@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,6 +20,9 @@ from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Evaluation, Finding, OutboxEvent, PilotUnit, Round, Submission
 from shared.rules import engine
+from shared.rules.expressions import RuleError
+
+log = logging.getLogger(__name__)
 
 
 class SubmissionMissing(LookupError):
@@ -48,6 +53,26 @@ def _missing_report_findings(session: Session, submission: Submission, catalogue
     )
 
 
+def decided(existing: dict[ledger.Key, Finding], errors: list[RuleError]) -> dict[ledger.Key, Finding]:
+    """The active findings this evaluation decides on: a rule that could not be evaluated says
+    nothing, so its findings are left as they are (neither kept as current nor resolved)."""
+    failed = {error.rule_code for error in errors}
+    return {key: finding for key, finding in existing.items() if key[0] not in failed}
+
+
+def recorded(submission: Submission, errors: list[RuleError]) -> list[dict[str, str]]:
+    """The rules that could not be evaluated, as stored on the evaluation; each is logged."""
+    for error in errors:
+        log.warning(
+            "rule %s not evaluated on submission %s: %s (%s)",
+            error.rule_code,
+            submission.id,
+            error.reason,
+            error.detail,
+        )
+    return [asdict(error) for error in errors]
+
+
 def evaluate_submission(
     session: Session, submission_id: str, now: datetime, request_id: str = ""
 ) -> list[OutboxEvent]:
@@ -62,6 +87,7 @@ def evaluate_submission(
     catalogue = catalogues.get(session, round_.catalogue_version)
     past = history.history(session, round_, [submission.unit_id]).get(submission.unit_id, ())
     scores, outcomes = judging.judge(catalogue, submission, round_, past)
+    failed = judging.errors(outcomes)
     changes = ledger.Changes()
     if is_latest(session, submission):
         existing = ledger.active_findings(
@@ -73,7 +99,7 @@ def evaluate_submission(
             round_.code,
             submission.id,
             judging.violations(outcomes),
-            existing,
+            decided(existing, failed),
             now,
             "resolved_by_resubmission",
             catalogue,
@@ -90,6 +116,7 @@ def evaluate_submission(
             late=judging.is_late(submission, round_),
             skipped=engine.skipped(outcomes),
             findings=changes.current,
+            errors=recorded(submission, failed),
         )
     )
     return ledger.announce(
@@ -126,6 +153,7 @@ def reevaluate_units(
     changes = ledger.Changes()
     for submission in submissions:
         scores, outcomes = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
+        failed = judging.errors(outcomes)
         violations = [
             v
             for v in judging.violations(outcomes)
@@ -138,7 +166,7 @@ def reevaluate_units(
             round_code,
             submission.id,
             violations,
-            existing.get(unit.id, {}),
+            decided(existing.get(unit.id, {}), failed),
             now,
             "resolved_by_reevaluation",
             catalogue,
@@ -151,4 +179,5 @@ def reevaluate_units(
         evaluation.overall_score, evaluation.aspect_scores = scores.overall, scores.aspects
         evaluation.skipped = engine.skipped(outcomes)
         evaluation.evaluated_at, evaluation.findings = now, done.current
+        evaluation.errors = recorded(submission, failed)
     return ledger.announce(session, round_code, changes, "resolved_by_reevaluation")

@@ -19,6 +19,7 @@ from shared.catalogue import store as catalogues
 from shared.models import PilotUnit, Submission
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Pilotwatch API v1")
+blp.ARGUMENTS_PARSER = schemas.BodyParser()
 blp.before_request(authenticate_bearer)
 SECURITY = [{"bearerAuth": []}]
 

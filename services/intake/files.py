@@ -8,7 +8,7 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
-from shared import clock, config
+from shared import clock, config, private
 from shared.models import PilotUnit, StoredFile, User
 
 SIGNATURES = (
@@ -48,9 +48,10 @@ def path_for(file_id: str, settings: config.Settings | None = None) -> Path:
 
 
 def save(file_id: str, content: bytes) -> str:
+    """Keep a file's content (0600, in 0700 folders) and return its SHA-256."""
     target = path_for(file_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
+    private.make_folder(target.parent)
+    private.write_bytes(target, content)
     return hashlib.sha256(content).hexdigest()
 
 

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from webargs.flaskparser import FlaskParser, abort
 
 from shared.catalogue import STATUSES
 from shared.credit_code import normalise, problem
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser for the API's blueprints: a JSON body nested too deeply for the decoder is a
+    400 with a message, not a RecursionError."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            abort(400, messages={"json": ["JSON 嵌套过深 / the JSON body nests too deeply"]})
 
 
 class BaseSchema(Schema):
@@ -91,12 +104,24 @@ class FindingSchema(Schema):
     due_date = fields.Date()
 
 
+class RuleErrorSchema(Schema):
+    rule_code = fields.String()
+    reason = fields.String(
+        metadata={"description": "refused, division_by_zero, too_large, time_limit or failed"}
+    )
+    detail = fields.String()
+
+
 class EvaluationSchema(Schema):
     overall_score = fields.Float()
     aspect_scores = fields.Dict(keys=fields.String(), values=fields.Float())
     late = fields.Boolean()
     evaluated_at = fields.DateTime()
     findings = fields.List(fields.Nested(FindingSchema))
+    errors = fields.List(
+        fields.Nested(RuleErrorSchema),
+        metadata={"description": "rules that could not be evaluated on this report; the others were"},
+    )
 
 
 class UnitSchema(Schema):

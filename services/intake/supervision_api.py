@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields
 from services.intake import analytics, reports, schemas, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import db_session
+from services.intake.schemas import BodyParser
 from shared import preview
 from shared.catalogue import CatalogueError
 from shared.catalogue import store as catalogues
@@ -25,6 +26,7 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="区县成效、可复制做法与规则预览 / District effectiveness, practices, rule previews",
 )
+blp.ARGUMENTS_PARSER = BodyParser()
 blp.before_request(authenticate_bearer)
 SECURITY = [{"bearerAuth": []}]
 
@@ -99,10 +101,17 @@ class RuleOutcomeSchema(Schema):
     rule_code = fields.String()
     name_zh = fields.String()
     name_en = fields.String()
-    result = fields.String(metadata={"description": "broken, held or skipped"})
+    result = fields.String(metadata={"description": "broken, held, skipped or error"})
     reason_zh = fields.String()
     reason_en = fields.String()
     messages_zh = fields.List(fields.String())
+
+
+class PreviewErrorSchema(Schema):
+    rule_code = fields.String()
+    reason = fields.String()
+    detail = fields.String(metadata={"description": "one example"})
+    reports = fields.Integer(metadata={"description": "reports the rule could not be evaluated on"})
 
 
 class PreviewSchema(Schema):
@@ -114,6 +123,7 @@ class PreviewSchema(Schema):
     districts = fields.List(fields.Nested(CountSchema))
     rules = fields.List(fields.Nested(CountSchema))
     explanation = fields.List(fields.Nested(RuleOutcomeSchema))
+    errors = fields.List(fields.Nested(PreviewErrorSchema))
 
 
 def sample_report(catalogue: Any, raw: dict[str, Any]) -> dict[str, Any]:

@@ -218,7 +218,19 @@ def submission(submission_id: str) -> Any:
         previous=previous,
         round=round_,
         evidence=evidence_of(found.unit, found.round_code),
+        rule_error_label=rule_error_label,
     )
+
+
+def rule_error_label(reason: str) -> str:
+    """Why a rule could not be evaluated on a report (a reason code of `shared.rules.expressions`)."""
+    labels = {
+        "refused": _("规则表达式不被允许"),
+        "division_by_zero": _("除数为零"),
+        "too_large": _("计算结果过大"),
+        "time_limit": _("超出评估时限"),
+    }
+    return labels.get(reason) or _("无法计算")
 
 
 @bp.get("/files/<file_id>")

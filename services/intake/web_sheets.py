@@ -13,7 +13,7 @@ from services.intake import analytics, reports, scope, sheets
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from services.intake.rounds import all_rounds, open_rounds
-from shared import config
+from shared import config, private
 from shared.catalogue import store as catalogues
 from shared.models import Finding, PilotUnit, Round, Submission, User
 
@@ -88,8 +88,8 @@ def upload() -> Any:
 def save_error_report(problems: list[list[Any]]) -> str:
     token = secrets.token_hex(12)
     folder = config.current().upload_dir / "error-reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{token}.xlsx").write_bytes(sheets.write(ERROR_HEADERS, problems, "xlsx"))
+    private.make_folder(folder)  # a district's rows: kept like the uploads, 0600 in 0700 folders
+    private.write_bytes(folder / f"{token}.xlsx", sheets.write(ERROR_HEADERS, problems, "xlsx"))
     session["error_report"] = token
     return token
 

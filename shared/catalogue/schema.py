@@ -3,7 +3,6 @@ naming the entry and the problem; nothing is half-loaded."""
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 from datetime import date
@@ -12,9 +11,9 @@ from typing import Any
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from simpleeval import InvalidExpression, SimpleEval
 
 from shared.catalogue.model import RULE_KINDS
+from shared.rules import expressions
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_VERSION = "2017-fz"
@@ -198,9 +197,8 @@ def _name_entry(raw: dict[str, Any], problem: str) -> str:
 
 
 def expression_names(expression: str) -> set[str]:
-    """The names an expression reads; raises SyntaxError if it does not parse."""
-    tree = SimpleEval().parse(expression)
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - {"True", "False", "None"}
+    """The names an expression reads; raises `ExpressionRefused` if the rules' language refuses it."""
+    return set(expressions.check(expression).names)
 
 
 def _check_semantics(data: dict[str, Any]) -> list[str]:
@@ -237,18 +235,8 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
         if named - known:
             problems.append(f"{where}: names unknown indicators: {', '.join(sorted(named - known))}")
         for part in ("left", "right", "when"):
-            if rule.get(part) is None:
-                continue
-            try:
-                unknown = expression_names(rule[part]) - known
-            except SyntaxError as exc:
-                problems.append(f"{where}: {part} does not parse ({exc.msg}): {rule[part]!r}")
-                continue
-            except InvalidExpression as exc:  # simpleeval's own refusal, e.g. of an empty expression
-                problems.append(f"{where}: {part} is not an expression ({exc}): {rule[part]!r}")
-                continue
-            if unknown:
-                problems.append(f"{where}: {part} names unknown indicators: {', '.join(sorted(unknown))}")
+            if rule.get(part) is not None:
+                problems += [f"{where}: {part} {p}" for p in expressions.problems(rule[part], known)]
     return problems
 
 
@@ -291,13 +279,43 @@ def parse_catalogue(raw: Any) -> dict[str, Any]:
     return data
 
 
-def read_file(path: str | Path) -> dict[str, Any]:
-    text = Path(path).read_text(encoding="utf-8")
+MAX_YAML_DEPTH = 64
+
+
+class _TooDeep(yaml.YAMLError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing a document that nests deeper than any catalogue does."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                line = self.peek_event().start_mark.line + 1
+                raise _TooDeep(f"file: nests deeper than {MAX_YAML_DEPTH} levels (line {line})")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def load_yaml(text: str) -> Any:
+    """A YAML (or JSON) document as plain data; raises CatalogueError for one that is not."""
     try:
-        raw = yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader
+    except _TooDeep as exc:
+        raise CatalogueError([str(exc)]) from None
     except yaml.YAMLError as exc:
         raise CatalogueError([f"file: not valid YAML or JSON: {exc}"]) from None
-    return parse_catalogue(raw)
+    except RecursionError:
+        raise CatalogueError([f"file: nests deeper than {MAX_YAML_DEPTH} levels"]) from None
+
+
+def read_file(path: str | Path) -> dict[str, Any]:
+    return parse_catalogue(load_yaml(Path(path).read_text(encoding="utf-8")))
 
 
 def checksum(data: dict[str, Any]) -> str:

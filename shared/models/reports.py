@@ -70,6 +70,8 @@ class Evaluation(Base):
     # The report rules that did not apply to this report, with the reason (kind, guard, round, blank).
     skipped: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The rules that could not be evaluated on this report: [{"rule_code", "reason", "detail"}].
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     submission: Mapped[Submission] = relationship(back_populates="evaluation")
     findings: Mapped[list[Finding]] = relationship(secondary=evaluation_findings, order_by="Finding.id")

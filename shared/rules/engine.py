@@ -3,23 +3,23 @@
 Each report rule first says whether it applies to the report at all (the unit's kind, the half of
 the year, the unit's first round being a baseline, a target's validity, a guard on the report's own
 values, values left blank); a rule that does not apply is skipped with its reason, never read as a
-finding. Expression rules are parsed once per catalogue version and evaluated with simpleeval, never
-`eval`.
+finding. Expression rules are checked and parsed once per catalogue version (`shared.rules.expressions`)
+and evaluated with simpleeval, never `eval`. A rule that cannot be evaluated on a report is an error of
+that report's outcome; the other rules are evaluated all the same.
 """
 
 from __future__ import annotations
 
-import ast
 import operator
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from simpleeval import SimpleEval
-
-from shared.catalogue import STATUS_NAMES, Catalogue, Rule, expression_names
-from shared.rules import progress
+from shared.catalogue import STATUS_NAMES, Catalogue, Rule
+from shared.rules import expressions, progress
+from shared.rules.expressions import RuleError
 
 COMPARE = {
     "<": operator.lt,
@@ -59,14 +59,18 @@ class Skip:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one rule made of one report: broken (with its violations), held, or skipped (with why)."""
+    """What one rule made of one report: broken (with its violations), held, skipped (with why), or
+    not evaluated (an error: the rule failed on this report, or the report's time ran out)."""
 
     rule_code: str
     violations: tuple[Violation, ...] = ()
     skip: Skip | None = None
+    error: RuleError | None = None
 
     @property
     def result(self) -> str:
+        if self.error:
+            return "error"
         return "skipped" if self.skip else ("broken" if self.violations else "held")
 
 
@@ -95,24 +99,18 @@ class Report:
     period_end: str | None = None  # ISO date
 
 
-@dataclass(frozen=True)
-class CompiledExpression:
-    text: str
-    tree: ast.AST
-    names: frozenset[str]
-
-
-def _compile(text: str) -> CompiledExpression:
-    return CompiledExpression(text, SimpleEval().parse(text), frozenset(expression_names(text)))
+# Seconds of rule checks one report may take; the rules not reached by then are its errors.
+TIME_BUDGET = 2.0
 
 
 @lru_cache(maxsize=4096)
-def compiled(text: str) -> CompiledExpression:
-    return _compile(text)
+def compiled(text: str) -> expressions.Checked:
+    """The checked expression; raises `ExpressionRefused` (not cached) for a text the language refuses."""
+    return expressions.check(text)
 
 
-def _evaluate(expr: CompiledExpression, values: dict[str, Any]) -> Any:
-    return SimpleEval(names=values).eval(expr.text, previously_parsed=expr.tree)
+def _evaluate(expr: expressions.Checked, values: dict[str, Any]) -> Any:
+    return expressions.evaluate(expr, values)
 
 
 def _fmt(value: Any) -> str:
@@ -332,14 +330,31 @@ def check(rule: Rule, catalogue: Catalogue, report: Report) -> Outcome:
     return Outcome(rule.code, skip=skip)
 
 
-def explain(catalogue: Catalogue, report: Report) -> list[Outcome]:
-    """Every report rule of the catalogue against one report, in the catalogue's order."""
-    return [check(rule, catalogue, report) for rule in catalogue.report_rules]
+def explain(catalogue: Catalogue, report: Report, budget: float = TIME_BUDGET) -> list[Outcome]:
+    """Every report rule of the catalogue against one report, in the catalogue's order, within
+    `budget` seconds; a rule that fails, or is not reached in time, is an error and the others run."""
+    deadline = time.monotonic() + budget
+    outcomes = []
+    for rule in catalogue.report_rules:
+        if time.monotonic() >= deadline:
+            error = RuleError(rule.code, expressions.TIME_LIMIT, f"not reached within {budget:g} s")
+            outcomes.append(Outcome(rule.code, error=error))
+            continue
+        try:
+            outcomes.append(check(rule, catalogue, report))
+        except expressions.ExpressionError as exc:
+            outcomes.append(Outcome(rule.code, error=RuleError(rule.code, exc.reason, exc.explained())))
+    return outcomes
 
 
 def evaluate(catalogue: Catalogue, report: Report) -> list[Violation]:
     """The violations of every report rule, in the catalogue's order."""
     return [v for outcome in explain(catalogue, report) for v in outcome.violations]
+
+
+def errors(outcomes: list[Outcome]) -> list[RuleError]:
+    """The rules that could not be evaluated on the report."""
+    return [o.error for o in outcomes if o.error]
 
 
 def skipped(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:

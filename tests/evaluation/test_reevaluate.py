@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -66,6 +67,38 @@ def test_it_tries_rules_on_a_round_and_stores_nothing(
     }
     with db.transaction() as session:
         assert table_counts(session) == before
+
+
+def rules_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+RULE = (
+    "rules:\n  - {code: big, name_zh: 大数, severity: info, message_zh: x, left: %s, op: '>', right: '0'}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (RULE % "'9**9**9'", "rule big: left uses ** (power), which is not allowed: '9**9**9'"),
+        (RULE % "\"'x'.ljust(10**9)\"", "rule big: left calls a method (.ljust()), which is not allowed"),
+        (RULE % ("'" + "+".join(["workers_total"] * 3000) + "'"), "rule big: left is longer than 500"),
+        (RULE % ("'" + "-" * 3000 + "workers_total'"), "rule big: left is longer than 500"),
+        ("rules: " + "[" * 20000 + "]" * 20000, "file: nests deeper than 64 levels (line 1)"),
+    ],
+)
+def test_it_refuses_to_try_rules_that_could_never_be_evaluated(
+    seeded: dict[str, str], tmp_path: Path, text: str, message: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["rules", "try", str(rules_file(tmp_path, text)), "--round", open_round()]
+    )
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # a message, not a traceback
+    assert "the rules were not tried" in result.output and message in result.output
 
 
 def test_it_reevaluates_a_round_across_the_workers(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+
 from shared import db
 from shared.catalogue import Catalogue
+from tests.support import expressions as generated
 from tests.support.evaluated import store_and_evaluate, table_counts
 from tests.support.reports import clean_report, open_round, problem_report, unit_of
 
@@ -126,6 +130,86 @@ def test_it_refuses_a_rule_naming_an_unknown_indicator(client: Any, tokens: dict
     )
     assert response.status_code == 422
     assert "rule x: left names unknown indicators: nothing_known" in response.get_json()["errors"]["json"]
+
+
+def bad_rule(code: str, left: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name_zh": code,
+        "severity": "info",
+        "message_zh": "x",
+        "left": left,
+        "op": ">",
+        "right": "0",
+    }
+
+
+def test_it_refuses_rules_that_could_never_be_evaluated_with_each_rule_and_reason(
+    client: Any, tokens: dict[str, str], catalogue: Catalogue
+) -> None:
+    round_code = some_reports(catalogue)
+    rules = [
+        bad_rule("power", "9**9**9"),
+        bad_rule("method", "'x'.ljust(2000) == 'y'"),
+        bad_rule("attribute", "().__class__"),
+        bad_rule("deep", " + ".join(["workers_total"] * 3000)),
+        bad_rule("minus", "-" * 300 + "workers_total"),
+        bad_rule("fine", "workers_total"),
+    ]
+    response = client.post(
+        "/api/v1/rules/preview",
+        json={"round": round_code, "rules": rules},
+        headers=auth(tokens["supervisor"]),
+    )
+    assert response.status_code == 422, response.get_json()
+    problems = response.get_json()["errors"]["json"]
+    for start in (
+        "rule power: left uses ** (power), which is not allowed",
+        "rule method: left calls a method (.ljust()), which is not allowed",
+        "rule attribute: left uses attribute access (.__class__), which is not allowed",
+        "rule deep: left is longer than 500 characters",
+        "rule minus: left nests deeper than 40 levels",
+    ):
+        assert any(p.startswith(start) for p in problems), (start, problems)
+    assert len(problems) == 5 and not any("rule fine" in p for p in problems)
+
+
+def test_it_answers_a_json_body_nested_too_deeply_with_a_400(client: Any, tokens: dict[str, str]) -> None:
+    deep = '{"round": "2026H2", "catalogue": ' + "[" * 100000 + "]" * 100000 + "}"
+    for path in ("/api/v1/rules/preview", "/api/v1/submissions"):
+        response = client.post(
+            path,
+            data=deep,
+            content_type="application/json",
+            headers=auth(tokens["supervisor" if "rules" in path else "gulou"]),
+        )
+        assert response.status_code == 400, (path, response.status_code)
+        assert "nests too deeply" in str(response.get_json()["errors"]), response.get_json()
+
+
+@pytest.fixture
+def reported_round(tokens: dict[str, str], catalogue: Catalogue) -> str:
+    return some_reports(catalogue)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=generated.expressions)
+def test_it_previews_any_generated_rule_or_refuses_it_naming_the_rule(
+    client: Any, tokens: dict[str, str], reported_round: str, text: str
+) -> None:
+    response = client.post(
+        "/api/v1/rules/preview",
+        json={"round": reported_round, "rules": [bad_rule("generated", text)]},
+        headers=auth(tokens["supervisor"]),
+    )
+    assert response.status_code in (200, 422), response.status_code
+    body = response.get_json()
+    if response.status_code == 422:
+        assert body["errors"]["json"], body
+        assert all(p.startswith("rule generated: left ") for p in body["errors"]["json"]), body
+    else:
+        assert body["reports"] == 3
+        assert all(e["rule_code"] == "generated" and e["reports"] for e in body["errors"]), body
 
 
 def test_it_describes_the_new_endpoints_in_openapi(client: Any) -> None:

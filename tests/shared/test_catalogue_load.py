@@ -115,3 +115,56 @@ def test_it_refuses_a_file_that_is_not_yaml(env: dict[str, str], tmp_path: Path)
     result = CliRunner().invoke(cli, ["catalogue", "load", str(path)])
     assert result.exit_code == 1 and "file: not valid YAML" in result.output
     assert stored() == {}
+
+
+DEEP_SUM = " + ".join(["workers_total"] * 3000)
+
+
+@pytest.mark.parametrize(
+    ("left", "reason"),
+    [
+        ("9**9**9", "uses ** (power), which is not allowed"),
+        ("'a'*10**9", "holds text, which is not allowed"),
+        ("().__class__", "uses attribute access (.__class__), which is not allowed"),
+        ("4000**2000 < 0", "uses ** (power), which is not allowed"),
+        ("3999999**3999999", "uses ** (power), which is not allowed"),
+        ("'x'.ljust(1000000000)", "calls a method (.ljust()), which is not allowed"),
+        ("__import__('os')", "calls __import__(), which is not allowed"),
+        ("payroll_total // 2", "uses //, which is not allowed"),
+        (DEEP_SUM, "is longer than 500 characters"),
+        ("-" * 3000 + "workers_total", "is longer than 500 characters"),
+        ("-" * 300 + "workers_total", "nests deeper than 40 levels"),
+    ],
+)
+def test_it_refuses_an_expression_that_could_never_be_evaluated_naming_the_rule(
+    env: dict[str, str], tmp_path: Path, left: str, reason: str
+) -> None:
+    data = starter()
+    rule(data, "fund_extraction")["left"] = left
+    result = CliRunner().invoke(cli, ["catalogue", "load", str(write(tmp_path, data))])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # a message, not a traceback
+    assert f"rule fund_extraction: left {reason}" in result.output
+    assert stored() == {}
+
+
+def test_it_refuses_a_yaml_file_nested_too_deeply(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("version: " + "[" * 20000 + "]" * 20000, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["catalogue", "load", str(path)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "file: nests deeper than 64 levels (line 1)" in result.output
+    assert stored() == {}
+
+
+def test_it_still_loads_every_rule_of_the_starter_catalogue_with_functions_allowed(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    data = starter()
+    data["version"] = "2017-fz-b"
+    rule(data, "fund_extraction")["right"] = "max(payroll_total * 0.015, abs(-1)) + min(1, 2) - 1"
+    rule(data, "fund_extraction")["when"] = "payroll_total > 0 and not (workers_total < 1)"
+    result = CliRunner().invoke(cli, ["catalogue", "load", str(write(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+    assert list(stored()) == ["2017-fz-b"]

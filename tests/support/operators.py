@@ -15,7 +15,10 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def pilotwatch(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def pilotwatch(
+    env: dict[str, str], *args: str, timeout: float = 120, umask: int = 0o022
+) -> subprocess.CompletedProcess[str]:
+    """Run the command as an operator would, under the usual umask unless told otherwise."""
     return subprocess.run(
         [str(BIN / "pilotwatch"), *args],
         env=env,
@@ -24,6 +27,7 @@ def pilotwatch(env: dict[str, str], *args: str, timeout: float = 120) -> subproc
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        umask=umask,
     )
 
 
