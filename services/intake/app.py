@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -26,6 +27,8 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),
+        SESSION_IDLE_TIMEOUT=settings.session_idle_timeout,
         JSON_SORT_KEYS=False,
         API_TITLE="Pilotwatch API",
         API_VERSION="v1",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.intake import accounts, channels, registry, rounds
-from shared import db
+from shared import config, db
 from shared.catalogue import DEFAULT_VERSION, CatalogueError, read_file
 from shared.catalogue import store as catalogues
 from shared.channels import mask
@@ -73,6 +73,35 @@ def users_reset_password(email: str, password: str | None) -> None:
     click.echo(f"已重置密码 / password reset for {email.strip().lower()}")
     if password is None:
         click.echo(f"新密码（仅显示一次）/ new password (shown only now): {new}")
+
+
+@click.command("unlock")
+@click.argument("email")
+def users_unlock(email: str) -> None:
+    """Lift the lock-out after too many failed logins at this account, from every address."""
+    import redis
+
+    from services.intake.throttle import LoginThrottle
+
+    try:
+        lifted = LoginThrottle(config.current()).unlock(email)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis 不可用 / Redis is unreachable: {exc}") from None
+    click.echo(f"已解锁 / unlocked {email.strip().lower()} ({lifted} address(es) had failed attempts)")
+
+
+@click.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["district", "supervisor", "admin"]), required=True)
+@click.option("--district", help="district code, for district users")
+def users_set_role(email: str, role: str, district: str | None) -> None:
+    """Give a user another role or district; their signed-in sessions end."""
+    with db.transaction() as session:
+        try:
+            accounts.set_role(session, find_user(session, email), role, district, None)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{email.strip().lower()} is now {role}" + (f" of district {district}" if district else ""))
 
 
 @click.command("rotate-token")
@@ -301,6 +330,8 @@ COMMANDS: dict[str, list[click.Command]] = {
         users_create,
         users_disable,
         users_reset_password,
+        users_unlock,
+        users_set_role,
         users_rotate_token,
         users_tokens,
         users_revoke_token,

@@ -52,7 +52,6 @@ def init_app(app: Flask, settings: config.Settings) -> None:
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
     Babel(app, locale_selector=select_locale)
     app.extensions["login_throttle"] = LoginThrottle(settings)
     app.jinja_env.filters["loc"] = localised

@@ -48,6 +48,13 @@ def index() -> Any:
     )
 
 
+def password_message(refused: accounts.PasswordRefused) -> str:
+    """The password rule that was broken, in the page's language."""
+    if refused.rule == "too_short":
+        return _("密码至少需要 %(count)d 个字符", count=accounts.MIN_PASSWORD_LENGTH)
+    return _("该密码过于常见或与邮箱相同，请换一个")
+
+
 def back(message: str, category: str = "message") -> Any:
     flash(message, category)
     return redirect(url_for("admin.index", q=request.form.get("q", "")))
@@ -131,6 +138,9 @@ def create_user() -> Any:
             form.get("district") or None,
             form.get("password") or None,
         )
+    except accounts.PasswordRefused as exc:
+        db_session().rollback()
+        return back(password_message(exc), "error")
     except accounts.AccountError as exc:
         db_session().rollback()
         return back(str(exc), "error")
