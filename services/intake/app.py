@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.intake import api, headers, health, observe, pages, supervision_api
 from services.intake.extensions import close_db_session
+from services.intake.strict_json import StrictJSONProvider
 from shared import config, logs
 from shared.celery_app import make_celery
 
@@ -37,6 +38,7 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
         OPENAPI_JSON_PATH="openapi.json",
         WTF_CSRF_TIME_LIMIT=None,
     )
+    app.json = StrictJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(test_config or {})
     logs.configure("intake", settings.log_level, settings.log_format)

@@ -10,6 +10,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
 from services.intake.auth import current_user
+from services.intake.strict_json import encodable, without_surrogates
 from services.intake.throttle import LoginThrottle
 from shared import config
 
@@ -29,6 +30,14 @@ def localised(item: Any, field: str = "name") -> str:
     if str(get_locale()) == "en":
         return get(f"{field}_en") or get(f"{field}_zh") or ""
     return get(f"{field}_zh") or ""
+
+
+def printable(value: Any) -> Any:
+    """Every value a template prints, with a lone surrogate (stored before the schema refused them)
+    written as U+FFFD instead of failing the whole page."""
+    if isinstance(value, str) and not encodable(value):
+        return type(value)(without_surrogates(value))
+    return value
 
 
 def add_nav(
@@ -55,6 +64,7 @@ def init_app(app: Flask, settings: config.Settings) -> None:
     Babel(app, locale_selector=select_locale)
     app.extensions["login_throttle"] = LoginThrottle(settings)
     app.jinja_env.filters["loc"] = localised
+    app.jinja_env.finalize = printable
     blueprints = (
         web.bp,
         web_reports.bp,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from shared.catalogue import Catalogue
@@ -9,12 +10,26 @@ from shared.catalogue import Catalogue
 FORM_PREFIXES = ("m.", "i.")
 
 
+# A plain decimal number, as a person types it; Python's float() would also take "nan", "inf",
+# "1_000" and digits of other scripts, and int() of thousands of digits raises.
+NUMBER = re.compile(r"[+-]?(\d{1,30})(\.\d{1,30})?([eE][+-]?\d{1,3})?", re.ASCII)
+# Line breaks a word processor puts in pasted text, written as the newline the form means.
+LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+
+
 def _number(text: str) -> Any:
-    try:
-        value = float(text)
-    except ValueError:
-        return text  # left as text: the check answers "must be a number" next to the field
-    return int(value) if value.is_integer() and "." not in text else value
+    """A typed number as int or float; anything else is left as text, and the schema answers
+    "must be a number" (or "must be finite", "too large") next to the field."""
+    found = NUMBER.fullmatch(text)
+    if found is None:
+        return text
+    if not found.group(2) and not found.group(3):
+        return int(text)
+    return float(text)
+
+
+def _text(value: str) -> str:
+    return value.translate(LINE_BREAKS).strip()
 
 
 def form_to_report(form: Any, catalogue: Catalogue) -> dict[str, Any]:
@@ -23,7 +38,7 @@ def form_to_report(form: Any, catalogue: Catalogue) -> dict[str, Any]:
     for code in catalogue.measures:
         status = form.get(f"m.{code}.status", "").strip()
         if status:
-            measures[code] = {"status": status, "note": form.get(f"m.{code}.note", "").strip()}
+            measures[code] = {"status": status, "note": _text(form.get(f"m.{code}.note", ""))}
     indicators: dict[str, Any] = {}
     for code, spec in catalogue.indicators.items():
         raw = form.get(f"i.{code}", "").strip()

@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from marshmallow import Schema, fields
 
 from services.intake import analytics, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import db_session
+from services.intake.strict_json import Blueprint
 from shared import preview
 from shared.catalogue import CatalogueError
 from shared.catalogue import store as catalogues
