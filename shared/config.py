@@ -83,6 +83,26 @@ def words(name: str, raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def hosts_or_networks(name: str, raw: str) -> tuple[str, ...]:
+    """A comma-separated list of host names and IP networks, such as "mail.office.local,10.20.0.0/16"."""
+    import ipaddress
+
+    entries = words(name, raw)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if not all(part.isalnum() or part in "-_." for part in entry) or entry.startswith((".", "-")):
+                raise ConfigError(f"{name} must list host names or IP networks, got {entry!r}") from None
+    return entries
+
+
+def _internal_default(resolved: dict[str, Any]) -> tuple[str, ...]:
+    """Loopback is allowed where `make run`'s mail sink and the tests' servers listen; production
+    reaches no internal address unless told."""
+    return () if resolved["env"] == "production" else ("127.0.0.0/8", "::1/128")
+
+
 def one_of(*choices: str) -> Parser:
     def parse(name: str, raw: str) -> str:
         value = raw.lower()
@@ -147,6 +167,9 @@ class Settings:
     dingtalk_base_url: str = setting("DINGTALK_BASE_URL", url, "https://oapi.dingtalk.com")
     feishu_base_url: str = setting("FEISHU_BASE_URL", url, "https://open.feishu.cn")
     lark_base_url: str = setting("LARK_BASE_URL", url, "https://open.larksuite.com")
+    channel_allowed_internal: tuple[str, ...] = setting(
+        "CHANNEL_ALLOWED_INTERNAL", hosts_or_networks, _internal_default
+    )
     upload_dir: Path = setting("UPLOAD_DIR", path, lambda s: _instance(s) / "uploads")
     upload_max_bytes: int = setting("UPLOAD_MAX_BYTES", integer, 1024 * 1024)
     login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer, 5)

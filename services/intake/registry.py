@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 from openpyxl import load_workbook
@@ -16,6 +17,11 @@ from shared.credit_code import normalise, problem
 from shared.models import District, PilotUnit
 
 COLUMNS = ("credit_code", "name", "district", "industry")
+# Characters a unit's name may not hold: control characters and line breaks (they break a line of
+# an alert, a CSV row or a robot's Markdown), bidirectional overrides (they make a name read as
+# another) and lone surrogates (they cannot be written out at all).
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class RegistryRefused(ValueError):
@@ -32,6 +38,15 @@ class Imported:
     updated: int = 0
     reactivated: int = 0
     codes: list[str] = field(default_factory=list)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a unit's name is refused, or None."""
+    if not name.strip():
+        return "单位名称为空 / name is empty"
+    if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS for ch in name):
+        return "单位名称含有控制字符或换行 / the name holds control characters or line breaks"
+    return None
 
 
 def read_rows(content: bytes) -> list[dict[str, str]]:
@@ -56,8 +71,8 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
     for line, row in enumerate(rows, start=2):
         code = normalise(row.get("credit_code") or "")
         error = problem(code)
-        if not error and not (row.get("name") or "").strip():
-            error = "单位名称为空 / name is empty"
+        if not error:
+            error = name_problem(row.get("name") or "")
         if not error and (row.get("district") or "").strip() not in districts:
             error = f"未知区县 / unknown district {row.get('district')!r}"
         if error:
@@ -109,6 +124,9 @@ def edit_unit(
 ) -> PilotUnit:
     """Rename a unit, move it to another district or (de)activate it. The caller commits."""
     if name.strip():
+        problem = name_problem(name)
+        if problem:
+            raise RegistryRefused([problem])
         unit.name = name.strip()[:200]
     if district and district != unit.district_code:
         if session.get(District, district) is None:

@@ -17,6 +17,7 @@ from services.notify import collect, deliveries, flush
 from services.notify.registry import transport_for
 from services.notify.transports import TransportError
 from shared import clock, config, db, events, outbox, tasks
+from shared.channels import InvalidChannel
 from shared.models import Delivery, utcnow
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,17 @@ def resend_delivery(event: dict[str, Any]) -> str:
     return "requested"
 
 
+def transport_or_failure(url: str, enabled: bool, timeout: float) -> tuple[Any, TransportError | None]:
+    """The channel's transport, or the permanent failure that stops its delivery: a disabled
+    channel, or one that cannot be loaded (its URL no longer parses)."""
+    if not enabled:
+        return None, TransportError("渠道已停用 / the channel is disabled", permanent=True)
+    try:
+        return transport_for(url, timeout), None
+    except InvalidChannel as exc:
+        return None, TransportError(f"渠道无法加载 / the channel cannot be loaded: {exc}", permanent=True)
+
+
 @shared_task(name=tasks.SEND_DELIVERY, bind=True, max_retries=None)
 def send_delivery(self: Task, event: dict[str, Any]) -> str:
     data = events.DeliveryRequested().load(event)
@@ -124,12 +136,19 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
         delivery = deliveries.claim(session, data["delivery_id"], self.request.id, utcnow())
         if delivery is None:
             return "already handled"
-        url, message = delivery.channel.url, deliveries.message_of(delivery)
-    try:
-        detail = transport_for(url, settings.http_timeout).notify(
-            message, key=f"delivery-{data['delivery_id']}"
+        url, enabled, message = (
+            delivery.channel.url,
+            delivery.channel.enabled,
+            deliveries.message_of(delivery),
         )
-    except TransportError as error:
+    transport, error = transport_or_failure(url, enabled, settings.http_timeout)
+    detail = ""
+    if transport is not None:
+        try:
+            detail = transport.notify(message, key=f"delivery-{data['delivery_id']}")
+        except TransportError as failed:
+            error = failed
+    if error is not None:
         with db.transaction() as session:
             delivery = session.get(Delivery, data["delivery_id"])
             delay = deliveries.record_failure(
