@@ -9,12 +9,12 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.intake import audit
 from shared.credit_code import normalise, problem
-from shared.models import District, PilotUnit
+from shared.models import District, Finding, PilotUnit
 
 COLUMNS = ("credit_code", "name", "district", "industry")
 # Characters a unit's name may not hold: control characters and line breaks (they break a line of
@@ -91,7 +91,10 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
         else:
             result.updated += 1
             result.reactivated += 0 if unit.active else 1
-        unit.name, unit.district_code = row["name"].strip()[:200], row["district"].strip()
+        district = row["district"].strip()
+        if unit.id is not None and unit.district_code != district:
+            move(session, unit, district, actor_id)
+        unit.name, unit.district_code = row["name"].strip()[:200], district
         unit.industry, unit.active = (row.get("industry") or "").strip()[:100], True
         result.codes.append(code)
     audit.record(
@@ -119,6 +122,28 @@ def deactivate(session: Session, credit_code: str, actor_id: int | None) -> Pilo
     return unit
 
 
+def move(session: Session, unit: PilotUnit, district: str, actor_id: int | None) -> int:
+    """Move a unit to another district with its active findings: the new district answers them, is
+    alerted about them and sees them; the old one no longer does. Closed findings stay where they
+    were handled. Returns how many findings moved."""
+    moved = session.execute(
+        update(Finding)
+        .where(Finding.unit_id == unit.id, Finding.active.is_(True))
+        .values(district_code=district)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    audit.record(
+        session,
+        actor_id,
+        "unit.move",
+        "unit",
+        unit.credit_code,
+        {"from": unit.district_code, "to": district, "findings": moved},
+    )
+    unit.district_code = district
+    return moved
+
+
 def edit_unit(
     session: Session, unit: PilotUnit, name: str, district: str, active: bool, actor_id: int | None
 ) -> PilotUnit:
@@ -131,7 +156,7 @@ def edit_unit(
     if district and district != unit.district_code:
         if session.get(District, district) is None:
             raise RegistryRefused([f"未知区县 / unknown district {district!r}"])
-        unit.district_code = district
+        move(session, unit, district, actor_id)
     unit.active = active
     audit.record(
         session,
