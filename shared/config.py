@@ -180,6 +180,7 @@ class Settings:
     metrics_dir: Path = setting("METRICS_DIR", path, lambda s: _instance(s) / "metrics")
     metrics_host: str = setting("METRICS_HOST", text, "127.0.0.1")
     metrics_port: int = setting("METRICS_PORT", integer, 0)
+    metrics_token: str = setting("METRICS_TOKEN", text, "")
     task_events: bool = setting("CELERY_TASK_EVENTS", boolean, False)
 
     @property
