@@ -17,6 +17,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "dev-secret-change-me"
 ENVIRONMENTS = ("development", "test", "production")
+# The longest a task may wait in a worker before it runs (a Celery countdown): a retry of an event the
+# database refused for a moment (1 s more each time, at most 11 s), or the prompt flush after a group
+# wait that short. Anything later (delivery retries, longer group waits) is kept in the database and
+# sent when due by the scheduler's periodic flush, so the broker's visibility timeout can stay short.
+EVENT_RETRY_LIMIT = 11.0
+PROMPT_FLUSH_LIMIT = 15.0
 
 Parser = Callable[[str, str], Any]
 
@@ -160,7 +166,7 @@ class Settings:
     escalation_interval: float = setting("ESCALATION_INTERVAL", number, 7 * 86400.0)
     alert_flush_interval: float = setting("ALERT_FLUSH_INTERVAL", number, 5.0)
     delivery_stale_after: float = setting("DELIVERY_STALE_AFTER", number, 120.0)
-    broker_visibility_timeout: float = setting("BROKER_VISIBILITY_TIMEOUT", number, 3600.0)
+    broker_visibility_timeout: float = setting("BROKER_VISIBILITY_TIMEOUT", number, 300.0)
     max_redeliveries: int = setting("MAX_REDELIVERIES", integer, 5)
     digest_hour: int = setting("DIGEST_HOUR_UTC", integer, 1)
     wecom_base_url: str = setting("WECOM_BASE_URL", url, "https://qyapi.weixin.qq.com")
@@ -188,11 +194,18 @@ class Settings:
         return self.env == "production"
 
     @property
+    def flush_countdown(self) -> float | None:
+        """How long after an event the notifier asks for a prompt flush of its group; None when the
+        group wait is too long to hold as a countdown (the periodic flush sends the group when due)."""
+        wait = self.group_wait + 0.5
+        return wait if wait <= PROMPT_FLUSH_LIMIT else None
+
+    @property
     def longest_countdown(self) -> float:
-        """The longest delay a task waits in a worker before it runs: the flush after the group wait,
-        the last delivery retry (backoff with +25% jitter) or an evaluation retry (at most 11 s)."""
-        retry = self.delivery_backoff * 2 ** max(self.delivery_max_attempts - 2, 0) * 1.25
-        return max(self.group_wait + 0.5, retry, 11.0)
+        """The longest delay a task waits in a worker before it runs: the prompt flush, or a retry of
+        an event the database refused for a moment. Delivery retries are not countdowns: they wait in
+        the database (`next_attempt_at`) and the periodic flush sends them when due."""
+        return max(self.flush_countdown or 0.0, EVENT_RETRY_LIMIT)
 
     @property
     def broker_url(self) -> str:

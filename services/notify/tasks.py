@@ -44,13 +44,17 @@ _flush_scheduled_for = 0.0  # when the flush this process last asked for will ru
 
 
 def schedule_flush() -> None:
-    """The scheduler flushes every few seconds anyway; this makes the first alert of a batch prompt.
+    """The scheduler flushes every few seconds anyway; this makes the first alert of a batch prompt
+    when the group wait is short enough to be held as a countdown (config.flush_countdown).
 
     A flush already asked for that runs once this event's items are due covers them too, so a burst
     of events asks for a flush at most every half second instead of once per event."""
     global _flush_scheduled_for
-    wait = config.current().group_wait + 0.5
-    due = time.monotonic() + config.current().group_wait
+    settings = config.current()
+    wait = settings.flush_countdown
+    if wait is None:
+        return
+    due = time.monotonic() + settings.group_wait
     if _flush_scheduled_for >= due:
         return
     try:
@@ -97,6 +101,7 @@ def flush_alerts(event: dict[str, Any] | None = None) -> int:
             collect.record_due_by_time(session, now, timing)
             session.flush()
             produced = flush.flush(session, now, timing)
+            produced += deliveries.requeue_due(session, utcnow())
             produced += deliveries.requeue_stalled(
                 session, utcnow(), settings.delivery_stale_after, 2 * settings.http_timeout
             )
@@ -128,7 +133,7 @@ def transport_or_failure(url: str, enabled: bool, timeout: float) -> tuple[Any, 
         return None, TransportError(f"渠道无法加载 / the channel cannot be loaded: {exc}", permanent=True)
 
 
-@shared_task(name=tasks.SEND_DELIVERY, bind=True, max_retries=None)
+@shared_task(name=tasks.SEND_DELIVERY, bind=True)
 def send_delivery(self: Task, event: dict[str, Any]) -> str:
     data = events.DeliveryRequested().load(event)
     settings = config.current()
@@ -154,15 +159,15 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
             delay = deliveries.record_failure(
                 session, delivery, error, utcnow(), settings.delivery_max_attempts, settings.delivery_backoff
             )
+        # A retry waits in the database (next_attempt_at), not in the broker: the periodic flush
+        # sends it when due, so no message is held for longer than the visibility timeout allows.
         log.warning(
             "delivery %s failed (%s): %s",
             data["delivery_id"],
-            "will retry" if delay is not None else "permanent" if error.permanent else "gave up",
+            f"retry in {delay:.1f} s" if delay is not None else "permanent" if error.permanent else "gave up",
             error.message,
         )
-        if delay is not None:
-            raise self.retry(countdown=delay) from None
-        return "failed"
+        return "retrying" if delay is not None else "failed"
     with db.transaction() as session:
         deliveries.record_success(session, session.get(Delivery, data["delivery_id"]), detail, utcnow())
     log.info("delivery %s delivered: %s", data["delivery_id"], detail)
