@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from shared.catalogue import Catalogue
@@ -10,9 +11,10 @@ from shared.catalogue import Catalogue
 FORM_PREFIXES = ("m.", "i.")
 
 
-# A plain decimal number, as a person types it; Python's float() would also take "nan", "inf",
-# "1_000" and digits of other scripts, and int() of thousands of digits raises.
-NUMBER = re.compile(r"[+-]?(\d{1,30})(\.\d{1,30})?([eE][+-]?\d{1,3})?", re.ASCII)
+# A plain decimal number, as a person types it (full-width digits from a Chinese input method are
+# folded to ASCII first); Python's float() would also take "nan", "inf", "1_000" and digits of other
+# scripts, and int() of thousands of digits raises.
+NUMBER = re.compile(r"[+-]?(?:\d{1,1000}(?:\.\d{0,1000})?|\.\d{1,1000})(?:[eE][+-]?\d{1,3})?", re.ASCII)
 # Line breaks a word processor puts in pasted text, written as the newline the form means.
 LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
 
@@ -20,12 +22,12 @@ LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028":
 def _number(text: str) -> Any:
     """A typed number as int or float; anything else is left as text, and the schema answers
     "must be a number" (or "must be finite", "too large") next to the field."""
-    found = NUMBER.fullmatch(text)
-    if found is None:
+    folded = unicodedata.normalize("NFKC", text)
+    if NUMBER.fullmatch(folded) is None:
         return text
-    if not found.group(2) and not found.group(3):
-        return int(text)
-    return float(text)
+    if "." not in folded and "e" not in folded.lower():
+        return int(folded)
+    return float(folded)
 
 
 def _text(value: str) -> str:

@@ -154,6 +154,22 @@ def test_it_refuses_a_typed_number_that_is_not_a_plain_finite_one_on_the_form(
     assert stored() == 0
 
 
+def test_it_still_takes_full_width_digits_typed_with_a_chinese_input_method(
+    auth: Any, report: dict[str, Any]
+) -> None:
+    clerk = auth.sign_in("gulou")
+    form = {"csrf_token": clerk.csrf, "unit": report["unit"], "round": report["round"], "action": "submit"}
+    for code, entry in report["measures"].items():
+        form[f"m.{code}.status"], form[f"m.{code}.note"] = entry["status"], entry["note"]
+    for code, value in report["indicators"].items():
+        form[f"i.{code}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    form["i.payroll_total"], form["i.workers_total"] = "８０００．５", "８００"
+    assert clerk.post("/submissions/new", data=form).status_code == 302
+    with db.transaction() as session:
+        indicators = session.scalars(select(Submission.indicators)).one()
+    assert indicators["payroll_total"] == 8000.5 and indicators["workers_total"] == 800
+
+
 @pytest.mark.parametrize("typed", ["NaN", "inf", "1e309", "1" * 400])
 def test_it_refuses_a_number_in_an_excel_row_that_is_not_a_plain_finite_one(
     app: Any, report: dict[str, Any], catalogue: Catalogue, typed: str
