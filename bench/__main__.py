@@ -34,6 +34,8 @@ SETTINGS = {
     "DELIVERY_BACKOFF": "0.2",
     "PILOTWATCH_ENV": "production",
     "SECRET_KEY": "bench-secret-not-for-use",
+    # The webhook sink listens on loopback, which production channels may not reach unless allowed.
+    "CHANNEL_ALLOWED_INTERNAL": "127.0.0.0/8",
     "WEB_CONCURRENCY": "2",
     "gunicorn": "--workers 2 (sync)",
     "celery": "one worker process per queue (-c 1), prefetch 1, acks late",

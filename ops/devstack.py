@@ -2,13 +2,13 @@
 
 Prepares the database and the demo data, starts an embedded Redis (unless REDIS_URL names one),
 a local SMTP sink, the intake web service, both workers and the scheduler, prints where to open
-the browser, and stops every process it started on Ctrl-C.
+the browser, and stops every process it started on Ctrl-C. A worker, the scheduler or the mail sink
+that dies is started again (ops/supervisor.py); the intake's or Redis's death stops everything.
 """
 
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 import urllib.request
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ops import commands, demo
 from ops.redis_server import RedisServer, free_port
+from ops.supervisor import Supervisor
 from shared import config, db, migrate
 from shared.models import Channel, District
 
@@ -47,10 +48,10 @@ def sink_channels(sink_port: int) -> None:
                 channel.url = url
 
 
-def wait_for(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> bool:
+def wait_for(url: str, supervisor: Supervisor, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
+        if supervisor.check() is not None:
             return False
         try:
             urllib.request.urlopen(url, timeout=1)
@@ -58,19 +59,6 @@ def wait_for(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 60
         except OSError:
             time.sleep(0.3)
     return False
-
-
-def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for p in procs:
-        try:
-            p.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def run(load_demo: bool = True) -> int:
@@ -91,20 +79,13 @@ def run(load_demo: bool = True) -> int:
     if not settings.redis_url:
         redis_server = RedisServer(folder=instance / "redis", appendonly=True).start()
         env["REDIS_URL"] = redis_server.url
-        print(f"pilotwatch: embedded Redis on port {redis_server.port}", flush=True)
+        pid = redis_server.process.pid if redis_server.process else "?"
+        print(f"pilotwatch: embedded Redis on port {redis_server.port} (pid {pid})", flush=True)
     sink_port = settings.sink_smtp_port if port_free(settings.sink_smtp_port) else free_port()
     if load_demo:
         sink_channels(sink_port)
     env.setdefault("PUBLIC_URL", settings.public_url)
     concurrency = settings.worker_concurrency
-    processes = {
-        "mail sink": commands.mail_sink(sink_port, instance / "mail"),
-        "intake": commands.intake(f"{settings.host}:{settings.port}", settings.web_concurrency),
-        "evaluation": commands.worker("evaluation", concurrency),
-        "notify": commands.worker("notify", concurrency),
-        "scheduler": commands.scheduler(instance / "celerybeat-schedule"),
-    }
-    procs: list[subprocess.Popen[bytes]] = []
     interrupted = False
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -113,12 +94,19 @@ def run(load_demo: bool = True) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    root = config.ROOT
+    supervisor = Supervisor(env, config.ROOT, say=lambda line: print(line, flush=True))
     try:
-        for command in processes.values():
-            procs.append(subprocess.Popen(command, env=env, cwd=root, start_new_session=True))
+        supervisor.add("mail sink", commands.mail_sink(sink_port, instance / "mail"))
+        supervisor.add(
+            "intake",
+            commands.intake(f"{settings.host}:{settings.port}", settings.web_concurrency),
+            essential=True,
+        )
+        supervisor.add("evaluation", commands.worker("evaluation", concurrency))
+        supervisor.add("notify", commands.worker("notify", concurrency))
+        supervisor.add("scheduler", commands.scheduler(instance / "celerybeat-schedule"))
         url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '') else settings.host}:{settings.port}"
-        if not wait_for(url + "/healthz", procs):
+        if not wait_for(url + "/healthz", supervisor):
             print("pilotwatch: the stack did not come up; see the messages above", flush=True)
             return 1
         print("", flush=True)
@@ -133,14 +121,16 @@ def run(load_demo: bool = True) -> int:
             print(f"  log in as {role:<10} {email} / {password}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while not interrupted:
-            dead = [(n, p) for n, p in zip(processes, procs, strict=True) if p.poll() is not None]
-            if dead:
-                print(f"pilotwatch: {dead[0][0]} exited with {dead[0][1].returncode}; stopping", flush=True)
+            reason = supervisor.check()
+            if reason is None and redis_server is not None and not redis_server.alive():
+                reason = "the embedded Redis exited"
+            if reason is not None:
+                print(f"pilotwatch: {reason}; stopping", flush=True)
                 return 1
             time.sleep(0.5)
         return 0
     finally:
         print("pilotwatch: stopping", flush=True)
-        stop_all(procs)
+        supervisor.stop_all()
         if redis_server is not None:
             redis_server.stop()

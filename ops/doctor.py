@@ -110,7 +110,9 @@ def check_mail_channels(settings: config.Settings) -> Iterator[Check]:
     from shared.models import Channel
 
     with db.transaction() as session:
-        urls = session.scalars(select(Channel.url).where(Channel.kind.in_(("mailto", "mailtos")))).all()
+        urls = session.scalars(
+            select(Channel.url).where(Channel.kind.in_(("mailto", "mailtos")), Channel.enabled.is_(True))
+        ).all()
     servers = set()
     for url in urls:
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)

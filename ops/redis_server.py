@@ -72,6 +72,9 @@ class RedisServer:
             time.sleep(0.05)
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

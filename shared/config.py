@@ -17,6 +17,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "dev-secret-change-me"
 ENVIRONMENTS = ("development", "test", "production")
+# The longest a task may wait in a worker before it runs (a Celery countdown): a retry of an event the
+# database refused for a moment (1 s more each time, at most 11 s), or the prompt flush after a group
+# wait that short. Anything later (delivery retries, longer group waits) is kept in the database and
+# sent when due by the scheduler's periodic flush, so the broker's visibility timeout can stay short.
+EVENT_RETRY_LIMIT = 11.0
+PROMPT_FLUSH_LIMIT = 15.0
 
 Parser = Callable[[str, str], Any]
 
@@ -83,6 +89,26 @@ def words(name: str, raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def hosts_or_networks(name: str, raw: str) -> tuple[str, ...]:
+    """A comma-separated list of host names and IP networks, such as "mail.office.local,10.20.0.0/16"."""
+    import ipaddress
+
+    entries = words(name, raw)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if not all(part.isalnum() or part in "-_." for part in entry) or entry.startswith((".", "-")):
+                raise ConfigError(f"{name} must list host names or IP networks, got {entry!r}") from None
+    return entries
+
+
+def _internal_default(resolved: dict[str, Any]) -> tuple[str, ...]:
+    """Loopback is allowed where `make run`'s mail sink and the tests' servers listen; production
+    reaches no internal address unless told."""
+    return () if resolved["env"] == "production" else ("127.0.0.0/8", "::1/128")
+
+
 def one_of(*choices: str) -> Parser:
     def parse(name: str, raw: str) -> str:
         value = raw.lower()
@@ -141,20 +167,27 @@ class Settings:
     escalation_interval: float = setting("ESCALATION_INTERVAL", number, 7 * 86400.0)
     alert_flush_interval: float = setting("ALERT_FLUSH_INTERVAL", number, 5.0)
     delivery_stale_after: float = setting("DELIVERY_STALE_AFTER", number, 120.0)
-    broker_visibility_timeout: float = setting("BROKER_VISIBILITY_TIMEOUT", number, 3600.0)
+    broker_visibility_timeout: float = setting("BROKER_VISIBILITY_TIMEOUT", number, 300.0)
     max_redeliveries: int = setting("MAX_REDELIVERIES", integer, 5)
     digest_hour: int = setting("DIGEST_HOUR_UTC", integer, 1)
     wecom_base_url: str = setting("WECOM_BASE_URL", url, "https://qyapi.weixin.qq.com")
     dingtalk_base_url: str = setting("DINGTALK_BASE_URL", url, "https://oapi.dingtalk.com")
     feishu_base_url: str = setting("FEISHU_BASE_URL", url, "https://open.feishu.cn")
     lark_base_url: str = setting("LARK_BASE_URL", url, "https://open.larksuite.com")
+    channel_allowed_internal: tuple[str, ...] = setting(
+        "CHANNEL_ALLOWED_INTERNAL", hosts_or_networks, _internal_default
+    )
     upload_dir: Path = setting("UPLOAD_DIR", path, lambda s: _instance(s) / "uploads")
     upload_max_bytes: int = setting("UPLOAD_MAX_BYTES", integer, 1024 * 1024)
     login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer, 5)
     login_lockout_seconds: int = setting("LOGIN_LOCKOUT_SECONDS", integer, 900)
+    login_max_failures_per_address: int = setting("LOGIN_MAX_FAILURES_PER_ADDRESS", integer, 50)
+    session_lifetime: int = setting("SESSION_LIFETIME", integer, 8 * 3600)
+    session_idle_timeout: int = setting("SESSION_IDLE_TIMEOUT", integer, 2 * 3600)
     metrics_dir: Path = setting("METRICS_DIR", path, lambda s: _instance(s) / "metrics")
     metrics_host: str = setting("METRICS_HOST", text, "127.0.0.1")
     metrics_port: int = setting("METRICS_PORT", integer, 0)
+    metrics_token: str = setting("METRICS_TOKEN", text, "")
     task_events: bool = setting("CELERY_TASK_EVENTS", boolean, False)
 
     @property
@@ -162,11 +195,18 @@ class Settings:
         return self.env == "production"
 
     @property
+    def flush_countdown(self) -> float | None:
+        """How long after an event the notifier asks for a prompt flush of its group; None when the
+        group wait is too long to hold as a countdown (the periodic flush sends the group when due)."""
+        wait = self.group_wait + 0.5
+        return wait if wait <= PROMPT_FLUSH_LIMIT else None
+
+    @property
     def longest_countdown(self) -> float:
-        """The longest delay a task waits in a worker before it runs: the flush after the group wait,
-        the last delivery retry (backoff with +25% jitter) or an evaluation retry (at most 11 s)."""
-        retry = self.delivery_backoff * 2 ** max(self.delivery_max_attempts - 2, 0) * 1.25
-        return max(self.group_wait + 0.5, retry, 11.0)
+        """The longest delay a task waits in a worker before it runs: the prompt flush, or a retry of
+        an event the database refused for a moment. Delivery retries are not countdowns: they wait in
+        the database (`next_attempt_at`) and the periodic flush sends them when due."""
+        return max(self.flush_countdown or 0.0, EVENT_RETRY_LIMIT)
 
     @property
     def broker_url(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,27 +15,71 @@ from services.intake import audit
 from shared.models import ROLES, ApiToken, District, User, utcnow
 
 TOKEN_PREFIX = "pw_"
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 
 
 class AccountError(ValueError):
     pass
 
 
+class PasswordRefused(AccountError):
+    """The password breaks a rule; `rule` names which ("too_short" or "common"), for the pages'
+    own translated message."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password_rules(password: str, email: str = "") -> None:
+    """The one place the password rules live (the CLI and the administration page alike)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRefused(
+            "too_short",
+            f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符 / "
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+        )
+    lowered = password.lower()
+    if lowered in common_passwords() or (email and lowered in (email.lower(), email.lower().split("@")[0])):
+        raise PasswordRefused(
+            "common",
+            "该密码过于常见或与邮箱相同，请换一个 / the password is too common (or is the email); choose another",
+        )
+
+
+@cache
+def dummy_hash() -> str:
+    """A hash to check unknown emails against, so that they take as long as known ones."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(session: Session, email: str, role: str, district: str | None, password: str | None) -> User:
-    email = email.strip().lower()
+def check_role(session: Session, role: str, district: str | None) -> None:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if role == "district":
-        if not district or session.get(District, district) is None:
-            raise AccountError(f"a district user needs a known --district (got {district!r})")
-    elif district:
+    if role == "district" and (not district or session.get(District, district) is None):
+        raise AccountError(f"a district user needs a known --district (got {district!r})")
+    if role != "district" and district:
         raise AccountError("only district users belong to a district")
+
+
+def create_user(session: Session, email: str, role: str, district: str | None, password: str | None) -> User:
+    email = email.strip().lower()
+    check_role(session, role, district)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"a user with the email {email} already exists")
+    if password:
+        check_password_rules(password, email)
     user = User(
         email=email,
         role=role,
@@ -62,10 +108,26 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 
 def check_password(session: Session, email: str, password: str) -> User | None:
+    """The user with this email and password, if active. An unknown email (or a user without a
+    password) costs the same hashing as a known one, so the time taken tells nothing."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not user.password_hash:
+    stored = user.password_hash if user is not None else ""
+    matches = check_password_hash(stored or dummy_hash(), password)
+    if user is None or not stored or not matches or not user.active:
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user
+
+
+def session_stamp(user: User) -> str:
+    """What a signed-in session must still match on each request: it changes when the user's
+    sessions are ended, and when the password, role or district changes."""
+    basis = f"{user.id}:{user.session_version}:{user.role}:{user.district_code}:{user.password_hash}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every signed-in session of the user, wherever its cookie is. The caller commits."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def revoke(session: Session, token_id: int) -> None:
@@ -81,6 +143,7 @@ def set_active(session: Session, user: User, active: bool, actor_id: int | None)
     user.active = active
     revoked = 0
     if not active:
+        end_sessions(session, user)
         for token in user.tokens:
             if token.revoked_at is None:
                 token.revoked_at, revoked = utcnow(), revoked + 1
@@ -95,9 +158,18 @@ def set_active(session: Session, user: User, active: bool, actor_id: int | None)
     return revoked
 
 
+def set_role(session: Session, user: User, role: str, district: str | None, actor_id: int | None) -> None:
+    """Give a user another role or district; their sessions end (what they may see changed).
+    The caller commits."""
+    check_role(session, role, district)
+    user.role, user.district_code = role, district if role == "district" else None
+    end_sessions(session, user)
+    audit.record(session, actor_id, "user.role", "user", str(user.id), {"role": role, "district": district})
+
+
 def set_password(session: Session, user: User, password: str, actor_id: int | None) -> None:
-    """Give a user a new password. The caller commits."""
-    if len(password) < 8:
-        raise AccountError("密码至少 8 位 / the password needs at least 8 characters")
+    """Give a user a new password and end their sessions. The caller commits."""
+    check_password_rules(password, user.email)
     user.password_hash = generate_password_hash(password)
+    end_sessions(session, user)
     audit.record(session, actor_id, "user.password", "user", str(user.id))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,12 +13,12 @@ from sqlalchemy.orm import selectinload
 from services.intake import reports, rounds, schemas, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import celery, db_session
+from services.intake.strict_json import Blueprint
 from shared.catalogue import DEFAULT_VERSION, STATUS_NAMES
 from shared.catalogue import store as catalogues
 from shared.models import PilotUnit, Submission
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Pilotwatch API v1")
-blp.ARGUMENTS_PARSER = schemas.BodyParser()
 blp.before_request(authenticate_bearer)
 SECURITY = [{"bearerAuth": []}]
 
@@ -35,6 +34,14 @@ def accepted(submission: Submission) -> tuple[dict[str, Any], int, dict[str, str
         "round": submission.round_code,
     }
     return body, 202, {"Location": url}
+
+
+def key_reused() -> NoReturn:
+    api_abort(
+        422,
+        message=reports.KEY_REUSED,
+        errors={"headers": {"Idempotency-Key": [reports.KEY_REUSED]}},
+    )
 
 
 @blp.route("/submissions")
@@ -61,13 +68,20 @@ class Submissions(MethodView):
         if key:
             existing = reports.find_by_key(session, g.user, key)
             if existing is not None:
+                if not reports.same_report(existing, data):
+                    key_reused()
                 g.duplicate_submission = True
                 return accepted(existing)
         checked, errors = reports.check(session, data)
         if checked is None:
             api_abort(422, errors={"json": errors}, message="报送内容有误 / the report has errors")
         scope.require_district(g.user, checked.unit.district_code)
-        submission = reports.submit(session, celery(), checked, g.user, "api", key, g.get("request_id", ""))
+        try:
+            submission = reports.submit(
+                session, celery(), checked, g.user, "api", key, g.get("request_id", "")
+            )
+        except reports.KeyReused:
+            key_reused()
         return accepted(submission)
 
 

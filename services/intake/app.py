@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -11,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.intake import api, headers, health, observe, pages, supervision_api
 from services.intake.extensions import close_db_session
+from services.intake.strict_json import StrictJSONProvider
 from shared import config, logs
 from shared.celery_app import make_celery
 
@@ -26,6 +28,8 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),
+        SESSION_IDLE_TIMEOUT=settings.session_idle_timeout,
         JSON_SORT_KEYS=False,
         API_TITLE="Pilotwatch API",
         API_VERSION="v1",
@@ -34,6 +38,7 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
         OPENAPI_JSON_PATH="openapi.json",
         WTF_CSRF_TIME_LIMIT=None,
     )
+    app.json = StrictJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(test_config or {})
     logs.configure("intake", settings.log_level, settings.log_format)

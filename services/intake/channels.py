@@ -1,16 +1,17 @@
-"""Where alerts go: adding, listing and removing channels (administration page and CLI alike).
+"""Where alerts go: adding, listing, enabling, disabling and removing channels (administration page
+and CLI alike).
 
 The notifier sends on them; it reads the same table and parses the URL again before each send.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.intake import audit
-from shared.channels import InvalidChannel, kind_of, parse
+from shared import config
+from shared.channels import Allowed, InvalidChannel, check_destination, kind_of, parse
 from shared.models import Channel, Delivery, District
 
 
@@ -18,20 +19,57 @@ class ChannelRefused(ValueError):
     """The channel was refused; the message says why."""
 
 
+def problem(url: str, check_address: bool = True) -> str | None:
+    """Why the notifier could not send on this URL (it does not parse or, with `check_address`, it
+    resolves to an address channels may not reach), or None."""
+    try:
+        parse(url)
+        if check_address:
+            check_destination(url, Allowed.of(config.current().channel_allowed_internal))
+    except InvalidChannel as exc:
+        return str(exc)
+    return None
+
+
+def broken(session: Session, channel_list: list[Channel]) -> dict[int, str]:
+    """Why each broken channel cannot be sent on: its URL does not parse, or its latest delivery
+    failed for good (refused address, unloadable channel, a permanent refusal by the server)."""
+    latest = (
+        select(func.max(Delivery.id))
+        .where(Delivery.channel_id.in_([c.id for c in channel_list]))
+        .group_by(Delivery.channel_id)
+    )
+    failed = {
+        channel_id: error
+        for channel_id, error in session.execute(
+            select(Delivery.channel_id, Delivery.last_error).where(
+                Delivery.id.in_(latest), Delivery.status == "failed"
+            )
+        )
+    }
+    out = {}
+    for channel in channel_list:
+        reason = problem(channel.url, check_address=False) or failed.get(channel.id)
+        if reason:
+            out[channel.id] = reason
+    return out
+
+
 def add_channel(
     session: Session, url: str, district: str | None, label: str, actor_id: int | None
 ) -> Channel:
-    """A district's channel (or, without a district, the supervisors'); an existing one is kept.
-    The caller commits."""
+    """A district's channel (or, without a district, the supervisors'); an existing one is kept (and
+    enabled again). The caller commits."""
     url = url.strip()
-    try:
-        parse(url)
-    except InvalidChannel as exc:
-        raise ChannelRefused(str(exc)) from None
+    refused = problem(url)
+    if refused:
+        raise ChannelRefused(refused)
     if district and session.get(District, district) is None:
         raise ChannelRefused(f"未知区县 / unknown district {district}")
     channel = session.scalar(select(Channel).where(Channel.district_code == district, Channel.url == url))
     if channel is not None:
+        if not channel.enabled:
+            set_enabled(session, channel.id, True, actor_id)
         return channel
     channel = Channel(
         district_code=district,
@@ -53,21 +91,30 @@ def list_channels(session: Session, district: str | None = None) -> list[Channel
     return list(session.scalars(query))
 
 
-def remove_channel(session: Session, channel_id: int, actor_id: int | None) -> None:
-    """Remove a channel that has never been used; one with deliveries stays for the delivery log.
-    The caller commits."""
+def set_enabled(session: Session, channel_id: int, enabled: bool, actor_id: int | None) -> Channel:
+    """Stop sending new alerts to a channel, or start again. The caller commits."""
+    channel = session.get(Channel, channel_id)
+    if channel is None:
+        raise ChannelRefused(f"没有该渠道 / no channel {channel_id}")
+    channel.enabled = enabled
+    audit.record(
+        session, actor_id, "channel.enable" if enabled else "channel.disable", "channel", str(channel_id)
+    )
+    return channel
+
+
+def remove_channel(session: Session, channel_id: int, actor_id: int | None) -> str:
+    """Remove a channel that has never been used; one with deliveries is disabled instead, so the
+    delivery log keeps its history. Returns "removed" or "disabled". The caller commits."""
     channel = session.get(Channel, channel_id)
     if channel is None:
         raise ChannelRefused(f"没有该渠道 / no channel {channel_id}")
     if session.scalar(select(Delivery.id).where(Delivery.channel_id == channel_id).limit(1)) is not None:
-        raise ChannelRefused(
-            f"渠道 {channel_id} 已有投递记录，不能删除 / channel {channel_id} has deliveries and is kept"
-        )
+        set_enabled(session, channel_id, False, actor_id)
+        return "disabled"
     audit.record(
         session, actor_id, "channel.delete", "channel", str(channel_id), {"district": channel.district_code}
     )
     session.delete(channel)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise ChannelRefused(f"渠道 {channel_id} 仍在使用 / channel {channel_id} is in use") from None
+    session.flush()
+    return "removed"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.intake import accounts, channels, registry, rounds
-from shared import db
+from shared import config, db
 from shared.catalogue import DEFAULT_VERSION, CatalogueError, read_file
 from shared.catalogue import store as catalogues
 from shared.channels import mask
@@ -73,6 +73,35 @@ def users_reset_password(email: str, password: str | None) -> None:
     click.echo(f"已重置密码 / password reset for {email.strip().lower()}")
     if password is None:
         click.echo(f"新密码（仅显示一次）/ new password (shown only now): {new}")
+
+
+@click.command("unlock")
+@click.argument("email")
+def users_unlock(email: str) -> None:
+    """Lift the lock-out after too many failed logins at this account, from every address."""
+    import redis
+
+    from services.intake.throttle import LoginThrottle
+
+    try:
+        lifted = LoginThrottle(config.current()).unlock(email)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis 不可用 / Redis is unreachable: {exc}") from None
+    click.echo(f"已解锁 / unlocked {email.strip().lower()} ({lifted} address(es) had failed attempts)")
+
+
+@click.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["district", "supervisor", "admin"]), required=True)
+@click.option("--district", help="district code, for district users")
+def users_set_role(email: str, role: str, district: str | None) -> None:
+    """Give a user another role or district; their signed-in sessions end."""
+    with db.transaction() as session:
+        try:
+            accounts.set_role(session, find_user(session, email), role, district, None)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{email.strip().lower()} is now {role}" + (f" of district {district}" if district else ""))
 
 
 @click.command("rotate-token")
@@ -239,25 +268,57 @@ def channels_add(district: str | None, supervisors: bool, label: str, url: str) 
 @click.command("list")
 @click.option("--district", help="only this district's channels")
 def channels_list(district: str | None) -> None:
-    """Channels with their secrets masked."""
+    """Channels with their secrets masked, their state, and why a broken one cannot be sent on."""
     with db.transaction() as session:
-        for channel in channels.list_channels(session, district):
+        listed = channels.list_channels(session, district)
+        problems = channels.broken(session, listed)
+        for channel in listed:
             owner = channel.district_code or "supervisors"
+            state = "enabled" if channel.enabled else "disabled"
+            broken = problems.get(channel.id)
             click.echo(
-                f"{channel.id:>4}  {owner:<12} {channel.kind:<10} {mask(channel.url)}  {channel.label}"
+                f"{channel.id:>4}  {owner:<12} {channel.kind:<10} {state:<8} {mask(channel.url)}  {channel.label}"
+                + (f"\n      无法发送 / broken: {broken}" if broken else "")
             )
 
 
 @click.command("remove")
 @click.argument("channel_id", type=int)
 def channels_remove(channel_id: int) -> None:
-    """Remove a channel that has never been used; one with deliveries is kept for the delivery log."""
+    """Remove a channel; one that was used is disabled instead, keeping its delivery log."""
     with db.transaction() as session:
         try:
-            channels.remove_channel(session, channel_id, None)
+            done = channels.remove_channel(session, channel_id, None)
         except channels.ChannelRefused as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"已删除 / channel {channel_id} removed")
+    if done == "disabled":
+        click.echo(f"已停用 / channel {channel_id} has deliveries: disabled, its delivery log is kept")
+    else:
+        click.echo(f"已删除 / channel {channel_id} removed")
+
+
+def _set_enabled(channel_id: int, enabled: bool) -> None:
+    with db.transaction() as session:
+        try:
+            channels.set_enabled(session, channel_id, enabled, None)
+        except channels.ChannelRefused as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.command("disable")
+@click.argument("channel_id", type=int)
+def channels_disable(channel_id: int) -> None:
+    """Send no more alerts to a channel (its delivery log stays)."""
+    _set_enabled(channel_id, False)
+    click.echo(f"已停用 / channel {channel_id} disabled")
+
+
+@click.command("enable")
+@click.argument("channel_id", type=int)
+def channels_enable(channel_id: int) -> None:
+    """Send alerts to a disabled channel again."""
+    _set_enabled(channel_id, True)
+    click.echo(f"已启用 / channel {channel_id} enabled")
 
 
 # --- catalogues ----------------------------------------------------------------------------------
@@ -302,6 +363,8 @@ COMMANDS: dict[str, list[click.Command]] = {
         users_create,
         users_disable,
         users_reset_password,
+        users_unlock,
+        users_set_role,
         users_rotate_token,
         users_tokens,
         users_revoke_token,
@@ -309,6 +372,6 @@ COMMANDS: dict[str, list[click.Command]] = {
     ],
     "units": [units_import, units_list, units_deactivate],
     "rounds": [rounds_open, rounds_close, rounds_list],
-    "channels": [channels_add, channels_list, channels_remove],
+    "channels": [channels_add, channels_list, channels_remove, channels_disable, channels_enable],
     "catalogue": [catalogue_load, catalogue_list],
 }

@@ -1,4 +1,5 @@
-"""Evidence and proof files: checked by their content, limited in size, stored by id."""
+"""Evidence and proof files: checked by their content, limited in size, stored by id, named with the
+extension of what they are. A file's content is kept only if the row that records it is committed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import hashlib
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from shared import clock, config, private
 from shared.models import PilotUnit, StoredFile, User
@@ -16,6 +18,12 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
 )
+SUFFIXES = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+}
+PENDING = "pilotwatch.files_pending"  # session.info key: contents written in the open transaction
 
 
 class FileRejected(ValueError):
@@ -65,6 +73,20 @@ def safe_name(name: str) -> str:
     return cleaned[-150:] or "file"
 
 
+def name_for(name: str, content_type: str) -> str:
+    """The file's name with the extension of what its content is: `poly.html` holding a PDF is
+    `poly.pdf`, `double.png.html` holding a PNG is `double.png`. A browser or a mail client opens a
+    download by its extension, whatever type it was served as."""
+    cleaned = safe_name(name)
+    suffixes = SUFFIXES.get(content_type, (".bin",))
+    if Path(cleaned).suffix.lower() in suffixes:
+        return cleaned
+    stem = cleaned[: -len(Path(cleaned).suffix)] if Path(cleaned).suffix else cleaned
+    if Path(stem).suffix.lower() in suffixes:
+        return stem
+    return (stem or "file")[:140] + suffixes[0]
+
+
 def store(
     session: Session,
     user: User,
@@ -84,7 +106,7 @@ def store(
         purpose=purpose,
         measure_code=measure,
         finding_id=finding_id,
-        filename=safe_name(filename),
+        filename=name_for(filename, content_type),
         content_type=content_type,
         size=len(content),
         sha256="",
@@ -94,4 +116,19 @@ def store(
     session.add(record)
     session.flush()
     record.sha256 = save(record.id, content)
+    session.info.setdefault(PENDING, []).append(path_for(record.id))
     return record
+
+
+@event.listens_for(Session, "after_commit")
+def _kept(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _dropped(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without a commit (rolled back, or its request refused with 403 and
+    the session closed) takes its files with it: no file stays without its row."""
+    if transaction.parent is None:
+        for path in session.info.pop(PENDING, []):
+            path.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import time
@@ -9,7 +10,7 @@ import uuid
 
 from flask import Blueprint, Flask, Response, g, request
 
-from shared import logs, metrics
+from shared import config, logs, metrics
 
 bp = Blueprint("observe", __name__)
 log = logging.getLogger("pilotwatch.requests")
@@ -63,8 +64,24 @@ def end(_error: BaseException | None = None) -> None:
         logs.reset_request_id(token)
 
 
+def scrape_allowed(settings: config.Settings, authorization: str) -> bool:
+    """Whether a scrape may read the metrics: with METRICS_TOKEN set, only with that bearer token;
+    without it, only outside production (anyone can reach the intake's web port)."""
+    if not settings.metrics_token:
+        return not settings.production
+    scheme, _, token = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), settings.metrics_token)
+
+
 @bp.get("/metrics")
 def scrape() -> Response:
+    if not scrape_allowed(config.current(), request.headers.get("Authorization", "")):
+        return Response(
+            "metrics need Authorization: Bearer <METRICS_TOKEN> (see docs/OPERATIONS.md)\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     body, content_type = metrics.exposition()
     return Response(body, content_type=content_type)
 

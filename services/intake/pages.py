@@ -10,6 +10,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
 from services.intake.auth import current_user
+from services.intake.strict_json import encodable, without_surrogates
 from services.intake.throttle import LoginThrottle
 from shared import clock, config, labels, ledger
 
@@ -35,6 +36,14 @@ def localised(item: Any, field: str = "name") -> str:
     return get(f"{field}_zh") or ""
 
 
+def printable(value: Any) -> Any:
+    """Every value a template prints, with a lone surrogate (stored before the schema refused them)
+    written as U+FFFD instead of failing the whole page."""
+    if isinstance(value, str) and not encodable(value):
+        return type(value)(without_surrogates(value))
+    return value
+
+
 def add_nav(
     app: Flask, endpoint: str, label: str, roles: tuple[str, ...] = ("district", "supervisor", "admin")
 ) -> None:
@@ -56,7 +65,6 @@ def init_app(app: Flask, settings: config.Settings) -> None:
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
     Babel(app, locale_selector=select_locale)
     app.extensions["login_throttle"] = LoginThrottle(settings)
     app.jinja_env.filters["loc"] = localised
@@ -69,6 +77,7 @@ def init_app(app: Flask, settings: config.Settings) -> None:
         round_name=lambda code: labels.round_name(code, page_locale()),
         light_of=lambda finding: ledger.light(finding, clock.today(), config.current().yellow_light_days),
     )
+    app.jinja_env.finalize = printable
     blueprints = (
         web.bp,
         web_reports.bp,

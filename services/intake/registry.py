@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.intake import audit
 from shared.credit_code import normalise, problem
-from shared.models import District, PilotUnit
+from shared.models import District, Finding, PilotUnit
 
 COLUMNS = ("credit_code", "name", "district", "industry", "kind")
 # A unit's kind as an import may write it (default: an enterprise).
@@ -23,6 +24,11 @@ KINDS = {
     "institution": "institution",
     "事业单位": "institution",
 }
+# Characters a unit's name may not hold: control characters and line breaks (they break a line of
+# an alert, a CSV row or a robot's Markdown), bidirectional overrides (they make a name read as
+# another) and lone surrogates (they cannot be written out at all).
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class RegistryRefused(ValueError):
@@ -39,6 +45,15 @@ class Imported:
     updated: int = 0
     reactivated: int = 0
     codes: list[str] = field(default_factory=list)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a unit's name is refused, or None."""
+    if not name.strip():
+        return "单位名称为空 / name is empty"
+    if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS for ch in name):
+        return "单位名称含有控制字符或换行 / the name holds control characters or line breaks"
+    return None
 
 
 def read_rows(content: bytes) -> list[dict[str, str]]:
@@ -63,8 +78,8 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
     for line, row in enumerate(rows, start=2):
         code = normalise(row.get("credit_code") or "")
         error = problem(code)
-        if not error and not (row.get("name") or "").strip():
-            error = "单位名称为空 / name is empty"
+        if not error:
+            error = name_problem(row.get("name") or "")
         if not error and (row.get("district") or "").strip() not in districts:
             error = f"未知县（市）区 / unknown district {row.get('district')!r}"
         if (
@@ -89,7 +104,10 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
         else:
             result.updated += 1
             result.reactivated += 0 if unit.active else 1
-        unit.name, unit.district_code = row["name"].strip()[:200], row["district"].strip()
+        district = row["district"].strip()
+        if unit.id is not None and unit.district_code != district:
+            move(session, unit, district, actor_id)
+        unit.name, unit.district_code = row["name"].strip()[:200], district
         unit.industry, unit.active = (row.get("industry") or "").strip()[:100], True
         unit.kind = KINDS[(row.get("kind") or "enterprise").strip().lower() or "enterprise"]
         result.codes.append(code)
@@ -118,6 +136,28 @@ def deactivate(session: Session, credit_code: str, actor_id: int | None) -> Pilo
     return unit
 
 
+def move(session: Session, unit: PilotUnit, district: str, actor_id: int | None) -> int:
+    """Move a unit to another district with its active findings: the new district answers them, is
+    alerted about them and sees them; the old one no longer does. Closed findings stay where they
+    were handled. Returns how many findings moved."""
+    moved = session.execute(
+        update(Finding)
+        .where(Finding.unit_id == unit.id, Finding.active.is_(True))
+        .values(district_code=district)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    audit.record(
+        session,
+        actor_id,
+        "unit.move",
+        "unit",
+        unit.credit_code,
+        {"from": unit.district_code, "to": district, "findings": moved},
+    )
+    unit.district_code = district
+    return moved
+
+
 def edit_unit(
     session: Session,
     unit: PilotUnit,
@@ -129,6 +169,9 @@ def edit_unit(
 ) -> PilotUnit:
     """Rename a unit, move it to another district, change its kind or (de)activate it. The caller commits."""
     if name.strip():
+        problem = name_problem(name)
+        if problem:
+            raise RegistryRefused([problem])
         unit.name = name.strip()[:200]
     if kind:
         if kind not in KINDS:
@@ -139,7 +182,7 @@ def edit_unit(
     if district and district != unit.district_code:
         if session.get(District, district) is None:
             raise RegistryRefused([f"未知区县 / unknown district {district!r}"])
-        unit.district_code = district
+        move(session, unit, district, actor_id)
     unit.active = active
     audit.record(
         session,

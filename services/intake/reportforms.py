@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from shared.catalogue import Catalogue
@@ -9,12 +11,27 @@ from shared.catalogue import Catalogue
 FORM_PREFIXES = ("m.", "i.")
 
 
+# A plain decimal number, as a person types it (full-width digits from a Chinese input method are
+# folded to ASCII first); Python's float() would also take "nan", "inf", "1_000" and digits of other
+# scripts, and int() of thousands of digits raises.
+NUMBER = re.compile(r"[+-]?(?:\d{1,1000}(?:\.\d{0,1000})?|\.\d{1,1000})(?:[eE][+-]?\d{1,3})?", re.ASCII)
+# Line breaks a word processor puts in pasted text, written as the newline the form means.
+LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+
+
 def _number(text: str) -> Any:
-    try:
-        value = float(text)
-    except ValueError:
-        return text  # left as text: the check answers "must be a number" next to the field
-    return int(value) if value.is_integer() and "." not in text else value
+    """A typed number as int or float; anything else is left as text, and the schema answers
+    "must be a number" (or "must be finite", "too large") next to the field."""
+    folded = unicodedata.normalize("NFKC", text)
+    if NUMBER.fullmatch(folded) is None:
+        return text
+    if "." not in folded and "e" not in folded.lower():
+        return int(folded)
+    return float(folded)
+
+
+def _text(value: str) -> str:
+    return value.translate(LINE_BREAKS).strip()
 
 
 def form_to_report(form: Any, catalogue: Catalogue) -> dict[str, Any]:
@@ -23,7 +40,7 @@ def form_to_report(form: Any, catalogue: Catalogue) -> dict[str, Any]:
     for code in catalogue.measures:
         status = form.get(f"m.{code}.status", "").strip()
         if status:
-            measures[code] = {"status": status, "note": form.get(f"m.{code}.note", "").strip()}
+            measures[code] = {"status": status, "note": _text(form.get(f"m.{code}.note", ""))}
     indicators: dict[str, Any] = {}
     for code, spec in catalogue.indicators.items():
         raw = form.get(f"i.{code}", "").strip()

@@ -120,6 +120,30 @@ def check(session: Session, data: dict[str, Any], complete: bool = False) -> tup
     return Checked(unit, round_, catalogue, data), {}
 
 
+KEY_REUSED = (
+    "该 Idempotency-Key 已用于另一份报送，请为新报送使用新的键 / "
+    "this Idempotency-Key was used for another report; use a new key for a new report"
+)
+
+
+class KeyReused(Exception):
+    """The Idempotency-Key names a stored report that differs from this one."""
+
+    def __init__(self, submission: Submission):
+        super().__init__(KEY_REUSED)
+        self.submission = submission
+
+
+def same_report(submission: Submission, data: dict[str, Any]) -> bool:
+    """Whether a stored submission is the report `data` (as the schema loaded it)."""
+    return (
+        submission.unit.credit_code == data["unit"]
+        and submission.round_code == data["round"]
+        and submission.measures == data["measures"]
+        and submission.indicators == data["indicators"]
+    )
+
+
 def find_by_key(session: Session, user: User, key: str) -> Submission | None:
     return session.scalar(
         select(Submission).where(Submission.submitted_by == user.id, Submission.idempotency_key == key)
@@ -192,7 +216,8 @@ def submit_many(
     with a bounded wait. `before_commit` adds the caller's own changes to the same transaction.
 
     Two clerks racing on the same unit get consecutive versions: a clash on the version is retried;
-    a clash on the idempotency key returns the submission that won.
+    a clash on the idempotency key returns the submission that won, or raises KeyReused when the
+    winner is another report.
     """
     for _attempt in range(5):
         try:
@@ -204,6 +229,8 @@ def submit_many(
             session.rollback()
             existing = find_by_key(session, user, key) if key else None
             if existing is not None:
+                if len(batch) != 1 or not same_report(existing, batch[0].data):
+                    raise KeyReused(existing) from None
                 return [existing]
             continue
         outbox.publish(celery, [event for _submission, event in stored])

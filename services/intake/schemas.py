@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import flask
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from webargs.flaskparser import FlaskParser, abort
 
 from shared.catalogue import STATUSES
 from shared.credit_code import normalise, problem
-
-
-class BodyParser(FlaskParser):
-    """webargs' parser for the API's blueprints: a JSON body nested too deeply for the decoder is a
-    400 with a message, not a RecursionError."""
-
-    def _raw_load_json(self, req: flask.Request) -> Any:
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError:
-            abort(400, messages={"json": ["JSON 嵌套过深 / the JSON body nests too deeply"]})
 
 
 class BaseSchema(Schema):
@@ -29,7 +17,43 @@ class BaseSchema(Schema):
         ordered = True
 
 
-class CreditCode(fields.String):
+# Larger than any headcount or amount a unit reports, and exactly representable as a float.
+MAX_MAGNITUDE = 10**15
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored and shown as it is: a lone surrogate (it cannot be written as
+    UTF-8) or a control character other than tab and line breaks."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "含有无法编码的字符 / contains characters that cannot be encoded (a lone surrogate)"
+    if any((ch < " " or "\x7f" <= ch < "\xa0") and ch not in ALLOWED_CONTROLS for ch in value):
+        return "含有控制字符 / contains control characters"
+    return None
+
+
+def number_problem(value: int | float) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "应为有限数值（不接受 NaN、Infinity）/ must be a finite number (not NaN or Infinity)"
+    if abs(value) > MAX_MAGNITUDE:
+        return f"数值过大 / the number is too large (at most {MAX_MAGNITUDE:.0e} in size)"
+    return None
+
+
+class Text(fields.String):
+    """A string that can be stored and shown: no lone surrogates, no control characters."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        error = text_problem(text)
+        if error:
+            raise ValidationError(error)
+        return text
+
+
+class CreditCode(Text):
     """A unified social credit code: normalised (full-width, case, spaces), then checked."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -42,7 +66,7 @@ class CreditCode(fields.String):
 
 class MeasureEntrySchema(BaseSchema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES, error="状态应为 {choices} 之一"))
-    note = fields.String(load_default="", validate=validate.Length(max=4000))
+    note = Text(load_default="", validate=validate.Length(max=4000))
 
 
 class IndicatorValue(fields.Raw):
@@ -51,6 +75,10 @@ class IndicatorValue(fields.Raw):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is not None and not isinstance(value, int | float | bool):
             raise ValidationError("应为数值或是/否 / must be a number or a boolean")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            error = number_problem(value)
+            if error:
+                raise ValidationError(error)
         return value
 
 
@@ -64,17 +92,15 @@ class SubmissionSchema(BaseSchema):
             "example": "91350100611300758B",
         },
     )
-    round = fields.String(
-        required=True, validate=validate.Length(min=1, max=16), metadata={"example": "2023H2"}
-    )
+    round = Text(required=True, validate=validate.Length(min=1, max=16), metadata={"example": "2023H2"})
     measures = fields.Dict(
-        keys=fields.String(validate=validate.Length(max=64)),
+        keys=Text(validate=validate.Length(max=64)),
         values=fields.Nested(MeasureEntrySchema),
         load_default=dict,
         metadata={"description": "measure code → status and note"},
     )
     indicators = fields.Dict(
-        keys=fields.String(validate=validate.Length(max=64)),
+        keys=Text(validate=validate.Length(max=64)),
         values=IndicatorValue(allow_none=True),
         load_default=dict,
         metadata={"description": "indicator code → value"},

@@ -15,7 +15,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
-from services.intake import reportforms, reports, schemas
+from services.intake import cells, reportforms, reports, schemas
 from shared.catalogue import STATUS_NAMES, Catalogue
 from shared.models import PilotUnit, User
 
@@ -49,14 +49,14 @@ def template(catalogue: Catalogue, round_code: str, units: Iterable[PilotUnit]) 
     sheet = book.active
     sheet.title = round_code
     cols = columns(catalogue)
-    sheet.append([label for _key, label in cols])
-    sheet.append([key for key, _label in cols])
+    cells.append_row(sheet, [label for _key, label in cols])
+    cells.append_row(sheet, [key for key, _label in cols])
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="FDE2E2")
     for cell in sheet[2]:
         cell.font = Font(color="888888", size=8)
     for unit in units:
-        sheet.append([unit.credit_code, unit.name])
+        cells.append_row(sheet, [unit.credit_code, unit.name])
     statuses = DataValidation(type="list", formula1='"' + ",".join(STATUS_BY_NAME) + '"', allow_blank=True)
     sheet.add_data_validation(statuses)
     for index, (key, _label) in enumerate(cols, start=1):
@@ -171,16 +171,16 @@ def write(headers: Sequence[str], rows: Iterable[Sequence[Any]], kind: str) -> b
     if kind == "csv":
         text = io.StringIO()
         out = csv.writer(text)
-        out.writerow(headers)
-        out.writerows(rows)
+        out.writerow(cells.csv_row(headers))
+        out.writerows(cells.csv_row(row) for row in rows)
         return ("\ufeff" + text.getvalue()).encode("utf-8")  # the mark lets Excel read it as UTF-8
     book = Workbook()
     sheet = book.active
-    sheet.append(list(headers))
+    cells.append_row(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        cells.append_row(sheet, row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

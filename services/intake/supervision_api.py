@@ -7,14 +7,13 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from marshmallow import Schema, ValidationError, fields
 
 from services.intake import analytics, reports, schemas, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import db_session
-from services.intake.schemas import BodyParser
+from services.intake.strict_json import Blueprint
 from shared import preview
 from shared.catalogue import CatalogueError
 from shared.catalogue import store as catalogues
@@ -26,7 +25,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="区县成效、可复制做法与规则预览 / District effectiveness, practices, rule previews",
 )
-blp.ARGUMENTS_PARSER = BodyParser()
 blp.before_request(authenticate_bearer)
 SECURITY = [{"bearerAuth": []}]
 

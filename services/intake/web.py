@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from services.intake import accounts, analytics, progress, rounds
-from services.intake.auth import current_user, login_required
+from services.intake.auth import current_user, login_required, safe_next, start_session
 from services.intake.extensions import db_session
 from services.intake.pages import LOCALES
 from services.intake.throttle import LoginThrottle
@@ -25,30 +24,34 @@ def throttle() -> LoginThrottle:
     return current_app.extensions["login_throttle"]
 
 
+def source_address() -> str:
+    return request.remote_addr or "unknown"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
     if request.method == "POST":
-        email = request.form.get("email", "").strip().lower()
-        if throttle().locked(email):
+        email, source = request.form.get("email", "").strip().lower()[:200], source_address()
+        if throttle().locked(email, source):
             return render_template("login.html", error="locked"), 429
         user = accounts.check_password(db_session(), email, request.form.get("password", ""))
         if user is not None:
-            throttle().succeeded(email)
-            session.clear()  # a fresh session at login: nothing from before survives
-            session.permanent = True
-            session["user_id"], session["sid"] = user.id, secrets.token_hex(16)
-            target = request.args.get("next", "")
-            return redirect(
-                target if target.startswith("/") and not target.startswith("//") else url_for("web.home")
-            )
-        throttle().failed(email)
+            throttle().succeeded(email, source)
+            start_session(user)
+            return redirect(safe_next(request.args.get("next")))
+        throttle().failed(email, source)
         error = "wrong"
     return render_template("login.html", error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Sign out, ending every session of the user (a copy of the cookie elsewhere too)."""
+    user = current_user()
+    if user is not None:
+        accounts.end_sessions(db_session(), user)
+        db_session().commit()
     session.clear()
     return redirect(url_for("web.login"))
 
@@ -62,8 +65,7 @@ def switch_locale() -> Any:
     if user is not None:
         user.locale = chosen
         db_session().commit()
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.get("/")

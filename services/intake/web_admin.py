@@ -24,14 +24,16 @@ admin_only = scope.roles_required("admin")
 @admin_only
 def index() -> Any:
     session = db_session()
+    channel_list = channels.list_channels(session)
     return render_template(
         "admin.html",
         rounds=rounds.all_rounds(session),
         users=list(session.scalars(select(User).order_by(User.role, User.email))),
-        channels=channels.list_channels(session),
+        channels=channel_list,
         districts=list(session.scalars(select(District).order_by(District.code))),
         catalogues=list(session.scalars(select(CatalogueVersion.code))),
         masked=mask,
+        broken=channels.broken(session, channel_list),
         units=list(
             session.scalars(
                 select(PilotUnit)
@@ -46,6 +48,13 @@ def index() -> Any:
         if request.args.get("q")
         else [],
     )
+
+
+def password_message(refused: accounts.PasswordRefused) -> str:
+    """The password rule that was broken, in the page's language."""
+    if refused.rule == "too_short":
+        return _("密码至少需要 %(count)d 个字符", count=accounts.MIN_PASSWORD_LENGTH)
+    return _("该密码过于常见或与邮箱相同，请换一个")
 
 
 def back(message: str, category: str = "message") -> Any:
@@ -132,6 +141,9 @@ def create_user() -> Any:
             form.get("district") or None,
             form.get("password") or None,
         )
+    except accounts.PasswordRefused as exc:
+        db_session().rollback()
+        return back(password_message(exc), "error")
     except accounts.AccountError as exc:
         db_session().rollback()
         return back(str(exc), "error")
@@ -174,9 +186,23 @@ def add_channel() -> Any:
 @admin_only
 def delete_channel(channel_id: int) -> Any:
     try:
-        channels.remove_channel(db_session(), channel_id, current_user().id)
+        done = channels.remove_channel(db_session(), channel_id, current_user().id)
     except channels.ChannelRefused as exc:
         db_session().rollback()
         return back(str(exc), "error")
     db_session().commit()
+    if done == "disabled":
+        return back(_("该渠道已有投递记录，已停用并保留记录"))
     return back(_("已删除渠道"))
+
+
+@bp.post("/channels/<int:channel_id>/enabled")
+@admin_only
+def toggle_channel(channel_id: int) -> Any:
+    enabled = request.form.get("enabled") == "1"
+    try:
+        channels.set_enabled(db_session(), channel_id, enabled, current_user().id)
+    except channels.ChannelRefused:
+        abort(404)
+    db_session().commit()
+    return back(_("已启用渠道") if enabled else _("已停用渠道"))

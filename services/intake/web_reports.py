@@ -50,14 +50,26 @@ def starting_values(unit: PilotUnit | None, round_code: str) -> tuple[dict[str, 
     return values, None
 
 
+def evidence_uploads() -> list[tuple[str, Any]]:
+    """(field code, upload) for every evidence file posted with the form (`f.<measure code>`)."""
+    return [
+        (key[2:], upload)
+        for key, upload in request.files.items(multi=True)
+        if key.startswith("f.") and upload.filename
+    ]
+
+
+def unknown_evidence(catalogue: Catalogue) -> list[str]:
+    """The evidence fields that name no measure of the round's catalogue."""
+    return [code[:64] for code, _upload in evidence_uploads() if code not in catalogue.measures]
+
+
 def store_uploads(user: User, unit: PilotUnit, round_code: str) -> dict[str, str]:
-    """Keep every evidence file posted with the form; answer the rejected ones' messages by measure."""
+    """Keep every evidence file posted with the form; answer the rejected ones' messages by measure.
+    The fields were checked against the catalogue first (unknown_evidence)."""
     errors: dict[str, str] = {}
     limit = config.current().upload_max_bytes
-    for key, upload in request.files.items(multi=True):
-        if not key.startswith("f.") or not upload.filename:
-            continue
-        code = key[2:64]
+    for code, upload in evidence_uploads():
         try:
             content, content_type = files.read_checked(upload.stream, limit)
         except files.FileRejected as exc:
@@ -133,6 +145,16 @@ def new_submission() -> Any:
     file_errors: dict[str, str] = {}
     if request.method == "POST":
         values = {**dict(request.form), "round": round_.code}
+        # The unit the form is for (not one named in the address): checked for access before any
+        # file is stored against it.
+        unit = unit_by_code(user, request.form.get("unit", ""))
+        unknown = unknown_evidence(catalogue)
+        if unknown:
+            return render_template(
+                "message.html",
+                title=_("佐证材料未保存"),
+                text=_("以下佐证材料对应的举措不存在：%(codes)s", codes="、".join(unknown[:10])),
+            ), 422
         file_errors = store_uploads(user, unit, round_.code) if unit else {}
         if request.form.get("action") == "draft":
             if unit is None:
@@ -246,6 +268,6 @@ def download(file_id: str) -> Any:
     return send_file(
         path,
         mimetype=record.content_type,
-        download_name=record.filename,
+        download_name=files.name_for(record.filename, record.content_type),
         as_attachment=record.content_type == "application/pdf",
     )

@@ -48,7 +48,9 @@ def finding_rows(session: Session, round_: Round, ids: list[int], now: datetime)
 
 
 def channels_for(session: Session, district_code: str, audience: str, kind: str) -> list[Channel]:
-    query = select(Channel).where(Channel.audience == audience).order_by(Channel.id)
+    query = (
+        select(Channel).where(Channel.audience == audience, Channel.enabled.is_(True)).order_by(Channel.id)
+    )
     if audience == "district":
         query = query.where(Channel.district_code == district_code)
     if kind == "resolved":

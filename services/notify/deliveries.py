@@ -72,6 +72,30 @@ def record_failure(
     return delay
 
 
+def requeue_due(session: Session, now: datetime) -> list[OutboxEvent]:
+    """New send requests for the retries whose time has come (the periodic flush calls this).
+
+    Each is taken by a conditional update (retrying → pending), so two flushes running at once
+    request it once; a request that is then lost is requeued by `requeue_stalled`."""
+    due = session.scalars(
+        select(Delivery.id)
+        .where(Delivery.status == "retrying", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at)
+        .limit(200)
+    ).all()
+    requests = []
+    for delivery_id in due:
+        taken = session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "retrying")
+            .values(status="pending", claim="", next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            requests.append(send_request(session, delivery_id))
+    return requests
+
+
 def requeue_stalled(
     session: Session, now: datetime, stale_after: float, send_timeout: float = 0.0
 ) -> list[OutboxEvent]:

@@ -7,8 +7,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from services.notify import markdown
 from services.notify.transports import Message
 from shared import labels
 
@@ -21,6 +23,15 @@ LIGHT_NAMES = {
 ORDER = ("critical", "error", "warning", "info")
 LOCALES = ("zh", "en")
 
+
+@pass_context
+def as_markdown_text(context: Context, value: object) -> str:
+    """`|md` in the templates: a value from people, as text in the dialect being rendered (no change
+    in the plain-text and HTML bodies, which render without a dialect)."""
+    dialect = context.get("dialect")
+    return markdown.escape(value, dialect) if dialect else str(value)
+
+
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
@@ -29,6 +40,8 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_env.filters["md"] = as_markdown_text
+_env.filters["link"] = markdown.link_target
 
 
 def alert_context(
@@ -73,12 +86,23 @@ def render(context: dict[str, Any], locale: str = "zh") -> Message:
     values = dict(context, severity_names=SEVERITY_NAMES[locale], light_names=LIGHT_NAMES[locale])
     subject = _env.get_template(f"{locale}/subject.j2").render(values).strip()
     values["subject"] = subject
+    subject_template, body_md = (
+        _env.get_template(f"{locale}/subject.j2"),
+        _env.get_template(f"{locale}/body.md.j2"),
+    )
+    dialects = {
+        dialect: body_md.render(
+            values, dialect=dialect, subject=subject_template.render(values, dialect=dialect).strip()
+        )
+        for dialect in markdown.DIALECTS
+    }
     return Message(
         subject=subject,
         text=_env.get_template(f"{locale}/body.txt.j2").render(values),
-        markdown=_env.get_template(f"{locale}/body.md.j2").render(values),
+        markdown=dialects["commonmark"],
         html=_env.get_template(f"{locale}/body.html.j2").render(values),
         data=webhook_data(context),
+        dialects=dialects,
     )
 
 

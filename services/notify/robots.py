@@ -67,7 +67,7 @@ class WeComBot(Robot):
         url = f"{config.current().wecom_base_url}/cgi-bin/webhook/send?key={quote_plus(self.plugin.key)}"
         body = {
             "msgtype": "markdown",
-            "markdown": {"content": truncate(message.markdown, WECOM_MARKDOWN_BYTES)},
+            "markdown": {"content": truncate(message.markdown_for("wecom"), WECOM_MARKDOWN_BYTES)},
         }
         return self.post(url, body)
 
@@ -90,7 +90,7 @@ class DingTalk(Robot):
             "msgtype": "markdown",
             "markdown": {
                 "title": message.subject,
-                "text": truncate(message.markdown, DINGTALK_MARKDOWN_BYTES),
+                "text": truncate(message.markdown_for("dingtalk"), DINGTALK_MARKDOWN_BYTES),
             },
         }
         return self.post(url, body)
@@ -108,7 +108,7 @@ class Feishu(Robot):
             "msg_type": "interactive",
             "card": {
                 "header": {"title": {"tag": "plain_text", "content": message.subject}},
-                "elements": [{"tag": "markdown", "content": message.markdown}],
+                "elements": [{"tag": "markdown", "content": message.markdown_for("feishu")}],
             },
         }
         return self.post(url, body)

@@ -17,6 +17,7 @@ from services.notify import collect, deliveries, flush
 from services.notify.registry import transport_for
 from services.notify.transports import TransportError
 from shared import clock, config, db, events, outbox, tasks
+from shared.channels import InvalidChannel
 from shared.models import Delivery, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,13 +44,17 @@ _flush_scheduled_for = 0.0  # when the flush this process last asked for will ru
 
 
 def schedule_flush() -> None:
-    """The scheduler flushes every few seconds anyway; this makes the first alert of a batch prompt.
+    """The scheduler flushes every few seconds anyway; this makes the first alert of a batch prompt
+    when the group wait is short enough to be held as a countdown (config.flush_countdown).
 
     A flush already asked for that runs once this event's items are due covers them too, so a burst
     of events asks for a flush at most every half second instead of once per event."""
     global _flush_scheduled_for
-    wait = config.current().group_wait + 0.5
-    due = time.monotonic() + config.current().group_wait
+    settings = config.current()
+    wait = settings.flush_countdown
+    if wait is None:
+        return
+    due = time.monotonic() + settings.group_wait
     if _flush_scheduled_for >= due:
         return
     try:
@@ -101,6 +106,7 @@ def flush_alerts(event: dict[str, Any] | None = None) -> int:
             collect.record_due_by_time(session, now, timing)
             session.flush()
             produced = flush.flush(session, now, timing)
+            produced += deliveries.requeue_due(session, utcnow())
             produced += deliveries.requeue_stalled(
                 session, utcnow(), settings.delivery_stale_after, 2 * settings.http_timeout
             )
@@ -121,7 +127,18 @@ def resend_delivery(event: dict[str, Any]) -> str:
     return "requested"
 
 
-@shared_task(name=tasks.SEND_DELIVERY, bind=True, max_retries=None)
+def transport_or_failure(url: str, enabled: bool, timeout: float) -> tuple[Any, TransportError | None]:
+    """The channel's transport, or the permanent failure that stops its delivery: a disabled
+    channel, or one that cannot be loaded (its URL no longer parses)."""
+    if not enabled:
+        return None, TransportError("渠道已停用 / the channel is disabled", permanent=True)
+    try:
+        return transport_for(url, timeout), None
+    except InvalidChannel as exc:
+        return None, TransportError(f"渠道无法加载 / the channel cannot be loaded: {exc}", permanent=True)
+
+
+@shared_task(name=tasks.SEND_DELIVERY, bind=True)
 def send_delivery(self: Task, event: dict[str, Any]) -> str:
     data = events.DeliveryRequested().load(event)
     settings = config.current()
@@ -129,26 +146,33 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
         delivery = deliveries.claim(session, data["delivery_id"], self.request.id, utcnow())
         if delivery is None:
             return "already handled"
-        url, message = delivery.channel.url, deliveries.message_of(delivery)
-    try:
-        detail = transport_for(url, settings.http_timeout).notify(
-            message, key=f"delivery-{data['delivery_id']}"
+        url, enabled, message = (
+            delivery.channel.url,
+            delivery.channel.enabled,
+            deliveries.message_of(delivery),
         )
-    except TransportError as error:
+    transport, error = transport_or_failure(url, enabled, settings.http_timeout)
+    detail = ""
+    if transport is not None:
+        try:
+            detail = transport.notify(message, key=f"delivery-{data['delivery_id']}")
+        except TransportError as failed:
+            error = failed
+    if error is not None:
         with db.transaction() as session:
             delivery = session.get(Delivery, data["delivery_id"])
             delay = deliveries.record_failure(
                 session, delivery, error, utcnow(), settings.delivery_max_attempts, settings.delivery_backoff
             )
+        # A retry waits in the database (next_attempt_at), not in the broker: the periodic flush
+        # sends it when due, so no message is held for longer than the visibility timeout allows.
         log.warning(
             "delivery %s failed (%s): %s",
             data["delivery_id"],
-            "will retry" if delay is not None else "permanent" if error.permanent else "gave up",
+            f"retry in {delay:.1f} s" if delay is not None else "permanent" if error.permanent else "gave up",
             error.message,
         )
-        if delay is not None:
-            raise self.retry(countdown=delay) from None
-        return "failed"
+        return "retrying" if delay is not None else "failed"
     with db.transaction() as session:
         deliveries.record_success(session, session.get(Delivery, data["delivery_id"]), detail, utcnow())
     log.info("delivery %s delivered: %s", data["delivery_id"], detail)

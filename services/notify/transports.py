@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
 import requests
 
+from services.notify import guard
 from shared.channels import parse
 
 
@@ -34,6 +35,12 @@ class Message:
     markdown: str
     html: str
     data: dict[str, Any]
+    # The Markdown per robot dialect (services/notify/markdown.py); messages stored before there
+    # were dialects have only `markdown`.
+    dialects: dict[str, str] = field(default_factory=dict)
+
+    def markdown_for(self, dialect: str) -> str:
+        return self.dialects.get(dialect, self.markdown)
 
 
 class Transport:
@@ -65,17 +72,19 @@ class Email(Transport):
         port = p.port or (465 if p.secure_mode == "ssl" else 587 if p.secure_mode == "starttls" else 25)
         try:
             if p.secure_mode == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: smtplib.SMTP = guard.CheckedSMTPSSL(
                     p.smtp_host, port, timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(p.smtp_host, port, timeout=self.timeout)
+                smtp = guard.CheckedSMTP(p.smtp_host, port, timeout=self.timeout)
             with smtp:
                 if p.secure_mode == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
                 if p.user and p.password:
                     smtp.login(p.user, p.password)
                 refused = smtp.send_message(mail, from_addr=sender, to_addrs=recipients)
+        except guard.AddressRefused as exc:
+            raise TransportError(str(exc), permanent=True) from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise TransportError(
@@ -115,9 +124,12 @@ class Webhook(Transport):
         auth = (self.plugin.user, self.plugin.password or "") if self.plugin.user else None
         try:
             headers = {**dict(self.plugin.headers), **({"Idempotency-Key": key} if key else {})}
-            response = requests.post(
-                self.endpoint(), json=body, headers=headers, auth=auth, timeout=self.timeout
-            )
+            with guard.http_session() as session:
+                response = session.post(
+                    self.endpoint(), json=body, headers=headers, auth=auth, timeout=self.timeout
+                )
+        except guard.AddressRefused as exc:
+            raise TransportError(str(exc), permanent=True) from None
         except requests.RequestException as exc:
             raise TransportError(f"HTTP connection failed: {without_secrets(exc)}") from None
         return check_http(response)

@@ -22,6 +22,8 @@ class User(Base):
     district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"))
     locale: Mapped[str] = mapped_column(String(8), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised to end every signed-in session of the user (logout, new password, disabled).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, new_id, utcnow
@@ -43,6 +43,8 @@ class Channel(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh")
     # Whether this channel also wants to hear when its findings are resolved.
     send_resolved: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A disabled channel gets no new alerts; it stays for the delivery log of what it was sent.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -4,15 +4,20 @@ a zip bomb dressed as a workbook, evidence whose bytes are not what its name say
 from __future__ import annotations
 
 import io
+import json
 import zipfile
+from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from services.intake import files, sheets
-from tests.support.reports import open_round
+from shared import db
+from shared.models import Submission
+from tests.support.reports import clean_report, open_round, unit_of
 
 
 def post_raw(client: Any, token: str, data: bytes, content_type: str) -> Any:
@@ -122,3 +127,142 @@ def test_it_accepts_evidence_only_by_its_bytes(content: bytes) -> None:
     except files.FileRejected:
         return
     assert content_type == files.sniff(content[:16]) and len(content) <= 32
+
+
+# --- arbitrary JSON values, to the API and to the report form ------------------------------------
+
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["\ud800", "a\udfffb", "\x00", "\x1b[2J", "\u202e", "NaN", "Infinity", "1e309", "-0"]),
+)
+NUMBERS = st.one_of(
+    st.integers(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), NUMBERS, HOSTILE_TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(HOSTILE_TEXT, inner, max_size=4)),
+    max_leaves=12,
+)
+PLACES = ("unit", "round", "measures", "status", "note", "indicator", "measure_key", "indicator_key", "whole")
+
+
+def hostile_report(report: dict[str, Any], place: str, value: Any) -> Any:
+    """The valid report with one arbitrary value put where it can do the most harm."""
+    body = json.loads(json.dumps(report))
+    code = next(iter(body["measures"]))
+    if place == "whole":
+        return value
+    if place in ("unit", "round", "measures"):
+        body[place] = value
+    elif place in ("status", "note"):
+        body["measures"][code][place] = value
+    elif place == "indicator":
+        body["indicators"]["payroll_total"] = value
+    elif place == "measure_key":
+        body["measures"][str(value)] = body["measures"].pop(code)
+    else:
+        body["indicators"][str(value)] = 1
+    return body
+
+
+def strict_json(text: str) -> Any:
+    def refuse(token: str) -> Any:
+        raise AssertionError(f"non-standard JSON token {token} in {text[:300]}")
+
+    value = json.loads(text, parse_constant=refuse)
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate would raise here
+    return value
+
+
+def stored_reports() -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(Submission)) or 0
+
+
+def assert_latest_stored_is_standard() -> None:
+    """What was stored can be written as standard JSON: finite numbers, encodable text."""
+    with db.transaction() as session:
+        latest = session.scalars(select(Submission).order_by(Submission.submitted_at.desc()).limit(1)).one()
+        text = json.dumps([latest.measures, latest.indicators], allow_nan=False, ensure_ascii=False)
+    text.encode("utf-8")
+
+
+@pytest.fixture
+def valid_report(tokens: dict[str, str], catalogue: Any) -> dict[str, Any]:
+    return clean_report(catalogue, unit_of("350102"), open_round())
+
+
+def test_it_answers_arbitrary_json_without_a_5xx_in_standard_json_storing_only_on_202(
+    client: Any, tokens: dict[str, str], valid_report: dict[str, Any]
+) -> None:
+    answers: Counter[int] = Counter()
+
+    @given(
+        place=st.sampled_from(PLACES),
+        value=JSON_VALUES,
+        depth=st.one_of(st.just(0), st.integers(min_value=1, max_value=60_000)),
+    )
+    @settings(max_examples=250, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def run(place: str, value: Any, depth: int) -> None:
+        body = json.dumps(hostile_report(valid_report, place, value), allow_nan=True)
+        if depth:  # nesting far deeper than json.dumps could write
+            nested = "[" * depth + "1" + "]" * depth
+            key = '"payroll_total": '
+            body = body.replace(key, f'{key}{nested}, "x": ', 1) if key in body else nested
+        before = stored_reports()
+        answer = post_raw(client, tokens["gulou"], body.encode("utf-8", "surrogatepass"), "application/json")
+        answers[answer.status_code] += 1
+        assert answer.status_code < 500, (place, body[:300], answer.get_data(as_text=True)[:300])
+        reply = strict_json(answer.get_data(as_text=True))
+        if answer.status_code != 202:
+            assert stored_reports() == before, (place, body[:300])
+            assert reply["message"]
+        else:
+            got = client.get(reply["url"], headers={"Authorization": f"Bearer {tokens['gulou']}"})
+            strict_json(got.get_data(as_text=True))
+            assert_latest_stored_is_standard()
+
+    run()
+    assert sum(answers.values()) >= 200 and answers[202] and answers[400] and answers[422], answers
+
+
+def test_it_answers_arbitrary_form_fields_without_a_5xx_storing_only_when_it_accepts(
+    auth: Any, valid_report: dict[str, Any]
+) -> None:
+    from urllib.parse import quote
+
+    clerk = auth.sign_in("gulou")
+    fields: dict[str, str] = {
+        "unit": valid_report["unit"],
+        "round": valid_report["round"],
+        "action": "submit",
+    }
+    for code, entry in valid_report["measures"].items():
+        fields[f"m.{code}.status"], fields[f"m.{code}.note"] = entry["status"], entry["note"]
+    for code, value in valid_report["indicators"].items():
+        fields[f"i.{code}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    names = sorted(fields)
+    answers: Counter[int] = Counter()
+
+    @given(
+        changes=st.dictionaries(st.sampled_from(names), st.one_of(HOSTILE_TEXT, NUMBERS.map(str)), max_size=4)
+    )
+    @settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def run(changes: dict[str, str]) -> None:
+        form = {**fields, **changes, "csrf_token": clerk.csrf}
+        body = "&".join(
+            f"{quote(k)}={quote(v.encode('utf-8', 'surrogatepass'), safe='')}" for k, v in form.items()
+        )
+        before = stored_reports()
+        answer = clerk.post("/submissions/new", data=body, content_type="application/x-www-form-urlencoded")
+        answers[answer.status_code] += 1
+        assert answer.status_code < 500, (changes, answer.get_data(as_text=True)[:300])
+        if answer.status_code != 302:
+            assert stored_reports() == before, changes
+        else:
+            assert_latest_stored_is_standard()
+
+    run()
+    assert sum(answers.values()) >= 100 and answers[302] and answers[422], answers

@@ -18,24 +18,32 @@ def test_it_acknowledges_late_rejects_lost_work_and_prefetches_one() -> None:
     assert issubclass(app.Task, CappedTask)
 
 
+def test_it_refuses_a_visibility_timeout_shorter_than_an_event_retry() -> None:
+    with pytest.raises(config.ConfigError, match="BROKER_VISIBILITY_TIMEOUT must be longer"):
+        config.load({"BROKER_VISIBILITY_TIMEOUT": "10"})
+
+
+def test_it_refuses_a_visibility_timeout_shorter_than_the_prompt_flush() -> None:
+    with pytest.raises(config.ConfigError, match="BROKER_VISIBILITY_TIMEOUT must be longer"):
+        config.load({"BROKER_VISIBILITY_TIMEOUT": "12", "GROUP_WAIT": "12"})
+
+
+def test_it_keeps_a_dying_worker_to_minutes_by_default() -> None:
+    assert config.load({}).broker_visibility_timeout <= 300
+
+
 @pytest.mark.parametrize(
     "env",
     [
-        {"BROKER_VISIBILITY_TIMEOUT": "10"},  # shorter than an evaluation retry
-        {
-            "BROKER_VISIBILITY_TIMEOUT": "60",
-            "GROUP_WAIT": "120",
-        },  # shorter than the flush after the group wait
-        {
-            "BROKER_VISIBILITY_TIMEOUT": "100",
-            "DELIVERY_BACKOFF": "10",
-            "DELIVERY_MAX_ATTEMPTS": "5",
-        },  # last retry 100 s
+        {"GROUP_WAIT": "600"},  # a long group wait: the periodic flush sends the group when due
+        {"DELIVERY_BACKOFF": "60", "DELIVERY_MAX_ATTEMPTS": "8"},  # retries wait in the database
     ],
 )
-def test_it_refuses_a_visibility_timeout_shorter_than_the_longest_countdown(env: dict[str, str]) -> None:
-    with pytest.raises(config.ConfigError, match="BROKER_VISIBILITY_TIMEOUT must be longer"):
-        config.load(env)
+def test_it_holds_no_countdown_longer_than_a_short_visibility_timeout_whatever_the_timing(
+    env: dict[str, str],
+) -> None:
+    settings = config.load({**env, "BROKER_VISIBILITY_TIMEOUT": "20"})  # refused before: 600.5 s, 800 s
+    assert settings.longest_countdown < 20
 
 
 def test_it_refuses_a_cap_on_redeliveries_below_one() -> None:

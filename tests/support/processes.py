@@ -54,6 +54,21 @@ class Service:
         except ProcessLookupError:
             pass
 
+    def kill_main(self) -> None:
+        """SIGKILL the main process alone, as the OOM killer or `kill -9 PID` would; wait until every
+        process of its group is gone (a Celery pool child dies with its parent)."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+        def group_gone() -> bool:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return True
+            return False
+
+        wait_until(group_gone, 15, f"every process of {self.name} to be gone")
+
     def stop(self) -> None:
         if self.alive():
             self.kill(signal.SIGTERM)
