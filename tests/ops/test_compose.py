@@ -144,6 +144,13 @@ def test_it_checks_the_health_of_redis_postgres_and_intake(services: dict[str, d
         assert services[name]["healthcheck"] == {"disable": True}, name
 
 
+def test_it_writes_health_checks_that_podman_runs_unchanged(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        test = service.get("healthcheck", {}).get("test")
+        if isinstance(test, list) and test[0] == "CMD":  # podman's Docker API re-splits these at spaces
+            assert not any(" " in str(word) for word in test), f"{name}: use CMD-SHELL for {test}"
+
+
 def test_it_starts_app_services_once_their_dependencies_are_ready(
     services: dict[str, dict[str, Any]],
 ) -> None:
