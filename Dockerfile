@@ -1,8 +1,19 @@
 # One image for every Pilotwatch service; the command picks the role (see docker-compose.yml).
-#   docker build -t pilotwatch .
-#   docker run --env-file .env -p 8000:8000 pilotwatch                     # intake (the default)
-#   docker run --env-file .env pilotwatch celery -A services.notify.worker worker -Q notify
-FROM python:3.11-slim
+#   docker build -t pilotwatch:0.1.0 .
+#   docker run --env-file .env -p 8000:8000 pilotwatch:0.1.0               # intake (the default)
+#   docker run --env-file .env pilotwatch:0.1.0 celery -A services.notify.worker worker -Q notify
+# Without Docker Hub or PyPI (docs/OPERATIONS.md, "Running without Docker Hub"):
+#   docker build --build-arg BASE_IMAGE=harbor.example.gov.cn/library/python:3.11-slim \
+#                --build-arg PIP_INDEX_URL=https://mirrors.example.gov.cn/pypi/simple -t pilotwatch:0.1.0 .
+
+# Any image with Python 3.11 or newer (`python` and `pip` on PATH) and groupadd/useradd will do.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+
+# Where pip finds the packages: PyPI, or a mirror or internal index (a build argument only: it is
+# not kept in the image's environment). PIP_TRUSTED_HOST names an index served over plain http.
+ARG PIP_INDEX_URL=https://pypi.org/simple
+ARG PIP_TRUSTED_HOST=
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -27,6 +38,7 @@ RUN mkdir shared services ops \
  && rm -rf shared services ops build ./*.egg-info
 
 # Then the code. Only the packages are copied: no virtualenv, instance data or .env from the host.
+# A new top-level package needs only its own COPY line here.
 COPY shared ./shared
 COPY services ./services
 COPY ops ./ops

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: screenshots install run test test-fast test-faults lint format clean migration bench bench-quick
+.PHONY: screenshots install run test test-compose test-fast test-faults lint format clean migration bench bench-quick bench-brokers
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -20,6 +20,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# docker-compose.yml run for real in podman, every image built from Debian's packages (a few minutes;
+# the images are kept for the next run). Installs podman, docker-compose and debootstrap when missing.
+test-compose: install
+	tests/ops/install-engine
+	PILOTWATCH_COMPOSE_TEST=1 $(BIN)/python -m pytest -q -s tests/ops/test_compose_stack.py
 
 screenshots: install
 	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py
@@ -57,3 +63,8 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+# Reports per second drained by one and by two evaluation workers, on Redis and on RabbitMQ (the
+# RabbitMQ runs need one on 127.0.0.1:5672 and rabbitmqctl for a throwaway vhost; else they are skipped).
+bench-brokers: install
+	$(BIN)/python -m bench.brokers $(BENCH_ARGS)

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 from kombu import Exchange, Queue
 
 from shared import broker_fix, config, tasks
 from shared.redelivery import CappedTask
 
+AMQP_SCHEMES = ("amqp://", "amqps://", "pyamqp://")
+
+
+class RabbitCelery(Celery):
+    """On RabbitMQ's quorum queues, Celery delays a task inside the broker in whole seconds and
+    refuses a countdown under one ("countdown must be a positive number"): such a task waits 1 s."""
+
+    def send_task(self, name: str, *args: Any, countdown: float | None = None, **options: Any) -> Any:
+        if countdown is not None and 0 < countdown < 1:
+            countdown = 1
+        return super().send_task(name, *args, countdown=countdown, **options)
+
 
 def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
     settings = settings or config.current()
     broker_fix.apply()
-    app = Celery(name, broker=settings.broker_url, task_cls=CappedTask)
+    kind = RabbitCelery if is_rabbitmq(settings) else Celery
+    app = kind(name, broker=settings.broker_url, task_cls=CappedTask)
     app.conf.update(
         task_routes=tasks.ROUTES,
-        task_queues=[Queue(q, Exchange(q, type="direct"), routing_key=q) for q in tasks.QUEUES],
+        task_queues=queues(settings),
         task_default_queue=tasks.EVALUATION_QUEUE,
         task_default_exchange=tasks.EVALUATION_QUEUE,
+        task_default_exchange_type=exchange_type(settings),
         task_default_routing_key=tasks.EVALUATION_QUEUE,
         task_serializer="json",
         accept_content=["json"],
@@ -26,6 +42,8 @@ def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # Quorum queues refuse a global prefetch limit: Celery sees them and sets it per consumer.
+        worker_detect_quorum_queues=True,
         broker_transport_options=transport_options(settings),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
@@ -37,6 +55,26 @@ def make_celery(name: str, settings: config.Settings | None = None) -> Celery:
         enable_utc=True,
     )
     return app
+
+
+def is_rabbitmq(settings: config.Settings) -> bool:
+    return settings.broker_url.startswith(AMQP_SCHEMES)
+
+
+def exchange_type(settings: config.Settings) -> str:
+    # Celery delays a countdown on quorum queues inside RabbitMQ (native delayed delivery), which
+    # routes through topic exchanges only; Redis emulates exchanges and keeps direct ones.
+    return "topic" if is_rabbitmq(settings) else "direct"
+
+
+def queues(settings: config.Settings) -> list[Queue]:
+    """One queue per service; on RabbitMQ, quorum queues (replicated, and a message held by a worker
+    that dies is redelivered at once). See docs/OPERATIONS.md, "RabbitMQ as the broker"."""
+    arguments = {"x-queue-type": "quorum"} if is_rabbitmq(settings) else None
+    return [
+        Queue(name, Exchange(name, type=exchange_type(settings)), routing_key=name, queue_arguments=arguments)
+        for name in tasks.QUEUES
+    ]
 
 
 def transport_options(settings: config.Settings) -> dict[str, object]:
@@ -53,6 +91,6 @@ def transport_options(settings: config.Settings) -> dict[str, object]:
     }
     if settings.broker_url.startswith("sentinel://"):
         options["master_name"] = settings.sentinel_master
-    elif settings.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+    elif is_rabbitmq(settings):
         options = {"confirm_publish": True}
     return options

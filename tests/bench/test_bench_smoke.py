@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as bench
-from bench import measure, reeval
+from bench import brokers, measure, reeval, stacks
 
 pytestmark = pytest.mark.e2e
 
@@ -46,3 +46,15 @@ def test_it_streams_the_reevaluation_without_holding_the_reports() -> None:
 def test_it_reads_steady_state_from_the_middle_of_the_completions() -> None:
     warm_up_then_ten_per_second = [0.0, 5.0] + [5.0 + i / 10 for i in range(1, 19)]
     assert measure.steady_rate(warm_up_then_ten_per_second) == pytest.approx(10, rel=0.01)
+
+
+def test_it_drains_a_queue_with_two_workers_and_writes_the_table(tmp_path: Path) -> None:
+    problem = stacks.postgres_problem(bench.POSTGRES)
+    if problem:
+        pytest.skip(f"the broker comparison runs on PostgreSQL: {problem}")
+    results = brokers.run(6, bench.POSTGRES, tmp_path, cases=(("redis", 2),))
+    stored = json.loads((tmp_path / "latest-brokers.json").read_text())
+    assert stored["cases"] == results["cases"]
+    [case] = results["cases"]
+    assert case["reports"] == 6 and case["evaluated_per_second"] > 0 and case["alerted_per_second"] > 0
+    assert "| redis | 2 | 6 |" in (tmp_path / "latest-brokers.md").read_text()

@@ -41,3 +41,14 @@ def test_it_names_the_sentinel_master_from_configuration() -> None:
         {**BASE, "BROKER_URL": "sentinel://s1:26379/0", "BROKER_SENTINEL_MASTER": "pw-main"}
     )
     assert make_celery("test", settings).connection_for_write().transport_options["master_name"] == "pw-main"
+
+
+def test_it_declares_quorum_queues_behind_topic_exchanges_on_rabbitmq_only() -> None:
+    rabbit = make_celery("test", config.load({**BASE, "BROKER_URL": "amqp://pw:secret@rabbit:5672//"}))
+    plain = make_celery("test", config.load({**BASE, "REDIS_URL": "redis://cache:6379/0"}))
+    for queue in rabbit.conf.task_queues:
+        assert queue.queue_arguments == {"x-queue-type": "quorum"}, queue.name
+        assert queue.exchange.type == "topic", queue.name  # Celery delays countdowns through topic exchanges
+    for queue in plain.conf.task_queues:
+        assert not queue.queue_arguments and queue.exchange.type == "direct", queue.name
+    assert rabbit.conf.worker_detect_quorum_queues is True

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.ops.test_compose import COMPOSE_FILE, WORKERS
+from tests.ops.test_compose import COMPOSE_FILE, WORKERS, with_defaults
 
 MONITORING = ("flower", "celery-exporter")
 
@@ -30,8 +30,8 @@ def test_it_keeps_flower_and_the_exporter_in_the_monitoring_profile(
         assert service["depends_on"] == {"redis": {"condition": "service_healthy"}}, name
         assert all(str(port).startswith("127.0.0.1:") for port in service["ports"]), name
         assert "container_name" not in service and "env_file" not in service, name
-    assert services["flower"]["image"].startswith("mher/flower")
-    assert services["celery-exporter"]["image"].startswith("danihodovic/celery-exporter")
+    assert with_defaults(services["flower"]["image"]).startswith("mher/flower:")
+    assert with_defaults(services["celery-exporter"]["image"]).startswith("danihodovic/celery-exporter:")
     assert services["celery-exporter"]["environment"]["CE_BROKER_URL"] == "redis://redis:6379/0"
 
 
