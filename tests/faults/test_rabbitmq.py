@@ -101,9 +101,9 @@ def test_it_shares_the_evaluation_queue_between_two_workers(
 def test_it_hands_a_killed_workers_task_to_the_next_worker_at_once(
     on_rabbitmq: Stack, tokens: dict[str, str], catalogue: Catalogue, sinks: tuple[SmtpSink, HttpSink]
 ) -> None:
-    # The default visibility timeout (an hour) stays: RabbitMQ needs none, it requeues when the
-    # dead worker's connection drops.
-    assert config.load(on_rabbitmq.env).broker_visibility_timeout == 3600
+    # RabbitMQ needs no visibility timeout: it requeues when the dead worker's connection drops, long
+    # before the default timeout (five minutes) used with Redis.
+    assert config.load(on_rabbitmq.env).broker_visibility_timeout == 300
     on_rabbitmq.start("intake", "notify")
     units, round_code = units_of(GULOU, 6), open_round()
     ids = burst(on_rabbitmq.url, tokens["gulou"], catalogue, units, round_code)
