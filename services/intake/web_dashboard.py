@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from services.intake import analytics, charts, scope
+from services.intake import analytics, case_hints, charts, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
 from shared import clock, config
@@ -96,7 +96,7 @@ def dashboard() -> Any:
         rounds=rounds,
         table=table,
         figures=figures,
-        practices=analytics.practices(db_session(), round_.code),
+        practices=case_hints.hints(db_session(), round_.code),
         confirmed=confirmed_practices(round_.code),
         today=clock.today(),
     )
