@@ -1,7 +1,7 @@
 """`pilotwatch up`: the whole stack on one machine with nothing but Python.
 
 Prepares the database and the demo data, starts an embedded Redis (unless REDIS_URL names one),
-a local SMTP sink, the intake web service, both workers and the scheduler, prints where to open
+a local SMTP sink, the intake web service, the evaluation, notify and intake workers and the scheduler, prints where to open
 the browser, and stops every process it started on Ctrl-C.
 """
 
@@ -102,6 +102,7 @@ def run(load_demo: bool = True) -> int:
         "intake": commands.intake(f"{settings.host}:{settings.port}", settings.web_concurrency),
         "evaluation": commands.worker("evaluation", concurrency),
         "notify": commands.worker("notify", concurrency),
+        "intake worker": commands.worker("intake", concurrency),
         "scheduler": commands.scheduler(instance / "celerybeat-schedule"),
     }
     procs: list[subprocess.Popen[bytes]] = []

@@ -129,8 +129,9 @@ def users_list() -> None:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(path: Path) -> None:
-    """Import or update units from a CSV or XLSX with columns credit_code, name, district[, industry, kind]
-    (kind: enterprise/企业 or institution/事业单位; enterprise when left out)."""
+    """Import or update units from a CSV or XLSX with columns credit_code, name, district[, industry, kind,
+    batch] (kind: enterprise/企业 or institution/事业单位, enterprise when left out; batch: the pilot batch
+    the unit joined with, by number or name such as 3 or 第三批, unchanged when left out)."""
     with db.transaction() as session:
         try:
             done = registry.import_units(session, registry.read_rows(path.read_bytes()), None)
