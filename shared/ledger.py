@@ -318,7 +318,11 @@ def raise_finding(
     )
     session.add(finding)
     session.flush()
-    detail = {"to": "open", "severity": raised.severity, **({"visit": raised.visit_id} if raised.visit_id else {})}
+    detail = {
+        "to": "open",
+        "severity": raised.severity,
+        **({"visit": raised.visit_id} if raised.visit_id else {}),
+    }
     _record(session, user.id, "finding.raise", finding, "", detail, now)
     event = outbox.add(
         session,
