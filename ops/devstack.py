@@ -14,7 +14,7 @@ import urllib.request
 
 from sqlalchemy import select
 
-from ops import commands, demo
+from ops import commands, demo, demo_activity
 from ops.redis_server import RedisServer, free_port
 from shared import config, db, migrate
 from shared.models import Channel, District
@@ -83,6 +83,7 @@ def run(load_demo: bool = True) -> int:
     if load_demo:
         with db.transaction() as session:
             users = demo.load(session)
+            demo_activity.load(session)
 
     redis_server = None
     env = config.environ()
