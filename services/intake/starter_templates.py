@@ -19,7 +19,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 
 SHIPPED = Path(__file__).parent / "document_templates"
@@ -77,11 +77,15 @@ def new_document(landscape: bool = False) -> object:
     styles["Normal"].paragraph_format.line_spacing = Pt(28)
     styles["Normal"].paragraph_format.first_line_indent = Pt(32)
     _font(styles["Title"], TITLE_FONT, 22)
+    styles["Title"].font.color.rgb = RGBColor(0, 0, 0)
+    border = styles["Title"].element.pPr.find(qn("w:pBdr"))  # Word's Title has a rule below it
+    if border is not None:
+        styles["Title"].element.pPr.remove(border)
     styles["Title"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     styles["Title"].paragraph_format.first_line_indent = Pt(0)
     for name, font in (("Heading 1", HEADING_FONT), ("Heading 2", SUBHEADING_FONT)):
         _font(styles[name], font, 16)
-        styles[name].font.color.rgb = None
+        styles[name].font.color.rgb = RGBColor(0, 0, 0)
         styles[name].paragraph_format.first_line_indent = Pt(32)
         styles[name].paragraph_format.space_before = Pt(6)
     _font(styles["Table Grid"], BODY_FONT, 10.5)
@@ -107,7 +111,12 @@ def text(document: object, content: str, indent: bool = True, center: bool = Fal
 
 
 def loop_table(
-    document: object, headers: list[str], loop: str | None, cells: list[str], size: float = 10.5
+    document: object,
+    headers: list[str],
+    loop: str | None,
+    cells: list[str],
+    size: float = 10.5,
+    widths: list[float] | None = None,
 ) -> Table:
     """A table whose middle row repeats for each item (`{%tr for ... %}` and `{%tr endfor %}` rows), or
     without `loop` a header row and one row of values."""
@@ -122,6 +131,11 @@ def loop_table(
         table.cell(3, 0).text = "{%tr endfor %}"
     for column, cell in enumerate(cells):
         table.cell(values, column).text = cell
+    if widths:  # in millimetres; Word keeps what it is given when autofit is off
+        table.autofit = False
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = Mm(width)
     for row_number, row in enumerate(table.rows):
         for cell in row.cells:
             for paragraph in cell.paragraphs:
@@ -201,6 +215,7 @@ def bulletin(folder: Path) -> None:
             "{{ r.change }}",
         ],
         size=9,
+        widths=[11, 24, 14, 13, 15, 15, 16, 16, 16, 16],
     )
     heading(d, "（一）按试点批次", level=2)
     loop_table(
@@ -291,6 +306,7 @@ def problem_list(folder: Path) -> None:
             "{{ p.light }}",
         ],
         size=9,
+        widths=[10, 34, 17, 20, 62, 52, 20, 15, 13],
     )
     text(d, "")
     paragraph = d.add_paragraph("市产改办　{{ date }}")  # type: ignore[attr-defined]

@@ -86,7 +86,7 @@ def test_it_links_a_problem_raised_from_a_visit_and_shows_it_in_the_districts_le
     form = supervisor.get(f"/findings/raise?visit={visit}&round={open_round()}&unit={unit}").get_data(
         as_text=True
     )
-    assert 'name="visit" value="%d"' % visit in form and "来自督导检查" in form
+    assert f'name="visit" value="{visit}"' in form and "来自督导检查" in form
     answer = supervisor.post(
         "/findings/raise",
         data={
