@@ -22,7 +22,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 screenshots: install
-	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py
+	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py tests/e2e/test_office_browser.py
 
 test-faults: install
 	$(BIN)/python -m pytest -q tests/faults

@@ -23,6 +23,7 @@ GROUPS = {
     "channels": "Where alerts go.",
     "catalogue": "Catalogue versions (aspects, measures, indicators, rules).",
     "rules": "Rule sets: try a changed one on a past round.",
+    "documents": "The office's Word documents: the templates to edit.",
 }
 
 

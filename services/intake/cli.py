@@ -298,6 +298,28 @@ def catalogue_list() -> None:
             )
 
 
+# --- documents -----------------------------------------------------------------------------------
+
+
+@click.command("templates")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def documents_templates(folder: Path) -> None:
+    """Copy the shipped Word templates (bulletin.docx, problem_list.docx, cases.docx) into FOLDER, to edit
+    in Word; then set DOCUMENT_TEMPLATES=FOLDER. A template left out of the folder stays the shipped one."""
+    import shutil
+
+    from services.intake import documents
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in documents.TEMPLATES.values():
+        target = folder / name
+        if target.exists():
+            click.echo(f"kept {target} (already there)")
+            continue
+        shutil.copy(documents.SHIPPED / name, target)
+        click.echo(f"wrote {target}")
+
+
 COMMANDS: dict[str, list[click.Command]] = {
     "users": [
         users_create,
@@ -312,4 +334,5 @@ COMMANDS: dict[str, list[click.Command]] = {
     "rounds": [rounds_open, rounds_close, rounds_list],
     "channels": [channels_add, channels_list, channels_remove],
     "catalogue": [catalogue_load, catalogue_list],
+    "documents": [documents_templates],
 }

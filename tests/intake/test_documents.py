@@ -221,3 +221,18 @@ def test_it_prints_the_bulletin_with_the_same_figures(
     assert page.status_code == 200 and "一是抓好整改。" in text
     assert f"已报送 {overview['reported']} 家" in text and f"{overview['units']} 家试点单位" in text
     assert text.count("<tr><td>") >= 15  # the district table, a row each
+
+
+def test_it_copies_the_templates_for_the_office_to_edit(seeded: dict[str, str], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ops.cli import cli
+
+    folder = tmp_path / "office"
+    folder.mkdir()
+    (folder / "cases.docx").write_bytes(b"the office's own")
+    answer = CliRunner().invoke(cli, ["documents", "templates", str(folder)])
+    assert answer.exit_code == 0, answer.output
+    assert sorted(p.name for p in folder.iterdir()) == ["bulletin.docx", "cases.docx", "problem_list.docx"]
+    assert (folder / "cases.docx").read_bytes() == b"the office's own"
+    assert "一、总体情况" in [p.text for p in docx.Document(str(folder / "bulletin.docx")).paragraphs]
