@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.intake import analytics, case_hints, reports, round_summary, schemas, scope
+from services.intake import analytics, case_hints, cases, reports, round_summary, schemas, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import db_session
 from shared import clock, config, preview
@@ -206,6 +206,38 @@ class PracticesSchema(Schema):
     total = fields.Integer()
 
 
+class CaseMeasureSchema(Schema):
+    code = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+
+
+class FigureSchema(Schema):
+    label = fields.String()
+    value = fields.String()
+
+
+class CaseSchema(Schema):
+    id = fields.Integer()
+    round = fields.String()
+    district = fields.String()
+    unit = fields.String(metadata={"description": "the unit's credit code"})
+    unit_name = fields.String()
+    title = fields.String()
+    measures = fields.List(fields.Nested(CaseMeasureSchema))
+    practice = fields.String()
+    results = fields.String()
+    figures = fields.List(fields.Nested(FigureSchema))
+    status = fields.String(metadata={"description": "draft, recommended, returned or selected"})
+    review_reason = fields.String()
+
+
+class CasesSchema(Schema):
+    round = fields.String()
+    items = fields.List(fields.Nested(CaseSchema))
+    total = fields.Integer()
+
+
 class PreviewArgsSchema(Schema):
     round = fields.String(required=True, metadata={"description": "a past round, such as 2023H2"})
     rules = fields.List(
@@ -360,6 +392,21 @@ class Practices(MethodView):
         require_supervisor()
         round_ = require_round(round_code)
         items = case_hints.hints(db_session(), round_.code)
+        return {"round": round_.code, "items": items, "total": len(items)}
+
+
+@blp.route("/rounds/<round_code>/cases")
+class Cases(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, CasesSchema)
+    def get(self, round_code: str) -> dict[str, Any]:
+        """The round's cases the caller may see: the selected (published) ones for everyone, a district's
+        own at every step, every recommended case for the city."""
+        round_ = require_round(round_code)
+        session = db_session()
+        catalogue = analytics.round_catalogue(session, round_)
+        measures = catalogue.measures if catalogue else {}
+        items = [cases.as_dict(c, measures) for c in cases.library(session, g.user, round_.code)]
         return {"round": round_.code, "items": items, "total": len(items)}
 
 

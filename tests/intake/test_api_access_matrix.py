@@ -31,6 +31,7 @@ ENDPOINTS = {
     "district_row": ("GET", "/api/v1/rounds/{round_code}/districts/{district_code}", True, False),
     "batches": ("GET", "/api/v1/rounds/{round_code}/batches", False, False),
     "summary": ("GET", "/api/v1/rounds/{round_code}/summary", False, True),
+    "cases": ("GET", "/api/v1/rounds/{round_code}/cases", False, False),
     "practices": ("GET", "/api/v1/rounds/{round_code}/practices", False, True),
     "rules_preview": ("POST", "/api/v1/rules/preview", False, True),
 }

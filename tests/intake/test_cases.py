@@ -100,6 +100,24 @@ def test_it_takes_a_case_from_a_draft_through_a_return_to_publication(auth: Any)
         assert step in history
 
 
+def test_it_gives_the_api_the_cases_each_caller_may_see(
+    auth: Any, client: Any, tokens: dict[str, str]
+) -> None:
+    gulou, supervisor = auth.sign_in("gulou"), auth.sign_in("supervisor")
+    published = case_of(write(gulou, action="recommend"))
+    review(supervisor, published, "select")
+    draft = case_of(write(gulou, title="尚未推荐的草稿"))
+
+    def seen(who: str) -> dict[int, str]:
+        body = client.get(
+            f"/api/v1/rounds/{open_round()}/cases", headers={"Authorization": f"Bearer {tokens[who]}"}
+        ).get_json()
+        return {c["id"]: c["status"] for c in body["items"]}
+
+    assert seen("gulou") == {published: "selected", draft: "draft"}
+    assert seen("taijiang") == seen("supervisor") == {published: "selected"}
+
+
 def test_it_refuses_to_recommend_a_case_without_what_was_done_and_its_results(auth: Any) -> None:
     gulou = auth.sign_in("gulou")
     answer = write(gulou, action="recommend", practice="", results="")
