@@ -43,6 +43,7 @@ def index() -> Any:
         if user.role != "district"
         else [],
         jobs=documents.jobs(session, user),
+        district_names={d.code: d for d in session.scalars(select(District))},
         next_steps=(latest.options.get("next_steps", "") if latest else ""),
     )
 
