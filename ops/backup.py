@@ -172,8 +172,15 @@ def load(source: Path) -> dict[str, Any]:
     return manifest
 
 
+# Rows the migrations themselves write (the pilot batches): a fresh database has them, and the backup's
+# own rows replace them.
+SEEDED = ("pilot_batches",)
+
+
 def _refuse_data(connection: Connection) -> None:
     for table in tables():
+        if table.name in SEEDED:
+            continue
         if connection.execute(select(func.count()).select_from(table)).scalar_one():
             raise BackupError(
                 f"the database is not empty (table {table.name} has rows); restore needs an empty database"
@@ -186,6 +193,8 @@ def _load_table(connection: Connection, table: Table, source: Path, checksums: d
     name = f"tables/{table.name}.jsonl"
     if name not in checksums:
         return
+    if table.name in SEEDED:
+        connection.execute(table.delete())
     kinds = {column.name: _kind(column) for column in table.columns}
     batch: list[dict[str, Any]] = []
     digest = hashlib.sha256()

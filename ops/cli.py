@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import func, select
 
 from services.evaluation import cli as evaluation_cli
 from services.intake import cli as intake_cli
 from services.notify import cli as notify_cli
 from shared import config, db
+from shared.models import PilotUnit
 
 GROUPS = {
     "users": "People and their API tokens.",
@@ -21,6 +23,7 @@ GROUPS = {
     "channels": "Where alerts go.",
     "catalogue": "Catalogue versions (aspects, measures, indicators, rules).",
     "rules": "Rule sets: try a changed one on a past round.",
+    "documents": "The office's Word documents: the templates to edit.",
 }
 
 
@@ -50,13 +53,19 @@ def demo_group() -> None:
 
 
 @demo_group.command("load")
-def demo_load() -> None:
-    """Load the 13 Fuzhou districts, 428 synthetic pilot units, rounds and demo users."""
-    from ops import demo
+@click.option("--registry-only", is_flag=True, help="only districts, units, rounds and users: no reports")
+def demo_load(registry_only: bool) -> None:
+    """Load the 13 Fuzhou districts, 428 synthetic pilot units of the third batch and 64 of the first two,
+    two rounds with evaluated reports, visits, cases and demo users."""
+    from ops import demo, demo_activity
 
     with db.transaction() as session:
         made = demo.load(session)
-    click.echo(f"demo data loaded: {len(demo.DISTRICTS)} districts, {demo.UNIT_COUNT} pilot units")
+        done = {} if registry_only else demo_activity.load(session)
+        units = session.scalar(select(func.count()).select_from(PilotUnit))
+    click.echo(f"demo data loaded: {len(demo.DISTRICTS)} districts, {units} pilot units")
+    if done:
+        click.echo("  " + ", ".join(f"{what}: {count}" for what, count in done.items()))
     for email, role, password in made:
         click.echo(f"  {role:<10} {email}  password: {password}")
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-WORKER_QUEUES = ("evaluation", "notify")
+# Each service's worker consumes its own queue (the intake's runs the documents pages ask for).
+WORKER_QUEUES = ("evaluation", "notify", "intake")
 
 
 def python() -> str:

@@ -1,9 +1,10 @@
 """`pilotwatch up`: the whole stack on one machine with nothing but Python.
 
 Prepares the database and the demo data, starts an embedded Redis (unless REDIS_URL names one),
-a local SMTP sink, the intake web service, both workers and the scheduler, prints where to open
-the browser, and stops every process it started on Ctrl-C. A worker, the scheduler or the mail sink
-that dies is started again (ops/supervisor.py); the intake's or Redis's death stops everything.
+a local SMTP sink, the intake web service, the evaluation, notify and intake workers and the
+scheduler, prints where to open the browser, and stops every process it started on Ctrl-C. A worker,
+the scheduler or the mail sink that dies is started again (ops/supervisor.py); the intake's or Redis's
+death stops everything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import urllib.request
 
 from sqlalchemy import select
 
-from ops import commands, demo
+from ops import commands, demo, demo_activity
 from ops.redis_server import RedisServer, free_port
 from ops.supervisor import Supervisor
 from shared import config, db, migrate
@@ -71,6 +72,7 @@ def run(load_demo: bool = True) -> int:
     if load_demo:
         with db.transaction() as session:
             users = demo.load(session)
+            demo_activity.load(session)
 
     redis_server = None
     env = config.environ()
@@ -104,6 +106,7 @@ def run(load_demo: bool = True) -> int:
         )
         supervisor.add("evaluation", commands.worker("evaluation", concurrency))
         supervisor.add("notify", commands.worker("notify", concurrency))
+        supervisor.add("intake worker", commands.worker("intake", concurrency))
         supervisor.add("scheduler", commands.scheduler(instance / "celerybeat-schedule"))
         url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '') else settings.host}:{settings.port}"
         if not wait_for(url + "/healthz", supervisor):

@@ -179,6 +179,8 @@ class Settings:
     )
     upload_dir: Path = setting("UPLOAD_DIR", path, lambda s: _instance(s) / "uploads")
     upload_max_bytes: int = setting("UPLOAD_MAX_BYTES", integer, 1024 * 1024)
+    document_dir: Path = setting("DOCUMENT_DIR", path, lambda s: _instance(s) / "documents")
+    document_templates: str = setting("DOCUMENT_TEMPLATES", text, "")
     login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer, 5)
     login_lockout_seconds: int = setting("LOGIN_LOCKOUT_SECONDS", integer, 900)
     login_max_failures_per_address: int = setting("LOGIN_MAX_FAILURES_PER_ADDRESS", integer, 50)

@@ -97,6 +97,12 @@ class DeliveryResendRequested(Event):
     requested_by = fields.String(load_default="")
 
 
+class DocumentRequested(Event):
+    """Someone asked for a document (督导通报, 问题清单, 案例汇编); the intake worker generates it."""
+
+    job_id = fields.String(required=True)
+
+
 # Which task receives each event; a task's queue follows from its name (shared/tasks.py).
 ROUTES: dict[type[Event], str] = {
     SubmissionReceived: tasks.EVALUATE_SUBMISSION,
@@ -107,6 +113,7 @@ ROUTES: dict[type[Event], str] = {
     ReportsDueSoon: tasks.NOTIFY_REPORTS_DUE_SOON,
     DeliveryRequested: tasks.SEND_DELIVERY,
     DeliveryResendRequested: tasks.RESEND_DELIVERY,
+    DocumentRequested: tasks.GENERATE_DOCUMENT,
 }
 
 

@@ -72,3 +72,50 @@ def round_name(code: str, locale: str = "zh") -> str:
         return code
     year, part = half
     return f"{year} {HALVES[part][1]}" if locale == "en" else f"{year}年{HALVES[part][0]}"
+
+
+# --- the office's own work: visits, cases, documents ---------------------------------------------
+
+VISIT_METHODS: Words = {
+    "site": ("实地查看", "On-site inspection"),
+    "interview": ("座谈访谈", "Interviews"),
+    "documents": ("查阅资料", "Records reviewed"),
+    "other": ("其他", "Other"),
+}
+CASE_STATUSES: Words = {
+    "draft": ("草稿", "Draft"),
+    "recommended": ("已推荐，待审核", "Recommended, to review"),
+    "returned": ("退回修改", "Returned for changes"),
+    "selected": ("已入选", "Selected"),
+}
+CASE_HINT_REASONS: Words = {
+    "high_score": ("得分高且有成效突出举措", "High score with exemplary measures"),
+    "growth": ("指标增长明显", "Strong indicator growth"),
+}
+DOCUMENT_KINDS: Words = {
+    "bulletin": ("督导通报", "Supervision bulletin"),
+    "problem_list": ("问题清单（整改交办单）", "Problem list (rectification notice)"),
+    "cases": ("典型案例汇编", "Case compilation"),
+}
+JOB_STATES: Words = {
+    "queued": ("排队中", "Queued"),
+    "running": ("生成中", "Generating"),
+    "done": ("已生成", "Ready"),
+    "failed": ("生成失败", "Failed"),
+}
+
+
+def visit_method(code: str, locale: str = "zh") -> str:
+    return word(VISIT_METHODS, code, locale)
+
+
+def case_status(code: str, locale: str = "zh") -> str:
+    return word(CASE_STATUSES, code, locale)
+
+
+def document_kind(code: str, locale: str = "zh") -> str:
+    return word(DOCUMENT_KINDS, code, locale)
+
+
+def job_state(code: str, locale: str = "zh") -> str:
+    return word(JOB_STATES, code, locale)

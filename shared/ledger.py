@@ -279,6 +279,7 @@ class Raised:
     measure_code: str = ""
     source: str = ""
     proof_required: bool = True
+    visit_id: int | None = None  # the on-site visit it was found on
 
 
 def raise_finding(
@@ -313,10 +314,16 @@ def raise_finding(
         resolution_mode="verify",
         proof_required=raised.proof_required,
         raised_by=user.id,
+        visit_id=raised.visit_id,
     )
     session.add(finding)
     session.flush()
-    _record(session, user.id, "finding.raise", finding, "", {"to": "open", "severity": raised.severity}, now)
+    detail = {
+        "to": "open",
+        "severity": raised.severity,
+        **({"visit": raised.visit_id} if raised.visit_id else {}),
+    }
+    _record(session, user.id, "finding.raise", finding, "", detail, now)
     event = outbox.add(
         session,
         events.FindingsOpened,

@@ -1,43 +1,46 @@
-"""Read models of a round, shared by the API and the web pages: the district table and the practices.
+"""Read models of a round, shared by the API, the web pages and the documents: the district table (and
+the same figures per batch) with the effectiveness index and its components.
 
 Every figure is computed from the stored submissions, evaluations and findings; nothing is cached.
-The composite index and its weights are documented in docs/SCORING.md.
+The index, its components and their weights are the catalogue's (docs/SCORING.md).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.intake import effectiveness
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
-from shared.models import ACTIVE_STATUSES, District, Evaluation, Finding, PilotUnit, Round, Submission
-
-# Composite index weights, used when the round's catalogue gives none (`district_index` in the file).
-DEFAULT_INDEX_WEIGHTS = {
-    "participation": 0.2,
-    "on_time": 0.1,
-    "score": 0.3,
-    "share_at_60": 0.1,
-    "rectification": 0.2,
-    "findings_burden": 0.1,
-}
-PRACTICE_MIN_SCORE = 90.0
+from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
+from shared.models import (
+    ACTIVE_STATUSES,
+    District,
+    Evaluation,
+    Finding,
+    PilotBatch,
+    PilotUnit,
+    Round,
+    Submission,
+)
+from shared.rules.progress import half_of
 
 
 @dataclass(frozen=True)
-class DistrictRow:
-    district_code: str
-    name_zh: str
-    name_en: str
+class Figures:
+    """A group's figures in a round: participation, timeliness, scores, problems and the index."""
+
     units: int
     reported: int
+    on_time: int
     participation_rate: float
     on_time_rate: float
     mean_score: float | None
@@ -46,9 +49,31 @@ class DistrictRow:
     open_findings_per_unit: float
     rectification_rate: float | None
     median_days_to_rectify: float | None
+    verified_closure_rate: float | None
+    # 工作推进 and 改革成效 (0–100; None: no comparison yet), and every component with its parts
+    progress: float | None
+    outcomes: float | None
+    components: list[dict[str, Any]]
+    # the round the outcomes are compared with (the same half of last year, or the previous round)
+    basis_round: str | None
     index: float
     rank: int
     rank_change: int | None
+
+
+@dataclass(frozen=True)
+class DistrictRow(Figures):
+    district_code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class BatchRow(Figures):
+    batch: int
+    name_zh: str
+    name_en: str
+    joined: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,7 @@ class UnitResult:
     first_submitted: datetime
     overall_score: float | None
     submission_id: str | None
+    batch: int = 0
 
 
 def previous_round(session: Session, round_: Round) -> Round | None:
@@ -68,12 +94,24 @@ def previous_round(session: Session, round_: Round) -> Round | None:
     ).first()
 
 
+def comparison_round(session: Session, round_: Round, basis: str = "same_half_last_year") -> Round | None:
+    """The round outcomes are compared with: the same half of the previous year (同比) where that round
+    exists, else the previous round."""
+    half = half_of(round_.code)
+    if basis == "same_half_last_year" and half is not None:
+        same = session.get(Round, f"{half[0] - 1}H{half[1]}")
+        if same is not None:
+            return same
+    return previous_round(session, round_)
+
+
 def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
     """Per reporting unit: its first submission time and its latest evaluated score."""
     rows = session.execute(
         select(
             Submission.unit_id,
             PilotUnit.district_code,
+            PilotUnit.batch,
             Submission.id,
             Submission.version,
             Submission.submitted_at,
@@ -86,18 +124,33 @@ def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
     ).all()
     first: dict[int, datetime] = {}
     latest: dict[int, tuple[float, str]] = {}
-    districts: dict[int, str] = {}
-    for unit_id, district, sub_id, _version, submitted_at, score in rows:
-        districts[unit_id] = district
+    units: dict[int, tuple[str, int]] = {}
+    for unit_id, district, batch, sub_id, _version, submitted_at, score in rows:
+        units[unit_id] = (district, batch)
         first[unit_id] = min(first.get(unit_id, submitted_at), submitted_at)
         if score is not None:
             latest[unit_id] = (score, sub_id)
     return {
         u: UnitResult(
-            u, districts[u], first[u], latest.get(u, (None, None))[0], latest.get(u, (None, None))[1]
+            u,
+            units[u][0],
+            first[u],
+            latest.get(u, (None, None))[0],
+            latest.get(u, (None, None))[1],
+            units[u][1],
         )
         for u in first
     }
+
+
+def latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
+    """Each unit's indicators in its latest report of the round."""
+    rows = session.execute(
+        select(Submission.unit_id, Submission.indicators)
+        .where(Submission.round_code == round_code)
+        .order_by(Submission.unit_id, Submission.version)
+    ).all()
+    return {unit_id: indicators or {} for unit_id, indicators in rows}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -109,18 +162,38 @@ def _rate(part: int, whole: int) -> float | None:
 NOT_COUNTED = ("recorded", "waived")
 
 
-def _finding_stats(session: Session, round_code: str) -> dict[str, dict[str, Any]]:
-    """Per district: open problems, rectified ones (verified and closed, or a data error cleared by a
-    corrected report) and their days to rectify."""
-    stats: dict[str, dict[str, Any]] = defaultdict(lambda: {"active": 0, "total": 0, "done": 0, "days": []})
+def _empty_stats() -> dict[str, Any]:
+    return {"active": 0, "total": 0, "done": 0, "days": [], "verify": 0, "verified": 0}
+
+
+def _finding_stats(session: Session, round_code: str, group_of: Callable[[str, int], Any]) -> dict[Any, Any]:
+    """Per group: open problems, rectified ones (verified and closed, or a data error cleared by a
+    corrected report) and their days to rectify, and the problems only a supervisor's verification ends
+    with how many were verified and closed."""
+    stats: dict[Any, dict[str, Any]] = defaultdict(_empty_stats)
     rows = session.execute(
-        select(Finding.district_code, Finding.status, Finding.opened_at, Finding.resolved_at).where(
+        select(
+            Finding.district_code,
+            PilotUnit.batch,
+            Finding.status,
+            Finding.resolution_mode,
+            Finding.opened_at,
+            Finding.resolved_at,
+        )
+        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
+        .where(
             Finding.round_code == round_code, Finding.severity != "info", Finding.status.not_in(NOT_COUNTED)
         )
     ).all()
-    for district, status, opened_at, resolved_at in rows:
-        entry = stats[district]
+    for district, batch, status, mode, opened_at, resolved_at in rows:
+        key = group_of(district, batch or 0)
+        if key is None:
+            continue
+        entry = stats[key]
         entry["total"] += 1
+        if mode == "verify":
+            entry["verify"] += 1
+            entry["verified"] += 1 if status == "closed" else 0
         if status in ACTIVE_STATUSES:
             entry["active"] += 1
         elif resolved_at is not None:
@@ -131,26 +204,14 @@ def _finding_stats(session: Session, round_code: str) -> dict[str, dict[str, Any
     return stats
 
 
-def index_weights(catalogue: Catalogue | None) -> dict[str, float]:
-    configured = (catalogue.data.get("district_index") or {}) if catalogue else {}
-    return {**DEFAULT_INDEX_WEIGHTS, **configured}
-
-
-def composite_index(parts: dict[str, float | None], weights: dict[str, float]) -> float:
-    """The weighted mean (0–100) of the parts, each in 0..1; a part without a value counts 0."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    return round(100 * sum(w * (parts.get(k) or 0.0) for k, w in weights.items()) / total, 2)
-
-
-def _row_parts(units: int, results: list[UnitResult], due: date, stats: dict[str, Any]) -> dict[str, Any]:
+def _row_figures(units: int, results: list[UnitResult], due: date, stats: dict[str, Any]) -> dict[str, Any]:
     scores = [r.overall_score for r in results if r.overall_score is not None]
     on_time = sum(1 for r in results if r.first_submitted.date() <= due)
     open_per_unit = round(stats["active"] / units, 4) if units else 0.0
     return {
         "units": units,
         "reported": len(results),
+        "on_time": on_time,
         "participation_rate": _rate(len(results), units) or 0.0,
         "on_time_rate": _rate(on_time, units) or 0.0,
         "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
@@ -159,136 +220,140 @@ def _row_parts(units: int, results: list[UnitResult], due: date, stats: dict[str
         "open_findings_per_unit": open_per_unit,
         "rectification_rate": _rate(stats["done"], stats["total"]),
         "median_days_to_rectify": round(median(stats["days"]), 1) if stats["days"] else None,
+        "verified_closure_rate": _rate(stats["verified"], stats["verify"]),
     }
 
 
-def _index_parts(row: dict[str, Any]) -> dict[str, float | None]:
-    return {
-        "participation": row["participation_rate"],
-        "on_time": row["on_time_rate"],
-        "score": (row["mean_score"] or 0.0) / 100,
-        "share_at_60": row["share_at_60"],
-        # a district that reported and has no findings at all has nothing left to rectify
-        "rectification": (1.0 if row["reported"] else 0.0)
-        if row["rectification_rate"] is None
-        else row["rectification_rate"],
-        "findings_burden": 1 / (1 + row["open_findings_per_unit"]) if row["reported"] else 0.0,
-    }
-
-
-def _ranked(session: Session, round_: Round) -> list[dict[str, Any]]:
+def round_catalogue(session: Session, round_: Round) -> Catalogue | None:
     try:
-        catalogue: Catalogue | None = catalogues.get(session, round_.catalogue_version)
+        return catalogues.get(session, round_.catalogue_version)
     except LookupError:
-        catalogue = None
-    weights = index_weights(catalogue)
-    unit_counts = dict(
-        session.execute(
-            select(PilotUnit.district_code, func.count(PilotUnit.id))
-            .where(PilotUnit.active.is_(True))
-            .group_by(PilotUnit.district_code)
-        ).all()
-    )
-    by_district: dict[str, list[UnitResult]] = defaultdict(list)
+        return None
+
+
+def index_of(catalogue: Catalogue | None) -> dict[str, Any]:
+    return catalogue.effectiveness_index if catalogue else DEFAULT_EFFECTIVENESS_INDEX
+
+
+GroupOf = Callable[[str, int], Any]
+
+
+def _by_district(batch: int | None) -> GroupOf:
+    return lambda district, unit_batch: district if batch is None or unit_batch == batch else None
+
+
+def _by_batch(district: str | None) -> GroupOf:
+    return lambda unit_district, batch: batch if district is None or unit_district == district else None
+
+
+def _ranked(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str, Any]]:
+    """The groups' figures, components and index, ranked (ties by group key); keyed by `group`."""
+    index = index_of(round_catalogue(session, round_))
+    unit_counts: dict[Any, int] = defaultdict(int)
+    unit_group: dict[int, Any] = {}
+    for unit_id, district, batch in session.execute(
+        select(PilotUnit.id, PilotUnit.district_code, PilotUnit.batch).where(PilotUnit.active.is_(True))
+    ):
+        key = group_of(district, batch)
+        if key is not None:
+            unit_counts[key] += 1
+            unit_group[unit_id] = key
+    by_group: dict[Any, list[UnitResult]] = defaultdict(list)
     for result in unit_results(session, round_.code).values():
-        by_district[result.district_code].append(result)
-    stats = _finding_stats(session, round_.code)
-    empty = {"active": 0, "total": 0, "done": 0, "days": []}
+        key = group_of(result.district_code, result.batch)
+        if key is not None:
+            by_group[key].append(result)
+            unit_group.setdefault(result.unit_id, key)
+    basis = comparison_round(session, round_, index.get("basis", "same_half_last_year"))
+    pairs: dict[Any, list[effectiveness.Pair]] = defaultdict(list)
+    if basis is not None:
+        now, then = latest_indicators(session, round_.code), latest_indicators(session, basis.code)
+        for unit_id in now.keys() & then.keys():
+            if unit_id in unit_group:
+                pairs[unit_group[unit_id]].append(effectiveness.Pair(now[unit_id], then[unit_id]))
+    stats = _finding_stats(session, round_.code, group_of)
     rows = []
-    for district in session.scalars(select(District).order_by(District.code)):
-        if not unit_counts.get(district.code):
-            continue
-        row = _row_parts(
-            unit_counts[district.code],
-            by_district[district.code],
-            round_.due_date,
-            stats.get(district.code, empty),
-        )
+    for key in sorted(k for k, count in unit_counts.items() if count):
+        row = _row_figures(unit_counts[key], by_group[key], round_.due_date, stats.get(key, _empty_stats()))
+        scored = effectiveness.evaluate(index, row, pairs.get(key, []))
+        values = {c["code"]: c["value"] for c in scored["components"]}
         row.update(
-            district_code=district.code,
-            name_zh=district.name_zh,
-            name_en=district.name_en,
-            index=composite_index(_index_parts(row), weights),
+            group=key,
+            components=scored["components"],
+            progress=values.get("progress"),
+            outcomes=values.get("outcomes"),
+            basis_round=basis.code if basis is not None else None,
+            index=scored["index"],
         )
         rows.append(row)
-    rows.sort(key=lambda r: (-r["index"], r["district_code"]))
+    rows.sort(key=lambda r: (-r["index"], str(r["group"])))
     for position, row in enumerate(rows, start=1):
         row["rank"] = position
     return rows
 
 
-def district_table(session: Session, round_code: str) -> list[DistrictRow]:
-    """Every district with pilot units, ranked by its composite index, with its change of rank."""
-    round_ = session.get(Round, round_code)
-    if round_ is None:
-        raise LookupError(f"no round {round_code}")
-    rows = _ranked(session, round_)
+def _with_rank_change(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str, Any]]:
+    rows = _ranked(session, round_, group_of)
     before = previous_round(session, round_)
-    previous = {r["district_code"]: r["rank"] for r in _ranked(session, before)} if before else {}
-    return [
-        DistrictRow(
-            **row,
-            rank_change=(previous[row["district_code"]] - row["rank"])
-            if row["district_code"] in previous
-            else None,
-        )
-        for row in rows
-    ]
+    previous = {r["group"]: r["rank"] for r in _ranked(session, before, group_of)} if before else {}
+    for row in rows:
+        row["rank_change"] = previous[row["group"]] - row["rank"] if row["group"] in previous else None
+    return rows
 
 
-def district_row(session: Session, round_code: str, district_code: str) -> DistrictRow | None:
-    return next((r for r in district_table(session, round_code) if r.district_code == district_code), None)
-
-
-def practices(session: Session, round_code: str) -> list[dict[str, Any]]:
-    """Candidate replicable practices: overall ≥ 90, no active critical finding, at least one
-    `exemplary` measure with a note. Best score first."""
+def require_round(session: Session, round_code: str) -> Round:
     round_ = session.get(Round, round_code)
     if round_ is None:
         raise LookupError(f"no round {round_code}")
-    catalogue = catalogues.get(session, round_.catalogue_version)
-    critical = set(
-        session.scalars(
-            select(Finding.unit_id).where(
-                Finding.round_code == round_code, Finding.severity == "critical", Finding.active.is_(True)
+    return round_
+
+
+def district_table(session: Session, round_code: str, batch: int | None = None) -> list[DistrictRow]:
+    """Every district with pilot units (of one batch, if given), ranked by its effectiveness index,
+    with its change of rank."""
+    round_ = require_round(session, round_code)
+    names = {d.code: d for d in session.scalars(select(District))}
+    out = []
+    for row in _with_rank_change(session, round_, _by_district(batch)):
+        district = names[row.pop("group")]
+        out.append(
+            DistrictRow(
+                **row, district_code=district.code, name_zh=district.name_zh, name_en=district.name_en
             )
         )
-    )
-    chosen = [
-        r
-        for r in unit_results(session, round_code).values()
-        if r.overall_score is not None and r.overall_score >= PRACTICE_MIN_SCORE and r.unit_id not in critical
-    ]
-    out = []
-    for result in chosen:
-        submission = session.get(Submission, result.submission_id)
-        assert submission is not None
-        measures = [
-            {
-                "code": code,
-                "name_zh": catalogue.measures[code]["name_zh"],
-                "name_en": catalogue.measures[code].get("name_en", ""),
-                "note": str(m.get("note")).strip(),
-            }
-            for code, m in submission.measures.items()
-            if code in catalogue.measures
-            and (m or {}).get("status") == "exemplary"
-            and str((m or {}).get("note") or "").strip()
-        ]
-        if not measures:
-            continue
-        unit = submission.unit
-        out.append(
-            {
-                "credit_code": unit.credit_code,
-                "name": unit.name,
-                "district": unit.district_code,
-                "overall_score": result.overall_score,
-                "exemplary_measures": measures,
-            }
-        )
-    out.sort(key=lambda p: (-p["overall_score"], p["credit_code"]))
     return out
+
+
+def district_row(
+    session: Session, round_code: str, district_code: str, batch: int | None = None
+) -> DistrictRow | None:
+    return next(
+        (r for r in district_table(session, round_code, batch) if r.district_code == district_code), None
+    )
+
+
+def batch_table(session: Session, round_code: str, district: str | None = None) -> list[BatchRow]:
+    """The same figures per pilot batch (of one district's units, if given), ranked alike."""
+    round_ = require_round(session, round_code)
+    batches = {b.number: b for b in session.scalars(select(PilotBatch))}
+    out = []
+    for row in _with_rank_change(session, round_, _by_batch(district)):
+        number = row.pop("group")
+        known = batches.get(number)
+        out.append(
+            BatchRow(
+                **row,
+                batch=number,
+                name_zh=known.name_zh if known else f"第{number}批",
+                name_en=known.name_en if known else f"Batch {number}",
+                joined=known.joined if known else "",
+            )
+        )
+    return out
+
+
+def batches(session: Session) -> list[PilotBatch]:
+    return list(session.scalars(select(PilotBatch).order_by(PilotBatch.number)))
 
 
 def light_counts(

@@ -158,8 +158,9 @@ def users_list() -> None:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def units_import(path: Path) -> None:
-    """Import or update units from a CSV or XLSX with columns credit_code, name, district[, industry, kind]
-    (kind: enterprise/企业 or institution/事业单位; enterprise when left out)."""
+    """Import or update units from a CSV or XLSX with columns credit_code, name, district[, industry, kind,
+    batch] (kind: enterprise/企业 or institution/事业单位, enterprise when left out; batch: the pilot batch
+    the unit joined with, by number or name such as 3 or 第三批, unchanged when left out)."""
     with db.transaction() as session:
         try:
             done = registry.import_units(session, registry.read_rows(path.read_bytes()), None)
@@ -358,6 +359,28 @@ def catalogue_list() -> None:
             )
 
 
+# --- documents -----------------------------------------------------------------------------------
+
+
+@click.command("templates")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def documents_templates(folder: Path) -> None:
+    """Copy the shipped Word templates (bulletin.docx, problem_list.docx, cases.docx) into FOLDER, to edit
+    in Word; then set DOCUMENT_TEMPLATES=FOLDER. A template left out of the folder stays the shipped one."""
+    import shutil
+
+    from services.intake import documents
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in documents.TEMPLATES.values():
+        target = folder / name
+        if target.exists():
+            click.echo(f"kept {target} (already there)")
+            continue
+        shutil.copy(documents.SHIPPED / name, target)
+        click.echo(f"wrote {target}")
+
+
 COMMANDS: dict[str, list[click.Command]] = {
     "users": [
         users_create,
@@ -374,4 +397,5 @@ COMMANDS: dict[str, list[click.Command]] = {
     "rounds": [rounds_open, rounds_close, rounds_list],
     "channels": [channels_add, channels_list, channels_remove, channels_disable, channels_enable],
     "catalogue": [catalogue_load, catalogue_list],
+    "documents": [documents_templates],
 }

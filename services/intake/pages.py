@@ -54,6 +54,7 @@ def add_nav(
 def init_app(app: Flask, settings: config.Settings) -> None:
     """Babel, the login throttle, the page blueprints and the header's links."""
     from services.intake import (
+        office_pages,
         web,
         web_admin,
         web_dashboard,
@@ -99,6 +100,7 @@ def init_app(app: Flask, settings: config.Settings) -> None:
         ("deliveries.index", "投递记录", ("supervisor", "admin")),
     ):
         add_nav(app, endpoint, label, roles)
+    office_pages.init_app(app)  # visits, the case library, documents
     app.context_processor(
         lambda: {"nav_items": app.extensions["pilotwatch_nav"], "locale": str(get_locale())}
     )

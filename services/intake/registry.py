@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from services.intake import audit
 from shared.credit_code import normalise, problem
-from shared.models import District, Finding, PilotUnit
+from shared.models import District, Finding, PilotBatch, PilotUnit
 
-COLUMNS = ("credit_code", "name", "district", "industry", "kind")
+COLUMNS = ("credit_code", "name", "district", "industry", "kind", "batch")
 # A unit's kind as an import may write it (default: an enterprise).
 KINDS = {
     "enterprise": "enterprise",
@@ -69,10 +69,21 @@ def read_rows(content: bytes) -> list[dict[str, str]]:
     return [{k: (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(io.StringIO(text))]
 
 
+def batch_names(session: Session) -> dict[str, int]:
+    """A batch as an import may write it: its number, or its name in either language (第三批, Third batch)."""
+    names: dict[str, int] = {}
+    for batch in session.scalars(select(PilotBatch)):
+        for name in (str(batch.number), batch.name_zh, batch.name_en):
+            if name:
+                names[name.strip().lower()] = batch.number
+    return names
+
+
 def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | None) -> Imported:
     """Add or update every row's unit (a deactivated one comes back); refuse the whole file, naming
     each bad line, when any row is wrong. The caller commits."""
     districts = set(session.scalars(select(District.code)))
+    batches = batch_names(session)
     problems: list[str] = []
     checked: list[tuple[str, dict[str, str]]] = []
     for line, row in enumerate(rows, start=2):
@@ -88,6 +99,9 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
             and (row.get("kind") or "").strip().lower() not in KINDS
         ):
             error = f"单位类型应为 企业 或 事业单位 / kind must be enterprise or institution, got {row.get('kind')!r}"
+        batch = (row.get("batch") or "").strip().lower()
+        if not error and batch and batch not in batches:
+            error = f"未知批次 / unknown batch {row.get('batch')!r} (应为 {'、'.join(sorted(set(batches)))})"
         if error:
             problems.append(f"第 {line} 行 / line {line}: {error}")
         else:
@@ -110,6 +124,8 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
         unit.name, unit.district_code = row["name"].strip()[:200], district
         unit.industry, unit.active = (row.get("industry") or "").strip()[:100], True
         unit.kind = KINDS[(row.get("kind") or "enterprise").strip().lower() or "enterprise"]
+        if (row.get("batch") or "").strip():
+            unit.batch = batches[row["batch"].strip().lower()]
         result.codes.append(code)
     audit.record(
         session,

@@ -1,20 +1,21 @@
-"""The supervisors' dashboard: completeness and timeliness, the league table, charts, practices."""
+"""The supervisors' dashboard: completeness and timeliness, the league table with the effectiveness
+index's components (filtered by batch) and how it is computed, the batches compared, charts, case hints."""
 
 from __future__ import annotations
 
 from statistics import mean
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from services.intake import analytics, charts, scope
+from services.intake import analytics, case_hints, cases, charts, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
 from shared import clock, config
-from shared.models import AuditEvent, Finding, Round
+from shared.models import Finding, Round
 
 bp = Blueprint("dashboard", __name__)
 
@@ -38,21 +39,12 @@ def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
     return points
 
 
-def confirmed_practices(round_code: str) -> set[str]:
-    return set(
-        db_session().scalars(
-            select(AuditEvent.object_id).where(
-                AuditEvent.object_type == "practice", AuditEvent.object_id.like(f"{round_code}:%")
-            )
-        )
-    )
-
-
 @bp.get("/dashboard")
 @scope.roles_required("supervisor", "admin")
 def dashboard() -> Any:
     round_ = chosen_round()
-    table = analytics.district_table(db_session(), round_.code)
+    batch = int(request.args["batch"]) if request.args.get("batch", "").isdigit() else None
+    table = analytics.district_table(db_session(), round_.code, batch)
     english = str(get_locale()) == "en"
     names = [(row.name_en if english and row.name_en else row.name_zh) for row in table]
     scores = [
@@ -73,7 +65,7 @@ def dashboard() -> Any:
     )
     rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
     figures = {
-        "index": charts.hbars(list(zip(names, [r.index for r in table], strict=True)), _("区县效能指数")),
+        "index": charts.hbars(list(zip(names, [r.index for r in table], strict=True)), _("成效指数")),
         "participation": charts.hbars(
             list(zip(names, [r.participation_rate * 100 for r in table], strict=True)), _("报送率")
         ),
@@ -96,28 +88,24 @@ def dashboard() -> Any:
         rounds=rounds,
         table=table,
         figures=figures,
-        practices=analytics.practices(db_session(), round_.code),
-        confirmed=confirmed_practices(round_.code),
         today=clock.today(),
+        batch=batch,
+        **office_panels(round_),
     )
 
 
-@bp.post("/dashboard/practices")
-@scope.roles_required("supervisor", "admin")
-def confirm_practice() -> Any:
-    round_code, unit = request.form.get("round", "")[:16], request.form.get("unit", "")[:18]
-    if db_session().get(Round, round_code) is None or not unit:
-        abort(400)
-    db_session().add(
-        AuditEvent(
-            at=clock.now(),
-            actor_id=current_user().id,
-            action="practice.confirm",
-            object_type="practice",
-            object_id=f"{round_code}:{unit}",
-            comment=request.form.get("comment", "")[:2000],
-        )
-    )
-    db_session().commit()
-    flash(_("已确认为可复制推广的做法"))
-    return redirect(url_for("dashboard.dashboard", round=round_code))
+def office_panels(round_: Round) -> dict[str, Any]:
+    """How the index is computed, the batches compared, and the case hints with the cases to review."""
+    session = db_session()
+    catalogue = analytics.round_catalogue(session, round_)
+    return {
+        "index_spec": analytics.index_of(catalogue),
+        "indicator_names": catalogue.indicators if catalogue else {},
+        "basis": analytics.comparison_round(
+            session, round_, analytics.index_of(catalogue).get("basis", "same_half_last_year")
+        ),
+        "batches": analytics.batches(session),
+        "batch_table": analytics.batch_table(session, round_.code),
+        "hints": case_hints.hints(session, round_.code)[:10],
+        "to_review": len(cases.library(session, current_user(), round_.code, status="recommended")),
+    }

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.intake import files, registry, rounds, scope
+from services.intake import files, registry, rounds, scope, visits
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from shared import clock, config, ledger, outbox
@@ -267,7 +267,13 @@ def raise_problem() -> Any:
     catalogue = catalogues.get(session, round_.catalogue_version)
     unit = registry.unit_by_code(session, form.get("unit", "")) if form.get("unit") else None
     errors: dict[str, str] = {}
-    if request.method == "POST":
+    visit = None
+    if form.get("visit", "").isdigit():  # raised from an on-site visit: of its round and district
+        try:
+            visit = visits.for_raising(session, int(form["visit"]), unit, round_.code)
+        except visits.VisitRefused as exc:
+            errors.update(exc.problems)
+    if request.method == "POST" and not errors:
         severity = form.get("severity", "warning")
         if unit is None:
             errors["unit"] = _("请填写有效的统一社会信用代码")
@@ -287,6 +293,7 @@ def raise_problem() -> Any:
                 measure_code=form.get("measure", "") if form.get("measure") in catalogue.measures else "",
                 source=form.get("source", ""),
                 proof_required=form.get("proof") == "on",
+                visit_id=visit.id if visit else None,
             )
             try:
                 finding, announced = ledger.raise_finding(session, user, raised, clock.now())
@@ -296,6 +303,8 @@ def raise_problem() -> Any:
                 session.commit()
                 outbox.publish(celery(), announced)
                 flash(_("问题已交办，并已通知所属县（市）区"))
+                if visit is not None:
+                    return redirect(url_for("visits.visit", visit_id=visit.id))
                 return redirect(url_for("findings.finding", finding_id=finding.id))
     default_due = catalogue.severity_period(
         form.get("severity", "warning"), config.current().rectification_days
@@ -309,8 +318,11 @@ def raise_problem() -> Any:
         catalogue=catalogue,
         severities=SEVERITIES,
         unit=unit,
-        units=list(
+        units=visit.units
+        if visit
+        else list(
             session.scalars(select(PilotUnit).where(PilotUnit.active.is_(True)).order_by(PilotUnit.name))
         ),
+        visit=visit,
         default_due=(clock.today() + timedelta(days=default_due)).isoformat() if default_due else "",
     ), (422 if errors else 200)

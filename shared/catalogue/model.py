@@ -164,6 +164,21 @@ class Catalogue:
         """The indicators a complete report fills in (the form asks for them, a blank is a finding)."""
         return tuple(code for code, spec in self.indicators.items() if spec.get("required"))
 
+    @property
+    def effectiveness_index(self) -> dict[str, Any]:
+        """The components of the district index, their parts and weights (defaults for a catalogue
+        stored before the index was split)."""
+        from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
+
+        return self.data.get("effectiveness_index") or DEFAULT_EFFECTIVENESS_INDEX
+
+    @property
+    def case_hints(self) -> dict[str, Any]:
+        """When a unit is suggested as a case to write up: thresholds as data."""
+        from shared.catalogue.schema import DEFAULT_CASE_HINTS
+
+        return {**DEFAULT_CASE_HINTS, **(self.data.get("case_hints") or {})}
+
     def rule_name(self, code: str, locale: str = "zh") -> str:
         rule = self.rule(code)
         if code == MANUAL:

@@ -3,6 +3,7 @@ naming the entry and the problem; nothing is half-loaded."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from datetime import date
@@ -39,6 +40,91 @@ DEFAULT_SEVERITIES = {
     "info": {"period_days": None},
 }
 INDEX_PARTS = ("participation", "on_time", "score", "share_at_60", "rectification", "findings_burden")
+# The parts of the effectiveness index (docs/SCORING.md): figures of the district's work (工作推进) and
+# outcomes measured by the change of indicators between rounds of the same units (改革成效).
+PROGRESS_PARTS = (*INDEX_PARTS, "verified_closures")
+OUTCOME_KINDS = ("share", "growth")
+INDEX_BASES = ("same_half_last_year", "previous")
+# The index when a catalogue gives none (catalogues loaded before the split keep working with it).
+DEFAULT_EFFECTIVENESS_INDEX: dict[str, Any] = {
+    "basis": "same_half_last_year",
+    "components": [
+        {
+            "code": "progress",
+            "name_zh": "工作推进",
+            "name_en": "Work progress",
+            "weight": 0.5,
+            "parts": [
+                {"code": "participation", "weight": 0.3},
+                {"code": "on_time", "weight": 0.2},
+                {"code": "rectification", "weight": 0.3},
+                {"code": "verified_closures", "weight": 0.2},
+            ],
+        },
+        {
+            "code": "outcomes",
+            "name_zh": "改革成效",
+            "name_en": "Reform outcomes",
+            "weight": 0.5,
+            "parts": [
+                {
+                    "code": "highly_skilled_share",
+                    "kind": "share",
+                    "indicators": ["highly_skilled_workers"],
+                    "per": ["skilled_workers"],
+                    "target": 0.02,
+                    "weight": 0.3,
+                    "name_zh": "高技能人才占技能人才比例提高",
+                    "name_en": "Rise of the highly skilled share",
+                },
+                {
+                    "code": "certificates",
+                    "kind": "growth",
+                    "indicators": ["new_certificates"],
+                    "target": 0.2,
+                    "weight": 0.2,
+                    "name_zh": "新取得技能等级证书人数增长",
+                    "name_en": "Growth of new skill certificates",
+                },
+                {
+                    "code": "proposals_adopted",
+                    "kind": "growth",
+                    "indicators": ["proposals_adopted"],
+                    "target": 0.2,
+                    "weight": 0.2,
+                    "name_zh": "合理化建议采纳数增长",
+                    "name_en": "Growth of adopted proposals",
+                },
+                {
+                    "code": "innovation_studios",
+                    "kind": "growth",
+                    "indicators": ["studios_national", "studios_provincial", "studios_municipal"],
+                    "target": 0.1,
+                    "weight": 0.2,
+                    "name_zh": "创新工作室数量增长",
+                    "name_en": "Growth of innovation studios",
+                },
+                {
+                    "code": "training",
+                    "kind": "growth",
+                    "indicators": ["training_person_times"],
+                    "target": 0.2,
+                    "weight": 0.1,
+                    "name_zh": "培训人次增长",
+                    "name_en": "Growth of training",
+                },
+            ],
+        },
+    ],
+}
+# When a unit is suggested to its district as a case to write up (case library hints).
+DEFAULT_CASE_HINTS: dict[str, Any] = {
+    "min_score": 90,
+    "min_exemplary": 1,
+    "indicators": ["new_certificates", "proposals_adopted", "training_person_times"],
+    "min_growth": 0.5,
+    "min_base": 10,
+}
 CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="must be letters, digits, '-' or '_'")
 
 
@@ -147,6 +233,43 @@ class RuleSchema(_Strict):
     )
 
 
+class IndexPartSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    # A progress figure (PROGRESS_PARTS, the code by default), or an outcome: the `share` of
+    # `indicators` in `per`, or the `growth` of `indicators`, each between rounds of the same units.
+    kind = fields.String(validate=validate.OneOf((*PROGRESS_PARTS, *OUTCOME_KINDS)))
+    name_zh = fields.String(load_default="")
+    name_en = fields.String(load_default="")
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0))
+    indicators = fields.List(fields.String())
+    per = fields.List(fields.String())
+    # The change that earns the full mark (a share in points as a fraction, 0.02; a growth, 0.2 = +20%).
+    target = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+
+
+class IndexComponentSchema(_Strict):
+    code = fields.String(required=True, validate=CODE)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(load_default="")
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0))
+    parts = fields.List(fields.Nested(IndexPartSchema), required=True, validate=validate.Length(min=1))
+
+
+class EffectivenessIndexSchema(_Strict):
+    basis = fields.String(load_default="same_half_last_year", validate=validate.OneOf(INDEX_BASES))
+    components = fields.List(
+        fields.Nested(IndexComponentSchema), required=True, validate=validate.Length(min=1)
+    )
+
+
+class CaseHintsSchema(_Strict):
+    min_score = fields.Float(load_default=90, validate=validate.Range(min=0, max=100))
+    min_exemplary = fields.Integer(load_default=1, validate=validate.Range(min=0))
+    indicators = fields.List(fields.String(), load_default=list)
+    min_growth = fields.Float(load_default=0.5, validate=validate.Range(min=0, min_inclusive=False))
+    min_base = fields.Float(load_default=10, validate=validate.Range(min=0))
+
+
 class CatalogueSchema(_Strict):
     version = fields.String(required=True, validate=CODE)
     title_zh = fields.String(load_default="")
@@ -164,11 +287,16 @@ class CatalogueSchema(_Strict):
         values=fields.Nested(SeveritySchema),
         load_default=lambda: dict(DEFAULT_SEVERITIES),
     )
+    # The weights of the index before it was split (catalogues of that time still load; not used).
     district_index = fields.Dict(
         keys=fields.String(validate=validate.OneOf(INDEX_PARTS)),
         values=fields.Float(validate=validate.Range(min=0)),
         load_default=dict,
     )
+    effectiveness_index = fields.Nested(
+        EffectivenessIndexSchema, load_default=lambda: copy.deepcopy(DEFAULT_EFFECTIVENESS_INDEX)
+    )
+    case_hints = fields.Nested(CaseHintsSchema, load_default=lambda: dict(DEFAULT_CASE_HINTS))
 
 
 def _flatten(errors: Any, path: str = "") -> list[str]:
@@ -219,6 +347,10 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
             seen.add(code)
     problems += _check_bounds_and_weights(data)
     known = {i["code"] for i in data["indicators"]}
+    problems += _check_index(data["effectiveness_index"], known)
+    unknown_hints = set(data["case_hints"]["indicators"]) - known
+    if unknown_hints:
+        problems.append(f"case_hints: names unknown indicators: {', '.join(sorted(unknown_hints))}")
     for rule in data["rules"]:
         where = f"rule {rule['code']}"
         missing = [k for k in NEEDS.get(rule["kind"], ()) if rule.get(k) in (None, "", [])]
@@ -237,6 +369,35 @@ def _check_semantics(data: dict[str, Any]) -> list[str]:
         for part in ("left", "right", "when"):
             if rule.get(part) is not None:
                 problems += [f"{where}: {part} {p}" for p in expressions.problems(rule[part], known)]
+    return problems
+
+
+def _check_index(index: dict[str, Any], known: set[str]) -> list[str]:
+    """Each outcome names known indicators and a target; no weights adding up to 0; codes once."""
+    problems: list[str] = []
+    if not sum(c["weight"] for c in index["components"]):
+        problems.append("effectiveness_index: the components' weights add up to 0")
+    seen: set[str] = set()
+    for component in index["components"]:
+        if not sum(p["weight"] for p in component["parts"]):
+            problems.append(f"effectiveness_index {component['code']}: its parts' weights add up to 0")
+        for part in component["parts"]:
+            where = f"effectiveness_index part {part['code']}"
+            if part["code"] in seen:
+                problems.append(f"{where}: the code appears twice")
+            seen.add(part["code"])
+            kind = part.get("kind") or part["code"]
+            if kind not in PROGRESS_PARTS and kind not in OUTCOME_KINDS:
+                problems.append(f"{where}: give a kind ({', '.join((*PROGRESS_PARTS, *OUTCOME_KINDS))})")
+                continue
+            if kind in OUTCOME_KINDS:
+                needed = ("indicators", "target", "per") if kind == "share" else ("indicators", "target")
+                missing = [k for k in needed if not part.get(k)]
+                if missing:
+                    problems.append(f"{where}: a {kind} outcome needs {', '.join(missing)}")
+                unknown = (set(part.get("indicators") or ()) | set(part.get("per") or ())) - known
+                if unknown:
+                    problems.append(f"{where}: names unknown indicators: {', '.join(sorted(unknown))}")
     return problems
 
 

@@ -6,7 +6,17 @@ from shared.models.audit import AuditEvent
 from shared.models.base import Base, utcnow
 from shared.models.jobs import ReevaluationJob, ReminderSent
 from shared.models.messaging import Alert, Channel, Delivery, DeliveryAttempt, OutboxEvent
-from shared.models.registry import District, PilotUnit
+from shared.models.office import (
+    CASE_STATUSES,
+    DOCUMENT_KINDS,
+    JOB_STATES,
+    VISIT_METHODS,
+    Case,
+    DocumentJob,
+    Visit,
+    visit_units,
+)
+from shared.models.registry import District, PilotBatch, PilotUnit
 from shared.models.reports import (
     ACTIVE_STATUSES,
     FINDING_STATUSES,
@@ -27,6 +37,15 @@ __all__ = [
     "FindingAlertState",
     "MuteWindow",
     "ACTIVE_STATUSES",
+    "CASE_STATUSES",
+    "DOCUMENT_KINDS",
+    "JOB_STATES",
+    "VISIT_METHODS",
+    "Case",
+    "DocumentJob",
+    "PilotBatch",
+    "Visit",
+    "visit_units",
     "FINDING_STATUSES",
     "ROLES",
     "Alert",

@@ -1,4 +1,4 @@
-"""Who reports: districts (and functional zones) and their pilot units."""
+"""Who reports: districts (and functional zones), the batches of the pilot and their pilot units."""
 
 from __future__ import annotations
 
@@ -22,6 +22,18 @@ class District(Base):
     units: Mapped[list[PilotUnit]] = relationship(back_populates="district")
 
 
+class PilotBatch(Base):
+    """A batch of the pilot: the units that joined the reform together (第一批 2020, ..., 第三批 2022/2023)."""
+
+    __tablename__ = "pilot_batches"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    # When its units joined, as the office writes it ("2020", "2022/2023"); empty when not known.
+    joined: Mapped[str] = mapped_column(String(32), default="")
+
+
 class PilotUnit(Base):
     """An enterprise or institution in the pilot, known by its unified social credit code."""
 
@@ -34,6 +46,7 @@ class PilotUnit(Base):
     industry: Mapped[str] = mapped_column(String(100), default="")
     # enterprise (企业) or institution (事业单位): some rules bind enterprises only.
     kind: Mapped[str] = mapped_column(String(16), default="enterprise", server_default="enterprise")
+    # The pilot batch it joined with (pilot_batches.number).
     batch: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

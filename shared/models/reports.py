@@ -130,6 +130,8 @@ class Finding(Base):
     proof_required: Mapped[bool] = mapped_column(Boolean, default=False)
     # Raised by hand by a supervisor (from a visit, a call, a document), else by a rule.
     raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The on-site visit it was found on, when it was raised from one.
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     # A later deadline the district asked for, waiting for a supervisor's decision.
     extension_until: Mapped[date | None] = mapped_column(Date)
     extension_reason: Mapped[str] = mapped_column(Text, default="")

@@ -28,7 +28,8 @@ class Draft(Base):
 
 
 class StoredFile(Base):
-    """An evidence file for a measure, or a proof of rectification for a finding.
+    """An evidence file for a measure, a proof of rectification for a finding, or a file of an on-site
+    visit or of a case (kept with one of the units it is about).
 
     The content is checked (PDF, JPEG or PNG by its first bytes) and kept under the upload
     directory by its id; the original name is only shown.
@@ -39,9 +40,11 @@ class StoredFile(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     unit_id: Mapped[int] = mapped_column(ForeignKey("pilot_units.id"), index=True)
     round_code: Mapped[str] = mapped_column(ForeignKey("rounds.code"))
-    purpose: Mapped[str] = mapped_column(String(16))  # evidence | proof
+    purpose: Mapped[str] = mapped_column(String(16))  # evidence | proof | visit | case
     measure_code: Mapped[str] = mapped_column(String(64), default="")
     finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)

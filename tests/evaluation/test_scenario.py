@@ -117,6 +117,9 @@ def test_it_matches_the_hand_written_scenario(evaluation: Stack, catalogue: Cata
                     "rank": r.rank,
                     "rank_change": r.rank_change,
                     "index": r.index,
+                    "progress": r.progress,
+                    "outcomes": r.outcomes,
+                    "basis_round": r.basis_round,
                     "mean_score": r.mean_score,
                     "participation_rate": r.participation_rate,
                 }

@@ -29,6 +29,9 @@ ENDPOINTS = {
     "units": ("GET", "/api/v1/units", True, False),
     "district_table": ("GET", "/api/v1/rounds/{round_code}/districts", False, False),
     "district_row": ("GET", "/api/v1/rounds/{round_code}/districts/{district_code}", True, False),
+    "batches": ("GET", "/api/v1/rounds/{round_code}/batches", False, False),
+    "summary": ("GET", "/api/v1/rounds/{round_code}/summary", False, True),
+    "cases": ("GET", "/api/v1/rounds/{round_code}/cases", False, False),
     "practices": ("GET", "/api/v1/rounds/{round_code}/practices", False, True),
     "rules_preview": ("POST", "/api/v1/rules/preview", False, True),
 }

@@ -55,12 +55,12 @@ def cases(o: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], dict[str, i
             {"action": "return", "comment": "佐证不足"},
             {"own": 403, "other": 403, "supervisor": 302, "admin": 302},
         ),
-        (
-            "POST",
-            "/dashboard/practices",
-            {"round": o["round"], "unit": o["unit"]},
-            overseers | {"supervisor": 302, "admin": 302},
-        ),
+        ("GET", "/visits", {}, every),
+        ("GET", "/visits/new", {}, overseers),
+        ("GET", "/cases", {}, every),
+        ("GET", "/cases/new", {}, {"own": 200, "other": 200, "supervisor": 403, "admin": 403}),
+        ("GET", "/documents", {}, every),
+        ("GET", f"/documents/bulletin/{o['round']}", {}, overseers),
         (
             "POST",
             "/admin/channels",

@@ -33,10 +33,10 @@ ENV_EXAMPLE = ROOT / ".env.example"
 BIN = Path(sys.executable).parent
 
 INFRASTRUCTURE = ("redis", "postgres", "mailpit", "flower", "celery-exporter")
-APP_SERVICES = ("migrate", "intake", "evaluation", "notify", "beat")
-LONG_RUNNING = ("intake", "evaluation", "notify", "beat")
-WORKERS = ("evaluation", "notify")
-NO_PORTS = ("migrate", "evaluation", "notify", "beat")
+APP_SERVICES = ("migrate", "intake", "intake-worker", "evaluation", "notify", "beat")
+LONG_RUNNING = ("intake", "intake-worker", "evaluation", "notify", "beat")
+WORKERS = ("intake-worker", "evaluation", "notify")
+NO_PORTS = ("migrate", "intake-worker", "evaluation", "notify", "beat")
 IMAGE_VARIABLES = {
     "PILOTWATCH_IMAGE": APP_SERVICES,
     "REDIS_IMAGE": ("redis",),

@@ -1,4 +1,5 @@
-"""The services as real processes for end-to-end tests: intake on gunicorn, both workers, the scheduler."""
+"""The services as real processes for end-to-end tests: intake on gunicorn, the evaluation, notify and
+intake workers ("intake-worker"), the scheduler."""
 
 from __future__ import annotations
 
@@ -82,12 +83,13 @@ class Service:
 
 
 class Stack:
-    """Start any of intake, evaluation, notify and beat against the given database and Redis."""
+    """Start any of intake, intake-worker, evaluation, notify and beat against the given database and Redis."""
 
     def __init__(self, env: dict[str, str], folder: Path):
         self.env = dict(env)
         self.folder = folder
         self.services: dict[str, Service] = {}
+        self.kinds: dict[str, str] = {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._count = 0
@@ -98,6 +100,7 @@ class Stack:
             command = self.command(name)
             key = name if name not in self.services else f"{name}-{self._count}"
             self.services[key] = Service(key, command, self.env, self.folder)
+            self.kinds[key] = name
         for key in list(self.services)[-len(names) :]:
             self.wait_ready(key)
         return self
@@ -108,6 +111,8 @@ class Stack:
             return commands.intake(f"127.0.0.1:{self.port}", 2, access_log=False)
         if name == "beat":
             return commands.scheduler(self.folder / "beat-schedule", level="INFO")
+        if name == "intake-worker":
+            return commands.worker("intake", 1, node=f"intake-{self._count}@%h")
         return commands.worker(name, 1, node=f"{name}-{self._count}@%h")
 
     def wait_ready(self, key: str, timeout: float = 60) -> None:
@@ -116,19 +121,19 @@ class Stack:
         def ready() -> bool:
             if not service.alive():
                 raise AssertionError(f"{key} exited:\n{service.output()[-3000:]}")
-            if key.startswith("intake"):
+            if self.kinds[key] == "intake":
                 try:
                     return urllib.request.urlopen(self.url + "/healthz", timeout=1).status == 200
                 except OSError:
                     return False
-            if key.startswith("beat"):
+            if self.kinds[key] == "beat":
                 return "beat: Starting" in service.output()
             return " ready." in service.output()
 
         wait_until(ready, timeout, f"{key} to be ready")
 
     def restart(self, key: str) -> None:
-        name = key.split("-")[0]
+        name = self.kinds.pop(key)
         self.services.pop(key).stop()
         self.start(name)
 

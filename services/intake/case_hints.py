@@ -1,0 +1,123 @@
+"""Hints for the case library: units a district might write up as a typical case (典型案例).
+
+A hint is a suggestion, never a case: the district decides and writes the case itself. A unit with no
+open major problem (重大问题) is suggested when its latest report scores at least the catalogue's
+`case_hints.min_score` with `min_exemplary` 成效突出 measures carrying a note (a high score), or when one of
+the hint indicators grew by `min_growth` from a base of at least `min_base` against the comparison
+round of the effectiveness index (strong growth). The thresholds are catalogue data (docs/SCORING.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from services.intake import analytics
+from shared.catalogue import Catalogue
+from shared.catalogue import store as catalogues
+from shared.models import Case, Finding, PilotUnit, Submission
+
+
+def exemplary_measures(catalogue: Catalogue, measures: dict[str, Any]) -> list[dict[str, str]]:
+    """The report's 成效突出 measures that carry a note, in the catalogue's order."""
+    out = []
+    for code, spec in catalogue.measures.items():
+        entry = measures.get(code) or {}
+        note = str(entry.get("note") or "").strip()
+        if entry.get("status") == "exemplary" and note:
+            out.append(
+                {"code": code, "name_zh": spec["name_zh"], "name_en": spec.get("name_en", ""), "note": note}
+            )
+    return out
+
+
+def grown(
+    catalogue: Catalogue, settings: dict[str, Any], now: dict[str, Any], then: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The hint indicators that grew by at least `min_growth` from a base of at least `min_base`."""
+    if then is None:
+        return []
+    out = []
+    for code in settings["indicators"]:
+        before, after = then.get(code), now.get(code)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (before, after)):
+            continue
+        if before >= max(settings["min_base"], 1e-9) and (after - before) / before >= settings["min_growth"]:
+            spec = catalogue.indicators.get(code, {})
+            out.append(
+                {
+                    "indicator": code,
+                    "name_zh": spec.get("name_zh", code),
+                    "name_en": spec.get("name_en", ""),
+                    "previous": before,
+                    "current": after,
+                    "change": round((after - before) / before, 4),
+                }
+            )
+    return out
+
+
+def hints(session: Session, round_code: str, district: str | None = None) -> list[dict[str, Any]]:
+    """The round's hints (of one district, if given), best score first."""
+    round_ = analytics.require_round(session, round_code)
+    catalogue = catalogues.get(session, round_.catalogue_version)
+    settings = catalogue.case_hints
+    critical = set(
+        session.scalars(
+            select(Finding.unit_id).where(
+                Finding.round_code == round_code, Finding.severity == "critical", Finding.active.is_(True)
+            )
+        )
+    )
+    results = [
+        r
+        for r in analytics.unit_results(session, round_code).values()
+        if r.overall_score is not None
+        and r.unit_id not in critical
+        and (district is None or r.district_code == district)
+    ]
+    basis = analytics.comparison_round(session, round_, catalogue.effectiveness_index.get("basis", ""))
+    earlier = analytics.latest_indicators(session, basis.code) if basis is not None else {}
+    written = dict(
+        session.execute(
+            select(Case.unit_id, Case.id).where(Case.round_code == round_code).order_by(Case.id)
+        ).all()
+    )
+    reports = {
+        s.id: s
+        for s in session.scalars(
+            select(Submission)
+            .where(Submission.id.in_([r.submission_id for r in results]))
+            .options(selectinload(Submission.unit))
+        )
+    }
+    out = []
+    for result in results:
+        submission = reports[str(result.submission_id)]
+        exemplary = exemplary_measures(catalogue, submission.measures or {})
+        reasons = []
+        if result.overall_score >= settings["min_score"] and len(exemplary) >= settings["min_exemplary"]:
+            reasons.append("high_score")
+        growth = grown(catalogue, settings, submission.indicators or {}, earlier.get(result.unit_id))
+        if growth:
+            reasons.append("growth")
+        if not reasons:
+            continue
+        unit: PilotUnit = submission.unit
+        out.append(
+            {
+                "credit_code": unit.credit_code,
+                "name": unit.name,
+                "district": unit.district_code,
+                "overall_score": result.overall_score,
+                "exemplary_measures": exemplary,
+                "reasons": reasons,
+                "growth": growth,
+                "compared_with": basis.code if basis is not None and growth else None,
+                "case_id": written.get(unit.id),
+            }
+        )
+    out.sort(key=lambda p: (-p["overall_score"], p["credit_code"]))
+    return out
