@@ -8,7 +8,9 @@ same file, so a test can jump past a deadline). Production refuses the setting (
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from shared import config
 
@@ -33,3 +35,19 @@ def today() -> date:
 def set_now(path: str | Path, moment: datetime) -> None:
     """Used by tests (and demos) to move the clock of every process reading `path`."""
     Path(path).write_text(moment.isoformat())
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local(moment: datetime) -> datetime:
+    """A stored (UTC) time in the office's time zone (the TIME_ZONE setting), as people read it."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(_zone(config.current().time_zone))
+
+
+def local_today() -> date:
+    """Today's date where the office is (a deadline night in Beijing is still "today" there)."""
+    return local(now()).date()

@@ -109,6 +109,17 @@ def _internal_default(resolved: dict[str, Any]) -> tuple[str, ...]:
     return () if resolved["env"] == "production" else ("127.0.0.0/8", "::1/128")
 
 
+def time_zone(name: str, raw: str) -> str:
+    """An IANA time zone name, such as Asia/Shanghai."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be a time zone such as Asia/Shanghai, got {raw!r}") from None
+    return raw
+
+
 def one_of(*choices: str) -> Parser:
     def parse(name: str, raw: str) -> str:
         value = raw.lower()
@@ -149,6 +160,8 @@ class Settings:
     delivery_max_attempts: int = setting("DELIVERY_MAX_ATTEMPTS", integer, 5)
     delivery_backoff: float = setting("DELIVERY_BACKOFF", number, 2.0)
     http_timeout: float = setting("HTTP_TIMEOUT", number, 10.0)
+    # Times are stored in UTC and shown to people in the office's time zone.
+    time_zone: str = setting("TIME_ZONE", time_zone, "Asia/Shanghai")
     rectification_days: int = setting("RECTIFICATION_DAYS", integer, 30)
     yellow_light_days: int = setting("YELLOW_LIGHT_DAYS", integer, 3)
     max_content_length: int = setting("MAX_CONTENT_LENGTH", integer, 2 * 1024 * 1024)

@@ -119,3 +119,13 @@ def document_kind(code: str, locale: str = "zh") -> str:
 
 def job_state(code: str, locale: str = "zh") -> str:
     return word(JOB_STATES, code, locale)
+
+
+ORDINALS_ZH = "一二三四五六七八九十"
+
+
+def aspect_ordinal(position: int, locale: str = "zh") -> str:
+    """The n-th of the catalogue's aspects as the office numbers them: 第一方面 (Aspect 1)."""
+    if locale == "en" or not 1 <= position <= len(ORDINALS_ZH):
+        return f"Aspect {position}" if locale == "en" else f"第{position}方面"
+    return f"第{ORDINALS_ZH[position - 1]}方面"

@@ -69,6 +69,10 @@ def init_app(app: Flask, settings: config.Settings) -> None:
     Babel(app, locale_selector=select_locale)
     app.extensions["login_throttle"] = LoginThrottle(settings)
     app.jinja_env.filters["loc"] = localised
+    app.jinja_env.filters["when"] = lambda moment: (
+        clock.local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    )
+    app.jinja_env.filters["hour"] = lambda moment: clock.local(moment).strftime("%H:%M") if moment else ""
     app.jinja_env.globals.update(
         severity_label=lambda code: labels.severity(code, page_locale()),
         status_label=lambda code: labels.finding_status(code, page_locale()),
@@ -76,6 +80,7 @@ def init_app(app: Flask, settings: config.Settings) -> None:
         light_meaning=lambda code: labels.word(labels.LIGHT_MEANINGS, code, page_locale()),
         kind_label=lambda code: labels.unit_kind(code, page_locale()),
         round_name=lambda code: labels.round_name(code, page_locale()),
+        aspect_ordinal=lambda position: labels.aspect_ordinal(position, page_locale()),
         light_of=lambda finding: ledger.light(finding, clock.today(), config.current().yellow_light_days),
     )
     app.jinja_env.finalize = printable

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from shared.models import ACTIVE_STATUSES, Draft, Evaluation, Finding, PilotUnit, Submission
+from shared.models import ACTIVE_STATUSES, Draft, Evaluation, Finding, PilotUnit, Round, Submission
 
 STATES = {
     "not_started": ("未开始", "not started"),
@@ -94,3 +94,23 @@ def unit_progress(session: Session, units: list[PilotUnit], round_code: str) -> 
 
 def days_left(due: date, today: date) -> int:
     return (due - today).days
+
+
+def reported_counts(
+    session: Session, units: Select[tuple[PilotUnit]], rounds: list[Round]
+) -> dict[str, tuple[int, int]]:
+    """Per round: (units of the selection that reported, units of the selection)."""
+    ids = [u.id for u in session.scalars(units)]
+    out: dict[str, tuple[int, int]] = {}
+    for round_ in rounds:
+        done = (
+            session.scalar(
+                select(func.count(func.distinct(Submission.unit_id))).where(
+                    Submission.round_code == round_.code, Submission.unit_id.in_(ids)
+                )
+            )
+            if ids
+            else 0
+        )
+        out[round_.code] = (done or 0, len(ids))
+    return out

@@ -19,10 +19,18 @@ NUMBER = re.compile(r"[+-]?(?:\d{1,1000}(?:\.\d{0,1000})?|\.\d{1,1000})(?:[eE][+
 LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
 
 
+# Digits grouped by thousands, as Excel and bank statements write them: 2,400 or 1,234,567.89 (a
+# full-width comma or a space as the separator too, once folded).
+GROUPED = re.compile(r"[+-]?\d{1,3}(?:[, ]\d{3})+(?:\.\d{0,1000})?", re.ASCII)
+
+
 def _number(text: str) -> Any:
     """A typed number as int or float; anything else is left as text, and the schema answers
-    "must be a number" (or "must be finite", "too large") next to the field."""
-    folded = unicodedata.normalize("NFKC", text)
+    "must be a number" (or "must be finite", "too large") next to the field. Full-width digits,
+    thousands separators and surrounding spaces are accepted."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if GROUPED.fullmatch(folded):
+        folded = folded.replace(",", "").replace(" ", "")
     if NUMBER.fullmatch(folded) is None:
         return text
     if "." not in folded and "e" not in folded.lower():

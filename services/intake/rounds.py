@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.intake import audit
 from shared import clock
 from shared.catalogue import DEFAULT_VERSION
 from shared.catalogue import store as catalogues
-from shared.models import CatalogueVersion, Round
+from shared.models import CatalogueVersion, PilotUnit, Round, Submission
 
 CODE = re.compile(r"^[A-Za-z0-9_\-]{1,16}$")
 MAX_GRACE_DAYS = 90
@@ -41,13 +41,8 @@ def open_round(
     """Open a round (or reopen one with new dates); the starter catalogue is loaded when it is named
     and not there yet. The caller commits."""
     code = code.strip()
-    if not CODE.match(code):
-        raise RoundRefused(f"轮次代码应为 1–16 位字母、数字或 -_（例如 2026H2）/ bad round code {code!r}")
-    if not 0 <= grace_days <= MAX_GRACE_DAYS:
-        raise RoundRefused(f"宽限天数应在 0–{MAX_GRACE_DAYS} 之间 / grace days must be 0 to {MAX_GRACE_DAYS}")
+    check_opening(session, code, grace_days, version)
     if session.get(CatalogueVersion, version) is None:
-        if version != DEFAULT_VERSION:
-            raise RoundRefused(f"目录版本 {version} 尚未载入 / catalogue version {version} is not loaded")
         catalogues.ensure_default(session)
     round_ = session.get(Round, code)
     if round_ is None:
@@ -65,6 +60,16 @@ def open_round(
     return round_
 
 
+def check_opening(session: Session, code: str, grace_days: int, version: str) -> None:
+    """Refuse a round that cannot be opened as asked, with the reason."""
+    if not CODE.match(code.strip()):
+        raise RoundRefused(f"轮次代码应为 1–16 位字母、数字或 -_（例如 2026H2）/ bad round code {code!r}")
+    if not 0 <= grace_days <= MAX_GRACE_DAYS:
+        raise RoundRefused(f"宽限天数应在 0–{MAX_GRACE_DAYS} 之间 / grace days must be 0 to {MAX_GRACE_DAYS}")
+    if session.get(CatalogueVersion, version) is None and version != DEFAULT_VERSION:
+        raise RoundRefused(f"目录版本 {version} 尚未载入 / catalogue version {version} is not loaded")
+
+
 def close_round(session: Session, code: str, actor_id: int | None) -> Round:
     """Close a round: no more reports are taken. The caller commits."""
     round_ = session.get(Round, code)
@@ -73,3 +78,19 @@ def close_round(session: Session, code: str, actor_id: int | None) -> Round:
     round_.status, round_.closed_at = "closed", clock.now()
     audit.record(session, actor_id, "round.close", "round", code)
     return round_
+
+
+def others_open(session: Session, code: str) -> list[Round]:
+    """The open rounds other than `code`: opening it too leaves several rounds open at once."""
+    return [r for r in open_rounds(session) if r.code != code.strip()]
+
+
+def unreported(session: Session, code: str) -> int:
+    """Active units with no report in the round."""
+    reported = select(Submission.unit_id).where(Submission.round_code == code)
+    return (
+        session.scalar(
+            select(func.count(PilotUnit.id)).where(PilotUnit.active.is_(True), PilotUnit.id.not_in(reported))
+        )
+        or 0
+    )

@@ -72,8 +72,12 @@ def switch_locale() -> Any:
 @login_required
 def home() -> str:
     user = current_user()
-    round_ = rounds.latest_open(db_session())
     query = request.args
+    open_rounds = sorted(rounds.open_rounds(db_session()), key=lambda r: r.due_date)
+    # With several rounds open, the one due first stays in front until the clerk switches.
+    round_ = next(
+        (r for r in open_rounds if r.code == query.get("round")), open_rounds[0] if open_rounds else None
+    )
     units_query = select_units(user, query.get("district", ""), query.get("q", ""))
     units = list(db_session().scalars(units_query))
     rows = progress.unit_progress(db_session(), units, round_.code) if round_ else []
@@ -94,10 +98,15 @@ def home() -> str:
         for code, counted in by_district.items():
             if user.role != "district" or code == user.district_code:
                 lights = {k: lights[k] + counted[k] for k in lights}
+    reported = progress.reported_counts(
+        db_session(), select_units(user, query.get("district", ""), ""), open_rounds
+    )
     return render_template(
         "home.html",
         user=user,
         round=round_,
+        open_rounds=open_rounds,
+        reported=reported,
         rows=rows,
         counts=counts,
         lights=lights,

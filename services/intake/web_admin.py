@@ -13,6 +13,8 @@ from sqlalchemy import select
 from services.intake import accounts, audit, channels, registry, rounds, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
+from services.intake.pages import page_locale
+from shared import labels
 from shared.channels import mask
 from shared.models import CatalogueVersion, District, PilotUnit, User
 
@@ -57,6 +59,19 @@ def password_message(refused: accounts.PasswordRefused) -> str:
     return _("该密码过于常见或与邮箱相同，请换一个")
 
 
+def confirm(title: str, text: str, action: str, fields: dict[str, str], button: str) -> Any:
+    """A page asking the administrator to confirm what the form asked, repeating its fields."""
+    return render_template(
+        "confirm.html",
+        title=title,
+        text=text,
+        action=action,
+        fields=fields,
+        button=button,
+        back=url_for("admin.index"),
+    )
+
+
 def back(message: str, category: str = "message") -> Any:
     flash(message, category)
     return redirect(url_for("admin.index", q=request.form.get("q", "")))
@@ -71,6 +86,24 @@ def save_round() -> Any:
     except ValueError:
         return back(_("日期或宽限天数格式不正确"), "error")
     try:
+        rounds.check_opening(db_session(), form.get("code", ""), grace, form.get("catalogue", ""))
+    except rounds.RoundRefused as exc:
+        return back(str(exc), "error")
+    others = rounds.others_open(db_session(), form.get("code", ""))
+    if others and form.get("confirm") != "1":
+        names = "、".join(f"{labels.round_name(r.code, page_locale())}（{r.due_date}）" for r in others)
+        return confirm(
+            _("确认同时开放多个轮次"),
+            _(
+                "已有开放的督导轮次：%(names)s。再开放 %(code)s 后将有多个轮次同时开放，各县（市）区首页将分别显示每个轮次的报送情况。确定开放吗？",
+                names=names,
+                code=form.get("code", ""),
+            ),
+            url_for("admin.save_round"),
+            {k: v for k, v in form.items() if k != "csrf_token"},
+            _("确定开放"),
+        )
+    try:
         round_ = rounds.open_round(
             db_session(), form.get("code", ""), due, grace, form.get("catalogue", ""), current_user().id
         )
@@ -84,6 +117,19 @@ def save_round() -> Any:
 @bp.post("/rounds/<code>/close")
 @admin_only
 def close_round(code: str) -> Any:
+    if request.form.get("confirm") != "1":
+        missing = rounds.unreported(db_session(), code)
+        return confirm(
+            _("确认关闭轮次"),
+            _(
+                "%(name)s督导尚有 %(n)d 家单位未报送。关闭后将不再接受报送，未报送单位的问题仍保留。确定关闭吗？",
+                name=labels.round_name(code, page_locale()),
+                n=missing,
+            ),
+            url_for("admin.close_round", code=code),
+            {},
+            _("确定关闭"),
+        )
     try:
         rounds.close_round(db_session(), code, current_user().id)
     except rounds.RoundRefused:

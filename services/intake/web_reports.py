@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from services.intake import files, reportforms, reports, schemas, scope
+from services.intake import drafts, files, precheck, reportforms, reports, schemas, scope
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from services.intake.rounds import open_rounds
@@ -36,7 +36,7 @@ def starting_values(unit: PilotUnit | None, round_code: str) -> tuple[dict[str, 
     values: dict[str, str] = {"unit": unit.credit_code if unit else "", "round": round_code}
     if unit is None:
         return values, None
-    draft = db_session().scalar(select(Draft).where(Draft.unit_id == unit.id, Draft.round_code == round_code))
+    draft = drafts.find(db_session(), unit, round_code)
     if draft is not None:
         return {**values, **draft.fields}, draft
     last = db_session().scalar(
@@ -106,17 +106,27 @@ def evidence_of(unit: PilotUnit | None, round_code: str) -> dict[str, list[Store
     return grouped
 
 
-def save_draft(user: User, unit: PilotUnit, round_code: str) -> None:
-    draft = db_session().scalar(select(Draft).where(Draft.unit_id == unit.id, Draft.round_code == round_code))
-    if draft is None:
-        draft = Draft(unit_id=unit.id, round_code=round_code)
-        db_session().add(draft)
-    draft.fields, draft.saved_by, draft.saved_at = (
-        reportforms.draft_fields(request.form),
-        user.id,
-        clock.now(),
+def posted_revision() -> int | None:
+    raw = request.form.get("revision", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def save_draft(user: User, unit: PilotUnit, round_code: str) -> Draft:
+    """Save what the form holds as the unit's draft (the caller commits); DraftChanged when another
+    save came in since this form loaded the draft."""
+    return drafts.save(
+        db_session(), user, unit, round_code, drafts.fields_of(request.form), posted_revision()
     )
-    db_session().commit()
+
+
+def changed_message(exc: drafts.DraftChanged) -> str:
+    if not exc.by:
+        return _("该草稿已被提交或删除，本页内容未保存；请刷新页面后再继续。")
+    return _(
+        "该草稿已由 %(who)s 于 %(time)s 修改，本页内容未覆盖其修改；请刷新页面后再继续。",
+        who=exc.by,
+        time=clock.local(exc.at).strftime("%H:%M"),
+    )
 
 
 def validate(catalogue: Catalogue) -> tuple[reports.Checked | None, dict[str, Any]]:
@@ -128,6 +138,64 @@ def validate(catalogue: Catalogue) -> tuple[reports.Checked | None, dict[str, An
     return reports.check(db_session(), data, complete=True)
 
 
+def checks_of(checked: reports.Checked) -> precheck.Precheck:
+    locale = "en" if str(get_locale()) == "en" else "zh"
+    return precheck.precheck(
+        db_session(), checked.catalogue, checked.round, checked.unit, checked.data, locale
+    )
+
+
+def error_list(
+    catalogue: Catalogue, errors: dict[str, Any], checks: dict[str, list[str]]
+) -> list[dict[str, str]]:
+    """Every error of the form as a line of the banner: the field's anchor, its name and the message."""
+    locale = "en" if str(get_locale()) == "en" else "zh"
+
+    def name_of(kind: str, code: str) -> str:
+        table = catalogue.measures if kind == "m" else catalogue.indicators
+        spec = table.get(code) or {}
+        return (spec.get("name_en") if locale == "en" else None) or spec.get("name_zh") or code
+
+    def said(value: Any) -> str:
+        if isinstance(value, dict):
+            return "；".join(said(v) for v in value.values())
+        if isinstance(value, list):
+            return "；".join(said(v) for v in value)
+        return str(value)
+
+    lines = []
+    for field in ("unit", "round"):
+        if errors.get(field):
+            lines.append(
+                {
+                    "anchor": field,
+                    "name": _("试点单位") if field == "unit" else _("督导轮次"),
+                    "message": said(errors[field]),
+                }
+            )
+    for kind, part in (("m", "measures"), ("i", "indicators")):
+        found = errors.get(part) or {}
+        for code, message in found.items() if isinstance(found, dict) else ():
+            lines.append({"anchor": f"{kind}.{code}", "name": name_of(kind, code), "message": said(message)})
+    shown: set[str] = set()
+    for field, all_messages in checks.items():
+        # A check on several figures is listed once, linked to the first of them.
+        messages = [m for m in all_messages if m not in shown]
+        if not messages:
+            continue
+        shown.update(messages)
+        kind, _dot, rest = field.partition(".")
+        code = rest.rsplit(".", 1)[0] if kind == "m" else rest
+        lines.append(
+            {
+                "anchor": f"{kind}.{code}" if kind in ("m", "i") else "report-checks",
+                "name": name_of(kind, code) if kind in ("m", "i") else _("报告"),
+                "message": "；".join(messages),
+            }
+        )
+    return lines
+
+
 @bp.route("/submissions/new", methods=["GET", "POST"])
 @scope.roles_required("district", "admin")
 def new_submission() -> Any:
@@ -135,7 +203,7 @@ def new_submission() -> Any:
     rounds = open_rounds(db_session())
     if not rounds:
         return render_template(
-            "message.html", title=_("没有开放的督导轮次"), text=_("当前没有开放的督导轮次，无法报送。")
+            "message.html", title=_("没有本轮督导"), text=_("当前没有开放的督导轮次，无法报送。")
         ), 409
     round_ = next((r for r in rounds if r.code == request.values.get("round")), rounds[0])
     catalogue = catalogues.get(db_session(), round_.catalogue_version)
@@ -143,6 +211,8 @@ def new_submission() -> Any:
     values, draft = starting_values(unit, round_.code)
     errors: dict[str, Any] = {}
     file_errors: dict[str, str] = {}
+    found = precheck.Precheck()
+    status = 200
     if request.method == "POST":
         values = {**dict(request.form), "round": round_.code}
         # The unit the form is for (not one named in the address): checked for access before any
@@ -155,35 +225,49 @@ def new_submission() -> Any:
                 title=_("佐证材料未保存"),
                 text=_("以下佐证材料对应的举措不存在：%(codes)s", codes="、".join(unknown[:10])),
             ), 422
-        file_errors = store_uploads(user, unit, round_.code) if unit else {}
-        if request.form.get("action") == "draft":
-            if unit is None:
-                errors = {"unit": [_("保存草稿前请选择试点单位")]}
+        action = request.form.get("action", "submit")
+        if unit is None:
+            errors = {"unit": [_("请先选择试点单位")]}
+            status = 422
+        elif action == "carry":
+            carried = drafts.carried_over(db_session(), unit, round_)
+            if carried:
+                values = {"unit": unit.credit_code, "round": round_.code, **carried}
+                flash(_("已带入上一轮报告的内容，请逐项核对本期变化后再提交"))
             else:
-                save_draft(user, unit, round_.code)
-                flash(_("草稿已保存，可随时回来继续填写"))
-                if not file_errors:
-                    return redirect(
-                        url_for("reports.new_submission", unit=unit.credit_code, round=round_.code)
-                    )
+                flash(_("该单位没有上一轮报告可以带入"), "error")
         else:
-            checked, errors = validate(catalogue)
-            if checked is not None and not file_errors:
-                scope.require_district(user, checked.unit.district_code)
-                unit_id = checked.unit.id
-
-                def drop_draft(session: Any) -> None:
-                    session.execute(
-                        delete(Draft).where(Draft.unit_id == unit_id, Draft.round_code == round_.code)
-                    )
-
-                submission = reports.submit(
-                    db_session(), celery(), checked, user, "form", before_commit=drop_draft
-                )
-                flash(_("报送成功，正在评估"))
-                return redirect(url_for("reports.submission", submission_id=submission.id))
-            db_session().commit()  # the evidence files that were accepted stay
+            file_errors = store_uploads(user, unit, round_.code)
+            try:
+                # Every attempt keeps what was typed, whatever the outcome of the submit.
+                draft = save_draft(user, unit, round_.code)
+                db_session().commit()
+            except drafts.DraftChanged as exc:
+                db_session().rollback()
+                flash(changed_message(exc), "error")
+                status = 409
+            else:
+                if action == "draft":
+                    flash(_("草稿已保存，可随时回来继续填写"))
+                    if not file_errors:
+                        return redirect(
+                            url_for("reports.new_submission", unit=unit.credit_code, round=round_.code)
+                        )
+                else:
+                    checked, errors = validate(catalogue)
+                    if checked is not None:
+                        found = checks_of(checked)
+                    confirmed = request.form.get("confirm") == "on"
+                    if (
+                        checked is not None
+                        and not file_errors
+                        and not found.errors
+                        and (confirmed or not found.warnings)
+                    ):
+                        return submitted(user, checked)
+                    status = 422
     units = list(db_session().scalars(scope.units(user).order_by(PilotUnit.name)))
+    checks = {**found.errors, **{k: v for k, v in found.warnings.items() if k not in found.errors}}
     return render_template(
         "submission_form.html",
         user=user,
@@ -195,10 +279,83 @@ def new_submission() -> Any:
         values=values,
         errors=errors,
         file_errors=file_errors,
+        checks=found,
+        error_lines=error_list(catalogue, errors, found.errors) if (errors or found.errors) else [],
+        warning_lines=error_list(catalogue, {}, found.warnings)
+        if found.warnings and not found.errors
+        else [],
+        has_checks=bool(checks),
         draft=draft,
         unit=unit,
+        carry=bool(unit and drafts.carried_over(db_session(), unit, round_)),
         evidence=evidence_of(unit, round_.code),
-    ), (422 if errors or file_errors else 200)
+    ), status if not file_errors else 422
+
+
+def submitted(user: User, checked: reports.Checked) -> Any:
+    """Store the report, drop its draft in the same transaction, and show it while it is evaluated."""
+    unit_id, round_code = checked.unit.id, checked.round.code
+
+    def drop_draft(session: Any) -> None:
+        session.execute(delete(Draft).where(Draft.unit_id == unit_id, Draft.round_code == round_code))
+
+    submission = reports.submit(db_session(), celery(), checked, user, "form", before_commit=drop_draft)
+    flash(_("报送成功，正在评估"), "evaluating")
+    return redirect(url_for("reports.submission", submission_id=submission.id))
+
+
+def form_unit(user: User) -> PilotUnit | None:
+    unit = unit_by_code(user, request.form.get("unit", ""))
+    if unit is None:
+        abort(422, description=_("请先选择试点单位"))
+    return unit
+
+
+@bp.post("/submissions/draft")
+@scope.roles_required("district", "admin")
+def autosave() -> Any:
+    """The form's autosave: the draft saved as it stands, or 409 when another save came in meanwhile."""
+    user = current_user()
+    round_ = next((r for r in open_rounds(db_session()) if r.code == request.form.get("round")), None)
+    if round_ is None:
+        return jsonify(message=_("该督导轮次已关闭，草稿未保存")), 409
+    unit = form_unit(user)
+    try:
+        draft = save_draft(user, unit, round_.code)
+        db_session().commit()
+    except drafts.DraftChanged as exc:
+        db_session().rollback()
+        return jsonify(message=changed_message(exc)), 409
+    return jsonify(
+        revision=draft.revision,
+        message=_("已自动保存 %(time)s", time=clock.local(draft.saved_at).strftime("%H:%M")),
+    )
+
+
+@bp.post("/submissions/check")
+@scope.roles_required("district", "admin")
+def check() -> Any:
+    """The catalogue's checks on what the form holds now, by field; nothing is stored."""
+    round_ = next((r for r in open_rounds(db_session()) if r.code == request.form.get("round")), None)
+    if round_ is None:
+        abort(409)
+    form_unit(current_user())
+    checked, _errors = validate(catalogues.get(db_session(), round_.catalogue_version))
+    if checked is None:  # the form's own messages come with the submit
+        return jsonify(errors={}, warnings={})
+    found = checks_of(checked)
+    db_session().rollback()
+    return jsonify(errors=found.errors, warnings=found.warnings)
+
+
+@bp.get("/submissions/<submission_id>/state")
+@login_required
+def state(submission_id: str) -> Any:
+    found = db_session().get(Submission, submission_id[:64])
+    if found is None:
+        abort(404)
+    scope.require_district(current_user(), found.unit.district_code)
+    return jsonify(state="evaluated" if found.evaluation else "received")
 
 
 @bp.get("/submissions/<submission_id>")
@@ -232,6 +389,7 @@ def submission(submission_id: str) -> Any:
     return render_template(
         "submission.html",
         submission=found,
+        hide_evaluating=found.evaluation is not None,
         skipped=skipped,
         catalogue=catalogue,
         statuses=STATUS_NAMES,

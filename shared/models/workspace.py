@@ -23,6 +23,8 @@ class Draft(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     saved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by every save: a save based on an older revision (another clerk saved meanwhile) is refused.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     unit = relationship("PilotUnit")
 

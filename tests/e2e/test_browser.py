@@ -36,11 +36,11 @@ def png_file(path: Path) -> Path:
 
 def fill_report(page: Any, report: dict[str, Any]) -> None:
     for code, entry in report["measures"].items():
-        page.select_option(f'select[name="m.{code}.status"]', entry["status"])
+        page.check(f'input[name="m.{code}.status"][value="{entry["status"]}"]')
         page.fill(f'textarea[name="m.{code}.note"]', entry["note"])
     for code, value in report["indicators"].items():
         if isinstance(value, bool):
-            page.select_option(f'select[name="i.{code}"]', "true" if value else "false")
+            page.check(f'input[name="i.{code}"][value="{"true" if value else "false"}"]')
         else:
             page.fill(f'input[name="i.{code}"]', str(value))
 
@@ -51,6 +51,7 @@ def clerk_reports_and_answers(page: Any, base: str, catalogue: Catalogue, tmp_pa
     shoot(page, "district-home")
     page.goto(f"{base}/submissions/new?unit={unit}&round={round_code}")
     report = problem_report(catalogue, unit, round_code)
+    report["indicators"].update(proposals_adopted=4)  # a shortfall to rectify, no typing slip
     fill_report(page, dict(report, indicators=dict(report["indicators"], payroll_total=-5)))
     page.click("button[value=submit]")
     message = page.locator('.field:has(input[name="i.payroll_total"]) .error')
@@ -58,6 +59,10 @@ def clerk_reports_and_answers(page: Any, base: str, catalogue: Catalogue, tmp_pa
     message.scroll_into_view_if_needed()
     shoot(page, "report-form-error", full_page=False)
     page.fill('input[name="i.payroll_total"]', "1000")
+    page.click("button[value=submit]")
+    # The shortfall is shown before submitting; the clerk confirms the figures are right.
+    assert "职工教育经费提取额" in page.inner_text("#warning-summary")
+    page.check("#confirm")
     page.click("button[value=submit]")
     page.wait_for_selector("#findings", timeout=30_000)  # the page refreshes itself until evaluated
     assert "职工教育经费提取额" in page.inner_text("#findings")

@@ -22,9 +22,10 @@ def test_it_opens_and_closes_a_round_and_keeps_who_did_it(auth: Any) -> None:
             "catalogue": "2017-fz",
             "due_date": "2030-07-15",
             "grace_days": "5",
+            "confirm": "1",
         },
     )
-    admin.post("/admin/rounds/2030H1/close", data={"csrf_token": admin.csrf})
+    admin.post("/admin/rounds/2030H1/close", data={"csrf_token": admin.csrf, "confirm": "1"})
     with db.transaction() as session:
         assert session.get(Round, "2030H1").status == "closed"
         assert [
