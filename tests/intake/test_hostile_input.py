@@ -101,7 +101,9 @@ def test_it_answers_any_bytes_uploaded_as_a_workbook_with_a_sheet_error(content:
     try:
         sheets.read_rows(io.BytesIO(content))
     except sheets.SheetError as error:
-        assert str(error).startswith(("无法读取该文件", "该文件不是报送模板", "文件解压后超过"))  # the page's language
+        assert str(error).startswith(
+            ("无法读取该文件", "该文件不是报送模板", "文件解压后超过")
+        )  # the page's language
 
 
 @pytest.mark.parametrize(
