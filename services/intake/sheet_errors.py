@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.intake import cells
@@ -69,7 +70,7 @@ def _summary(book: Workbook, sheet: Worksheet, rows: list[list[Any]], locale: st
     for row in rows:
         cells.append_row(summary, row)
         link = summary.cell(row=summary.max_row, column=3)
-        link.hyperlink = f"#'{sheet.title}'!{row[2]}{row[0]}"
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet.title}'!{row[2]}{row[0]}")
         link.font = Font(color="0563C1", underline="single")
         summary.cell(row=summary.max_row, column=5).alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in zip("ABCDE", (8, 30, 6, 36, 70), strict=True):

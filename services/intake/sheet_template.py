@@ -38,8 +38,8 @@ def bounds(spec: dict[str, Any], locale: str) -> str:
             return f"from {low:g} to {high:g}"
         return "not negative" if low == 0 else f"at least {low:g}"
     if high is not None:
-        return f"{low:g} 至 {high:g} 之间"
-    return "不小于 0" if low == 0 else f"不小于 {low:g}"
+        return f"{low:g}至{high:g}之间"
+    return f"不小于{low:g}"
 
 
 def prompt(column: Column, locale: str) -> tuple[str, str]:
