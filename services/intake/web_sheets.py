@@ -121,10 +121,8 @@ def marked(import_id: str) -> Response:
     path = sheet_imports.upload_path(found.id, annotated=True)
     if found.state != "refused" or not path.exists():
         abort(404)
-    stem = found.filename.rsplit(".", 1)[0] or "report"
-    return send_file(
-        path, mimetype=sheets.XLSX, as_attachment=True, download_name=f"{stem}-{_('问题标注')}.xlsx"
-    )
+    stem, marks = found.filename.rsplit(".", 1)[0] or "report", _("问题标注")
+    return send_file(path, mimetype=sheets.XLSX, as_attachment=True, download_name=f"{stem}-{marks}.xlsx")
 
 
 def report_rows(user: User, round_code: str) -> list[list[Any]]:
