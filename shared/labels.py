@@ -144,7 +144,7 @@ SHEET_IMPORT_STATES: Words = {
     "queued": ("排队等候校验", "Waiting to be checked"),
     "running": ("正在校验", "Checking"),
     "done": ("已导入", "Imported"),
-    "refused": ("文件有误，未入库", "Problems found, nothing stored"),
+    "refused": ("校验未通过", "Problems found"),
     "failed": ("未能导入", "Not imported"),
 }
 

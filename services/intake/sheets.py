@@ -242,6 +242,7 @@ UNCOMPUTED = (
     "该单元格是公式，但文件中没有保存计算结果，无法读取；请在 Excel 中打开并保存后再上传，或直接填写数值",
     "This cell is a formula saved without its value, so it cannot be read: open and save the file in Excel, or type the value",
 )
+NOT_A_NUMBER = ("应填写数值，不要填写文字或单位", "Type a number, without words or units")
 OTHER_DISTRICT = ("该单位不属于本县（市）区，不能代为报送", "This unit belongs to another district")
 
 
@@ -276,6 +277,17 @@ def translate_cells(
             else:
                 problems.append((key, bilingual(YES_NO_CHOICE)))
     return out, problems
+
+
+def said_for(cols: dict[str, Column], key: str, message: str) -> tuple[str, str]:
+    """A schema message said for the column a clerk filled: the list's words for a status, "a number"
+    for a figure (the API's message names both kinds of value)."""
+    kind = cols[key].kind if key in cols else ""
+    if kind == "status":
+        return key, bilingual(STATUS_CHOICE)
+    if kind in ("integer", "decimal") and message.startswith("应为数值或是/否"):
+        return key, bilingual(NOT_A_NUMBER)
+    return key, message
 
 
 def duplicates(rows: Sequence[tuple[int, dict[str, str]]]) -> dict[int, list[int]]:
@@ -321,10 +333,7 @@ def check_rows(
         try:
             data = schemas.SubmissionSchema().load(report)
         except ValidationError as exc:
-            add(
-                (column_of(f), bilingual(STATUS_CHOICE) if column_of(f).endswith(".status") else m)
-                for f, m in flatten(exc.normalized_messages())
-            )
+            add(said_for(cols, column_of(f), m) for f, m in flatten(exc.normalized_messages()))
             continue
         checked, errors = reports.check(session, data, complete=True)
         if checked is not None and not user.can_see_district(checked.unit.district_code):
