@@ -18,7 +18,7 @@ from services.intake import cells
 from services.intake.sheets import Column, Problem, in_language, letters, say
 
 WRONG = PatternFill("solid", fgColor="FFC7CE")
-AUTHOR = "Pilotwatch"
+AUTHOR = "产改督导"  # also how a later upload of the same file finds these marks to clear them
 SUMMARY_SHEET = ("问题汇总", "Problems")
 SUMMARY_HEADERS = (
     ("行号", "单位名称", "列", "列名", "问题"),

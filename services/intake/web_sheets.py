@@ -19,6 +19,7 @@ from shared.catalogue import store as catalogues
 from shared.models import Finding, PilotUnit, Round, SheetImport, Submission, User
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
+STALLED_AFTER = 30  # seconds an upload may wait for the intake worker before the page says so
 
 
 def download(content: bytes, name: str, kind: str) -> Response:
@@ -109,6 +110,8 @@ def job(import_id: str) -> Any:
         "sheet_import.html",
         job=found,
         state=labels.sheet_import_state(found.state, page_locale()),
+        # Still waiting after this long: the intake worker may be down (the file is kept meanwhile).
+        slow=found.state == "queued" and (clock.now() - found.requested_at).total_seconds() > STALLED_AFTER,
         imported=sheet_imports.imported(db_session(), found),
     )
 

@@ -5,6 +5,7 @@ on the upload's page and in the clerk's own workbook handed back with each probl
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -230,3 +231,18 @@ def test_it_reports_a_formula_saved_without_its_value_per_cell(auth: Any, catalo
     page = checked(client, upload(client, out.getvalue()))
     assert "该单元格是公式，但文件中没有保存计算结果" in page and f">{note.column_letter}<" in page
     assert stored() == {}
+
+
+def test_it_says_when_an_upload_waits_longer_than_usual_for_the_worker(
+    auth: Any, catalogue: Catalogue
+) -> None:
+    client = auth.sign_in("gulou")
+    book = template_for(client)
+    _units, reports = three_reports(book, catalogue)
+    page = upload(client, fill(book, reports)).headers["Location"]
+    assert "校验等候时间比平常长" not in client.get(page).get_data(as_text=True)
+    with db.transaction() as session:
+        job = session.scalars(select(SheetImport)).one()
+        job.requested_at = job.requested_at - timedelta(seconds=60)
+    waiting = client.get(page).get_data(as_text=True)
+    assert "校验等候时间比平常长。文件已保存，无需重新上传" in waiting and 'http-equiv="refresh"' in waiting
