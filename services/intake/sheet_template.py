@@ -90,7 +90,7 @@ def validation(column: Column, locale: str) -> DataValidation | None:
     check.allow_blank = True
     check.promptTitle, check.prompt = prompt(column, locale)
     check.showInputMessage = check.showErrorMessage = True
-    check.errorTitle, check.error = check.promptTitle, check.prompt
+    check.errorTitle, check.error = say(("输入有误", "Not accepted"), locale), check.prompt
     return check
 
 
