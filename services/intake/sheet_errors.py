@@ -15,7 +15,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.intake import cells
-from services.intake.sheets import Column, Problem, in_language, letters, say
+from services.intake.sheet_checks import Problem, in_language
+from services.intake.sheets import Column, letters, say
 
 WRONG = PatternFill("solid", fgColor="FFC7CE")
 AUTHOR = "产改督导"  # also how a later upload of the same file finds these marks to clear them

@@ -17,7 +17,7 @@ from celery import Celery
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.intake import reports, sheet_errors, sheets
+from services.intake import reports, sheet_checks, sheet_errors, sheets
 from shared import clock, config, db, events, labels, outbox, private
 from shared.catalogue import store as catalogues
 from shared.models import OutboxEvent, Round, SheetImport, Submission, User
@@ -102,7 +102,7 @@ def run(import_id: str, celery: Celery) -> str:
     try:
         with db.transaction() as session:
             open_round(session, round_code, locale)
-        found = sheets.read_rows(io.BytesIO(content), config.current().sheet_max_rows, locale)
+        found = sheets.read_rows(io.BytesIO(content), locale=locale)
     except sheets.SheetError as exc:
         return finish(import_id, "failed", error=str(exc))
     if not found.rows:
@@ -131,7 +131,7 @@ def check_and_store(
         return finish(import_id, "failed", error="the user or the round is gone")
     catalogue = catalogues.get(session, round_.catalogue_version)
     total = len(found.rows)
-    good, problems = sheets.check_rows(
+    good, problems = sheet_checks.check_rows(
         session,
         user,
         found.rows,
@@ -141,7 +141,9 @@ def check_and_store(
     )
     names = {number: values.get("name", "") for number, values in found.rows}
     problems += [
-        sheets.Problem(number, "", key, sheets.bilingual(sheets.UNCOMPUTED), names.get(number, ""))
+        sheet_checks.Problem(
+            number, "", key, sheet_checks.bilingual(sheet_checks.UNCOMPUTED), names.get(number, "")
+        )
         for number, key in found.uncomputed
     ]
     if problems:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services.intake import sheet_errors, sheet_template, sheets
+from services.intake import sheet_checks, sheet_errors, sheet_template, sheets
 from shared import config
 from shared.catalogue import Catalogue
 
@@ -126,10 +126,10 @@ def test_it_reads_the_words_of_either_language_and_the_old_codes(
     found = sheets.read_rows(filled(catalogue, {"m.P1-M1.status": status, "i.congress_held": yes}))
     [(number, values)] = found.rows
     cols = {c.key: c for c in sheets.columns(catalogue)}
-    translated, problems = sheets.translate_cells(values, cols)
+    translated, problems = sheet_checks.translate_cells(values, cols)
     assert number == 3 and problems == []
     assert (translated["m.P1-M1.status"], translated["i.congress_held"]) == ("in_progress", "true")
-    _values, problems = sheets.translate_cells({"i.congress_held": "大概"}, cols)
+    _values, problems = sheet_checks.translate_cells({"i.congress_held": "大概"}, cols)
     assert problems == [("i.congress_held", "应从下拉列表中选择“是”或“否” / Choose Yes or No from the list")]
 
 
@@ -181,7 +181,7 @@ def test_it_reads_an_old_template_whose_only_sheet_has_codes_in_row_two(catalogu
 
 def test_it_names_every_row_of_a_unit_filled_in_twice() -> None:
     rows = [(3, {"unit": "A"}), (4, {"unit": "B"}), (5, {"unit": " a "}), (6, {"unit": ""})]
-    assert sheets.duplicates(rows) == {3: [3, 5], 5: [3, 5]}
+    assert sheet_checks.duplicates(rows) == {3: [3, 5], 5: [3, 5]}
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,7 @@ def test_it_names_every_row_of_a_unit_filled_in_twice() -> None:
     ],
 )
 def test_it_keeps_one_language_of_a_message(message: str, zh: str, en: str) -> None:
-    assert (sheets.in_language(message, "zh"), sheets.in_language(message, "en")) == (zh, en)
+    assert (sheet_checks.in_language(message, "zh"), sheet_checks.in_language(message, "en")) == (zh, en)
 
 
 def test_it_marks_again_a_file_handed_back_before_without_keeping_the_old_marks(catalogue: Catalogue) -> None:
