@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
@@ -19,6 +19,7 @@ from services.intake.sheet_checks import Problem, in_language
 from services.intake.sheets import Column, letters, say
 
 WRONG = PatternFill("solid", fgColor="FFC7CE")
+LINK = Font(color="0563C1", underline="single")
 AUTHOR = "产改督导"  # also how a later upload of the same file finds these marks to clear them
 SUMMARY_SHEET = ("问题汇总", "Problems")
 SUMMARY_HEADERS = (
@@ -68,13 +69,12 @@ def _summary(book: Workbook, sheet: Worksheet, rows: list[list[Any]], locale: st
     cells.append_row(summary, list(SUMMARY_HEADERS[1 if locale == "en" else 0]))
     for cell in summary[1]:
         cell.font, cell.fill = Font(bold=True), WRONG
-    for row in rows:
+    for number, row in enumerate(rows, start=2):  # (not summary.max_row: it counts every cell each time)
         cells.append_row(summary, row)
-        link = summary.cell(row=summary.max_row, column=3)
+        link = summary.cell(row=number, column=3)
         link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{sheet.title}'!{row[2]}{row[0]}")
-        link.font = Font(color="0563C1", underline="single")
-        summary.cell(row=summary.max_row, column=5).alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCDE", (8, 30, 6, 36, 70), strict=True):
+        link.font = LINK
+    for letter, width in zip("ABCDE", (8, 30, 6, 36, 90), strict=True):
         summary.column_dimensions[letter].width = width
     summary.freeze_panes = "A2"
     book.active = 0

@@ -25,6 +25,7 @@ from shared.models import OutboxEvent, Round, SheetImport, Submission, User
 log = logging.getLogger(__name__)
 ROUND_CLOSED = ("{round}督导已结束，不再接收报送", "The {round} round is closed and takes no more reports")
 ROUND_UNKNOWN = ("请选择本轮督导", "Choose an open round")
+LISTED = 200  # problems the page lists; the marked workbook has them all
 NO_ROWS = ("文件中没有填写任何单位的数据", "The file reports no unit: every row is blank")
 
 
@@ -150,10 +151,10 @@ def check_and_store(
         problems.sort(key=lambda p: (p.row, found.keys.index(p.key) if p.key in found.keys else 0))
         cols = {column.key: column for column in sheets.columns(catalogue)}
         rows = sheet_errors.listed(problems, found.keys, cols, locale)
-        private.write_bytes(
-            upload_path(import_id, annotated=True), sheet_errors.annotate(content, rows, locale)
-        )
-        return finish(import_id, "refused", problems=rows)
+        progress(import_id, 85)
+        marked = sheet_errors.annotate(content, rows, locale)
+        private.write_bytes(upload_path(import_id, annotated=True), marked)
+        return finish(import_id, "refused", problems=rows[:LISTED], problem_count=len(rows))
     progress(import_id, 85)
     # End the checks' read transaction first: SQLite cannot turn a read that began before the
     # progress writes above into a write.

@@ -73,8 +73,10 @@ class SheetImport(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     submission_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # (row, credit code, unit name, column letter, column title, message) for each problem.
+    # The first problems as the page lists them (row, unit name, column letter, column title, message);
+    # the marked workbook holds every one of the `problem_count`.
     problems: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    problem_count: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -246,3 +246,16 @@ def test_it_says_when_an_upload_waits_longer_than_usual_for_the_worker(
         job.requested_at = job.requested_at - timedelta(seconds=60)
     waiting = client.get(page).get_data(as_text=True)
     assert "校验等候时间比平常长。文件已保存，无需重新上传" in waiting and 'http-equiv="refresh"' in waiting
+
+
+def test_it_lists_the_first_problems_on_the_page_and_counts_them_all(
+    auth: Any, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sheet_imports, "LISTED", 2)
+    client = auth.sign_in("gulou")
+    book = template_for(client)
+    _units, reports = three_reports(book, catalogue)
+    for report in reports.values():
+        report["indicators"]["payroll_total"] = -5
+    page = checked(client, upload(client, fill(book, reports)))
+    assert "发现 3 处问题" in page and "此处只列出前 2 处" in page and page.count("不能为负数") == 2

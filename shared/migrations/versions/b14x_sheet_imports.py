@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("submission_ids", sa.JSON(), nullable=False),
         sa.Column("problems", sa.JSON(), nullable=False),
+        sa.Column("problem_count", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("requested_by", sa.Integer(), nullable=True),
         sa.Column("requested_at", shared.models.base.UTCDateTime(timezone=True), nullable=False),
