@@ -160,12 +160,22 @@ def check_and_store(
     # progress writes above into a write.
     session.commit()
 
-    def mark_done(same: Session) -> None:
-        # In the reports' own transaction: a redelivered event finds the job done and stores nothing twice.
-        same.execute(update(SheetImport).where(SheetImport.id == import_id).values(state="done", progress=95))
+    def mark_done(same: Session, stored: list[Submission]) -> None:
+        # In the reports' own transaction: a redelivered event finds the job done and stores nothing
+        # twice, and the page never sees it done without its reports.
+        same.execute(
+            update(SheetImport)
+            .where(SheetImport.id == import_id)
+            .values(
+                state="done",
+                progress=100,
+                submission_ids=[s.id for s in stored],
+                finished_at=clock.now(),
+            )
+        )
 
-    stored = reports.submit_many(session, celery, good, user, "xlsx", before_commit=mark_done)
-    return finish(import_id, "done", submission_ids=[s.id for s in stored])
+    reports.submit_many(session, celery, good, user, "xlsx", before_commit=mark_done)
+    return "done"
 
 
 def find(session: Session, user: User, import_id: str) -> SheetImport | None:

@@ -308,7 +308,7 @@ def submitted(user: User, checked: reports.Checked) -> Any:
     """Store the report, drop its draft in the same transaction, and show it while it is evaluated."""
     unit_id, round_code = checked.unit.id, checked.round.code
 
-    def drop_draft(session: Any) -> None:
+    def drop_draft(session: Any, _stored: Any) -> None:
         session.execute(delete(Draft).where(Draft.unit_id == unit_id, Draft.round_code == round_code))
 
     submission = reports.submit(db_session(), celery(), checked, user, "form", before_commit=drop_draft)
