@@ -129,3 +129,25 @@ def aspect_ordinal(position: int, locale: str = "zh") -> str:
     if locale == "en" or not 1 <= position <= len(ORDINALS_ZH):
         return f"Aspect {position}" if locale == "en" else f"第{position}方面"
     return f"第{ORDINALS_ZH[position - 1]}方面"
+
+
+# --- spreadsheets ----------------------------------------------------------------------------------
+
+YES_NO: Words = {"true": ("是", "Yes"), "false": ("否", "No")}
+
+
+def yes_no(value: bool, locale: str = "zh") -> str:
+    return word(YES_NO, "true" if value else "false", locale)
+
+
+SHEET_IMPORT_STATES: Words = {
+    "queued": ("排队等候校验", "Waiting to be checked"),
+    "running": ("正在校验", "Checking"),
+    "done": ("已导入", "Imported"),
+    "refused": ("校验未通过", "Problems found"),
+    "failed": ("未能导入", "Not imported"),
+}
+
+
+def sheet_import_state(code: str, locale: str = "zh") -> str:
+    return word(SHEET_IMPORT_STATES, code, locale)
