@@ -10,13 +10,37 @@ from sqlalchemy.orm import Session
 
 from shared.models import ACTIVE_STATUSES, Draft, Evaluation, Finding, PilotUnit, Round, Submission
 
+# In the order the home page adds them up: 已报送 = 无问题 + 存在待整改问题 + 评估中; the rest 未报送.
 STATES = {
-    "not_started": ("未开始", "not started"),
+    "evaluated": ("无问题", "no problems"),
+    "problems": ("存在待整改问题", "problems to rectify"),
+    "submitted": ("评估中", "being evaluated"),
+    "not_started": ("未报送", "not reported"),
     "draft": ("草稿", "draft"),
-    "submitted": ("已报送", "submitted"),
-    "evaluated": ("已评估", "evaluated"),
-    "problems": ("有待整改问题", "problems open"),
 }
+REPORTED = ("evaluated", "problems", "submitted")
+# The filters that gather several states (services/intake/lists.py): the units a supervisor chases.
+GROUPS = {
+    "reported": ("已报送", "reported"),
+    "unreported": ("未报送（含草稿）", "not reported (drafts too)"),
+    "overdue": ("逾期未报", "overdue, not reported"),
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The home page's counters: those that reported, split by what came of it, and those that did not."""
+
+    units: int
+    reported: int
+    unreported: int
+    drafts: int
+
+
+def summary(counts: dict[str, int]) -> Summary:
+    reported = sum(counts.get(state, 0) for state in REPORTED)
+    unreported = counts.get("not_started", 0) + counts.get("draft", 0)
+    return Summary(reported + unreported, reported, unreported, counts.get("draft", 0))
 
 
 @dataclass

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from services.intake import analytics, reports, scope, sheets
+from services.intake import analytics, lists, reports, scope, sheets
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from services.intake.rounds import all_rounds, open_rounds
 from shared import config, private
 from shared.catalogue import store as catalogues
-from shared.models import Finding, PilotUnit, Round, Submission, User
+from shared.models import PilotUnit, Round, Submission, User
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
 ERROR_HEADERS = ("行号 row", "统一社会信用代码 unit", "字段 field", "问题 message")
@@ -105,10 +106,10 @@ def error_report(token: str) -> Response:
     return download(path.read_bytes(), "report-errors", "xlsx")
 
 
-def report_rows(user: User, round_code: str) -> list[list[Any]]:
+def report_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
     latest: dict[int, Submission] = {}
     for item in db_session().scalars(
-        scope.submissions(user)
+        lists.unit_filters(scope.submissions(user), user, args)
         .where(Submission.round_code == round_code)
         .options(selectinload(Submission.unit), selectinload(Submission.evaluation))
         .order_by(Submission.version)
@@ -128,13 +129,10 @@ def report_rows(user: User, round_code: str) -> list[list[Any]]:
     ]
 
 
-def finding_rows(user: User, round_code: str) -> list[list[Any]]:
-    query = (
-        scope.findings(user)
-        .where(Finding.round_code == round_code)
-        .options(selectinload(Finding.unit))
-        .order_by(Finding.district_code, Finding.id)
-    )
+def finding_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
+    """The ledger as filtered on screen (every round unless one is chosen; the sheets page asks for every
+    state of one round)."""
+    query = lists.findings_query(user, args)
     return [
         [
             f.id,
@@ -152,7 +150,7 @@ def finding_rows(user: User, round_code: str) -> list[list[Any]]:
     ]
 
 
-def league_rows(user: User, round_code: str) -> list[list[Any]]:
+def league_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
     if user.role == "district":
         abort(403, description=_("区县用户不能导出全市排名"))
     return [
@@ -172,8 +170,13 @@ def league_rows(user: User, round_code: str) -> list[list[Any]]:
             r.index,
             r.rank_change,
         ]
-        for r in analytics.district_table(db_session(), round_code)
+        for r in analytics.district_table(db_session(), round_code, batch_of(args))
     ]
+
+
+def batch_of(args: Mapping[str, str]) -> int | None:
+    batch = args.get("batch") or ""
+    return int(batch) if batch.isdigit() and len(batch) < 4 else None
 
 
 EXPORTS = {
@@ -220,8 +223,8 @@ EXPORTS = {
 def export(what: str, kind: str) -> Response:
     if what not in EXPORTS or kind not in ("csv", "xlsx"):
         abort(404)
-    round_ = the_round(request.args.get("round"))
+    # the ledger may span every round; the other lists are of one round
+    code = request.args.get("round", "") if what == "findings" else the_round(request.args.get("round")).code
     headers, rows = EXPORTS[what]
-    return download(
-        sheets.write(headers, rows(current_user(), round_.code), kind), f"{what}-{round_.code}", kind
-    )
+    content = sheets.write(headers, rows(current_user(), code, request.args), kind)
+    return download(content, f"{what}-{code or 'all'}", kind)
