@@ -10,20 +10,26 @@ from sqlalchemy.orm import Session
 
 from shared.models import ACTIVE_STATUSES, Draft, Evaluation, Finding, PilotUnit, Round, Submission
 
+
+def _l(message: str) -> str:
+    """Marks a message for the catalogue (`pybabel extract -k _l`); the page translates it when shown."""
+    return message
+
+
 # In the order the home page adds them up: 已报送 = 无问题 + 存在待整改问题 + 评估中; the rest 未报送.
 STATES = {
-    "evaluated": ("无问题", "no problems"),
-    "problems": ("存在待整改问题", "problems to rectify"),
-    "submitted": ("评估中", "being evaluated"),
-    "not_started": ("未报送", "not reported"),
-    "draft": ("草稿", "draft"),
+    "evaluated": (_l("无问题"), "no problems"),
+    "problems": (_l("存在待整改问题"), "problems to rectify"),
+    "submitted": (_l("评估中"), "being evaluated"),
+    "not_started": (_l("未报送"), "not reported"),
+    "draft": (_l("草稿"), "draft"),
 }
 REPORTED = ("evaluated", "problems", "submitted")
 # The filters that gather several states (services/intake/lists.py): the units a supervisor chases.
 GROUPS = {
-    "reported": ("已报送", "reported"),
-    "unreported": ("未报送（含草稿）", "not reported (drafts too)"),
-    "overdue": ("逾期未报", "overdue, not reported"),
+    "reported": (_l("已报送"), "reported"),
+    "unreported": (_l("未报送（含草稿）"), "not reported (drafts too)"),
+    "overdue": (_l("逾期未报"), "overdue, not reported"),
 }
 
 
