@@ -86,7 +86,6 @@ def test_it_takes_a_supervisor_from_the_dashboard_to_a_districts_missing_units(
     log_in(page, stack.url, "supervisor@pilotwatch.example")
     assert page.url.endswith("/dashboard")
     assert page.locator("#index-panel").count() == 1
-    shoot(page, "dashboard-1366")
 
     page.click(f'#league tr[data-district="{CANGSHAN}"] a.chase-unreported')
     page.wait_for_selector("#units")
