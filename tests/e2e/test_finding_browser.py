@@ -97,7 +97,6 @@ def test_it_takes_a_supervisor_from_the_dashboard_to_a_districts_missing_units(
     second = listed(page)
     assert set(first) | set(second) == unsubmitted(CANGSHAN) and not set(first) & set(second)
     assert "state=unreported" in page.url and f"district={CANGSHAN}" in page.url
-    shoot(page, "units-not-reported-1366")
 
     name = page.locator("#units tr[data-unit] td.unit-name").first.inner_text()
     page.fill("#q", name)
@@ -121,7 +120,6 @@ def test_it_keeps_the_lists_inside_the_window_on_a_desktop_and_a_phone(stack: St
             supervisor.goto(stack.url + path)
             if overflow(supervisor) > 0:
                 wide.append(f"{path} at {size}px: {overflow(supervisor)}px too wide")
-        shoot(supervisor, f"units-{size}", full_page=False)
         supervisor.goto(stack.url + "/findings")
         narrowest = supervisor.eval_on_selector_all(
             "#ledger td.unit-name", "cells => Math.min(...cells.map(c => c.getBoundingClientRect().width))"
