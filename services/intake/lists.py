@@ -135,6 +135,16 @@ def units_query(user: User, args: Mapping[str, str], round_: Round | None, today
     return query
 
 
+def overdue_units(
+    session: Session, user: User, args: Mapping[str, str], round_: Round, today: date
+) -> list[PilotUnit]:
+    """The user's units (of the district and batch on screen) that have not reported after the deadline."""
+    if not overdue(round_, today):
+        return []
+    chosen = {"district": args.get("district", ""), "batch": args.get("batch", ""), "state": "overdue"}
+    return list(session.scalars(units_query(user, chosen, round_, today)))
+
+
 def district_counts(
     session: Session, round_: Round, today: date, batch: int | None = None
 ) -> dict[str, dict[str, int]]:

@@ -144,3 +144,11 @@ def reported_counts(
         )
         out[round_.code] = (done or 0, len(ids))
     return out
+
+
+def state_counts(session: Session, units: list[PilotUnit], round_code: str) -> dict[str, int]:
+    """How many of the units are in each report state of the round (every state, zero included)."""
+    counts = dict.fromkeys(STATES, 0)
+    for row in unit_progress(session, units, round_code):
+        counts[row.state] += 1
+    return counts

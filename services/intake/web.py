@@ -88,21 +88,15 @@ def home() -> str:
         (r for r in open_rounds if r.code == query.get("round")), open_rounds[0] if open_rounds else None
     )
     today = clock.today()
-    everyone = lists.units_query(user, {**query, "state": ""}, round_, today)
-    counts = dict.fromkeys(progress.STATES, 0)
-    if round_:
-        for row in progress.unit_progress(session, list(session.scalars(everyone)), round_.code):
-            counts[row.state] += 1
+    everyone = list(session.scalars(lists.units_query(user, {**query, "state": ""}, round_, today)))
+    counts = progress.state_counts(session, everyone, round_.code) if round_ else {}
     page = paging.paginate(
         session, lists.units_query(user, query, round_, today), paging.page_number(query.get("page"))
     )
     rows = progress.unit_progress(session, page.items, round_.code) if round_ else []
     days = progress.days_left(round_.due_date, today) if round_ else None
-    missing = (
-        list(session.scalars(lists.units_query(user, {**query, "state": "overdue", "q": ""}, round_, today)))
-        if round_ and lists.overdue(round_, today)
-        else []
-    )
+    # after the deadline the banner names the units still missing (of the district chosen)
+    missing = lists.overdue_units(session, user, query, round_, today) if round_ else []
     return render_template(
         "home.html",
         user=user,
@@ -116,7 +110,7 @@ def home() -> str:
         rows=rows,
         page=page,
         counts=counts,
-        summary=progress.summary(counts),
+        summary=progress.summary(counts) if round_ else None,
         missing=missing,
         lights=home_lights(user, round_),
         days_left=days,
