@@ -48,10 +48,14 @@ def clamp(number: int, total: int, size: int) -> int:
     return max(1, min(number, max(1, -(-total // size))))
 
 
-def paginate(session: Session, query: Select[Any], number: int, size: int = PAGE_SIZE) -> Page[Any]:
-    """One page of `query` (which must be ordered, so that pages do not overlap), with the list's count."""
+def paginate(
+    session: Session, query: Select[Any], number: int, size: int = PAGE_SIZE, past_end_shows_last: bool = True
+) -> Page[Any]:
+    """One page of `query` (which must be ordered, so that pages do not overlap), with the list's count.
+    A page asked for past the end shows the last one; the API's callers get an empty page instead."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    number = clamp(number, total, size)
+    if past_end_shows_last:
+        number = clamp(number, total, size)
     items = list(session.scalars(query.limit(size).offset((number - 1) * size)))
     return Page(items, number, size, total)
 

@@ -321,3 +321,17 @@ def test_it_dates_nothing_before_it_is_due() -> None:
     from services.intake import lists
 
     assert not lists.overdue(round_, date(2027, 1, 15)) and lists.overdue(round_, date(2027, 1, 16))
+
+
+def test_its_api_lists_every_unit_unless_asked_for_a_page(client: Any, tokens: dict[str, str]) -> None:
+    headers = {"Authorization": f"Bearer {tokens['supervisor']}"}
+    whole = client.get("/api/v1/units", headers=headers).get_json()
+    assert whole["total"] == len(whole["items"]) == 428
+    pages = [
+        client.get(f"/api/v1/units?page={n}&per_page=200", headers=headers).get_json() for n in (1, 2, 3, 4)
+    ]
+    assert [len(p["items"]) for p in pages] == [200, 200, 28, 0] and {p["total"] for p in pages} == {428}
+    assert len({u["credit_code"] for p in pages for u in p["items"]}) == 428
+    code, name = units_in(TAIJIANG)[2]
+    found = client.get("/api/v1/units", query_string={"q": name}, headers=headers).get_json()
+    assert [u["credit_code"] for u in found["items"]] == [code]
