@@ -247,7 +247,8 @@ def _by_batch(district: str | None) -> GroupOf:
 
 
 def _ranked(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str, Any]]:
-    """The groups' figures, components and index, ranked (ties by group key); keyed by `group`."""
+    """The groups' figures, components and index, ranked (equal indexes share a rank, listed by group
+    key); keyed by `group`."""
     index = index_of(round_catalogue(session, round_))
     unit_counts: dict[Any, int] = defaultdict(int)
     unit_group: dict[int, Any] = {}
@@ -287,9 +288,19 @@ def _ranked(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str
         )
         rows.append(row)
     rows.sort(key=lambda r: (-r["index"], str(r["group"])))
-    for position, row in enumerate(rows, start=1):
-        row["rank"] = position
+    for row, rank in zip(rows, shared_ranks([r["index"] for r in rows]), strict=True):
+        row["rank"] = rank
     return rows
+
+
+def shared_ranks(values: list[float], places: int = 1) -> list[int]:
+    """Ranks of values sorted from best to worst, equal values (as shown, to `places`) sharing a rank
+    and the next rank skipping as many: 1, 2, 2, 4."""
+    ranks: list[int] = []
+    for position, value in enumerate(values, start=1):
+        same = bool(ranks) and round(value, places) == round(values[position - 2], places)
+        ranks.append(ranks[-1] if same else position)
+    return ranks
 
 
 def _with_rank_change(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from flask_smorest import abort as api_abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.intake import reports, rounds, schemas, scope
+from services.intake import lists, paging, reports, rounds, schemas, scope
 from services.intake.auth import authenticate_bearer
 from services.intake.extensions import celery, db_session
 from services.intake.strict_json import Blueprint
@@ -154,5 +154,12 @@ class Units(MethodView):
             api_abort(403, message="无权查看其他区县 / another district's units are not visible to you")
         if district:
             query = query.where(PilotUnit.district_code == district)
+        if (args.get("q") or "").strip():
+            query = query.where(lists.unit_matches(args["q"].strip()))
+        if args.get("page") or args.get("per_page"):
+            size = args.get("per_page", paging.PAGE_SIZE)
+            query = query.order_by(PilotUnit.id)  # after district and name: a stable order across pages
+            page = paging.paginate(db_session(), query, args.get("page", 1), size, past_end_shows_last=False)
+            return {"items": page.items, "total": page.total}
         units = db_session().scalars(query).all()
         return {"items": units, "total": len(units)}

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
+from services.intake import paging
 from services.intake.auth import current_user
 from services.intake.strict_json import encodable, without_surrogates
 from services.intake.throttle import LoginThrottle
@@ -42,6 +43,12 @@ def printable(value: Any) -> Any:
     if isinstance(value, str) and not encodable(value):
         return type(value)(without_surrogates(value))
     return value
+
+
+def page_url(number: int, param: str = "page") -> str:
+    """This page's address showing another page of its list, every filter kept."""
+    query = paging.query_with(request.args, **{param: number if number > 1 else None})
+    return f"{request.path}?{query}" if query else request.path
 
 
 def add_nav(
@@ -81,6 +88,8 @@ def init_app(app: Flask, settings: config.Settings) -> None:
         kind_label=lambda code: labels.unit_kind(code, page_locale()),
         round_name=lambda code: labels.round_name(code, page_locale()),
         aspect_ordinal=lambda position: labels.aspect_ordinal(position, page_locale()),
+        page_url=page_url,
+        page_links=paging.links,
         light_of=lambda finding: ledger.light(finding, clock.today(), config.current().yellow_light_days),
     )
     app.jinja_env.finalize = printable

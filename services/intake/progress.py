@@ -10,13 +10,43 @@ from sqlalchemy.orm import Session
 
 from shared.models import ACTIVE_STATUSES, Draft, Evaluation, Finding, PilotUnit, Round, Submission
 
+
+def _l(message: str) -> str:
+    """Marks a message for the catalogue (`pybabel extract -k _l`); the page translates it when shown."""
+    return message
+
+
+# In the order the home page adds them up: 已报送 = 无问题 + 存在待整改问题 + 评估中; the rest 未报送.
 STATES = {
-    "not_started": ("未开始", "not started"),
-    "draft": ("草稿", "draft"),
-    "submitted": ("已报送", "submitted"),
-    "evaluated": ("已评估", "evaluated"),
-    "problems": ("有待整改问题", "problems open"),
+    "evaluated": (_l("无问题"), "no problems"),
+    "problems": (_l("存在待整改问题"), "problems to rectify"),
+    "submitted": (_l("评估中"), "being evaluated"),
+    "not_started": (_l("未报送"), "not reported"),
+    "draft": (_l("草稿"), "draft"),
 }
+REPORTED = ("evaluated", "problems", "submitted")
+# The filters that gather several states (services/intake/lists.py): the units a supervisor chases.
+GROUPS = {
+    "reported": (_l("已报送"), "reported"),
+    "unreported": (_l("未报送（含草稿）"), "not reported (drafts too)"),
+    "overdue": (_l("逾期未报"), "overdue, not reported"),
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The home page's counters: those that reported, split by what came of it, and those that did not."""
+
+    units: int
+    reported: int
+    unreported: int
+    drafts: int
+
+
+def summary(counts: dict[str, int]) -> Summary:
+    reported = sum(counts.get(state, 0) for state in REPORTED)
+    unreported = counts.get("not_started", 0) + counts.get("draft", 0)
+    return Summary(reported + unreported, reported, unreported, counts.get("draft", 0))
 
 
 @dataclass
@@ -114,3 +144,11 @@ def reported_counts(
         )
         out[round_.code] = (done or 0, len(ids))
     return out
+
+
+def state_counts(session: Session, units: list[PilotUnit], round_code: str) -> dict[str, int]:
+    """How many of the units are in each report state of the round (every state, zero included)."""
+    counts = dict.fromkeys(STATES, 0)
+    for row in unit_progress(session, units, round_code):
+        counts[row.state] += 1
+    return counts

@@ -185,6 +185,10 @@ class RoundSchema(Schema):
 
 class ListArgsSchema(Schema):
     district = fields.String(validate=validate.Length(max=32))
+    # optional: a part of the unit's name or credit code, and one page of the list (every unit without)
+    q = fields.String(validate=validate.Length(max=100))
+    page = fields.Integer(validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(validate=validate.Range(min=1, max=500))
 
 
 def items_schema(item: type[Schema]) -> type[Schema]:

@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from services.intake import accounts, analytics, progress, rounds
+from services.intake import accounts, analytics, lists, paging, progress, rounds
 from services.intake.auth import current_user, login_required, safe_next, start_session
 from services.intake.extensions import db_session
 from services.intake.pages import LOCALES
 from services.intake.throttle import LoginThrottle
 from shared import clock, config
-from shared.models import District
+from shared.models import District, Round
 
 bp = Blueprint("web", __name__)
 
@@ -39,10 +39,20 @@ def login() -> Any:
         if user is not None:
             throttle().succeeded(email, source)
             start_session(user)
-            return redirect(safe_next(request.args.get("next")))
+            if request.args.get("next"):
+                return redirect(safe_next(request.args.get("next")))
+            return redirect(landing(user))
         throttle().failed(email, source)
         error = "wrong"
     return render_template("login.html", error=error), (401 if error else 200)
+
+
+def landing(user: Any) -> str:
+    """Where a sign-in without a `next` goes: the office to its dashboard, a district to its units."""
+    office = user.role in ("supervisor", "admin")
+    if office and db_session().scalar(select(Round.code).limit(1)) is not None:
+        return url_for("dashboard.dashboard")
+    return url_for("web.home")
 
 
 @bp.post("/logout")
@@ -71,61 +81,60 @@ def switch_locale() -> Any:
 @bp.get("/")
 @login_required
 def home() -> str:
-    user = current_user()
-    query = request.args
-    open_rounds = sorted(rounds.open_rounds(db_session()), key=lambda r: r.due_date)
+    user, query, session = current_user(), request.args, db_session()
+    open_rounds = sorted(rounds.open_rounds(session), key=lambda r: r.due_date)
     # With several rounds open, the one due first stays in front until the clerk switches.
     round_ = next(
         (r for r in open_rounds if r.code == query.get("round")), open_rounds[0] if open_rounds else None
     )
-    units_query = select_units(user, query.get("district", ""), query.get("q", ""))
-    units = list(db_session().scalars(units_query))
-    rows = progress.unit_progress(db_session(), units, round_.code) if round_ else []
-    counts = {state: sum(1 for r in rows if r.state == state) for state in progress.STATES}
-    if query.get("state") in progress.STATES:
-        rows = [r for r in rows if r.state == query["state"]]
-    districts = (
-        list(db_session().scalars(select(District).order_by(District.code)))
-        if user.role != "district"
-        else []
+    today = clock.today()
+    everyone = list(session.scalars(lists.units_query(user, {**query, "state": ""}, round_, today)))
+    counts = progress.state_counts(session, everyone, round_.code) if round_ else {}
+    page = paging.paginate(
+        session, lists.units_query(user, query, round_, today), paging.page_number(query.get("page"))
     )
-    days = progress.days_left(round_.due_date, clock.today()) if round_ else None
-    lights = {"red": 0, "yellow": 0}
-    if round_:
-        by_district = analytics.light_counts(
-            db_session(), round_.code, clock.today(), config.current().yellow_light_days
-        )
-        for code, counted in by_district.items():
-            if user.role != "district" or code == user.district_code:
-                lights = {k: lights[k] + counted[k] for k in lights}
-    reported = progress.reported_counts(
-        db_session(), select_units(user, query.get("district", ""), ""), open_rounds
-    )
+    rows = progress.unit_progress(session, page.items, round_.code) if round_ else []
+    days = progress.days_left(round_.due_date, today) if round_ else None
+    # after the deadline the banner names the units still missing (of the district chosen)
+    missing = lists.overdue_units(session, user, query, round_, today) if round_ else []
     return render_template(
         "home.html",
         user=user,
         round=round_,
         open_rounds=open_rounds,
-        reported=reported,
+        reported=progress.reported_counts(
+            session,
+            lists.units_query(user, {"district": query.get("district", "")}, None, today),
+            open_rounds,
+        ),
         rows=rows,
+        page=page,
         counts=counts,
-        lights=lights,
+        summary=progress.summary(counts) if round_ else None,
+        missing=missing,
+        lights=home_lights(user, round_),
         days_left=days,
-        districts=districts,
+        districts=all_districts() if user.role != "district" else [],
         states=progress.STATES,
+        groups=progress.GROUPS,
         filters=query,
-        district=db_session().get(District, user.district_code) if user.district_code else None,
+        district=session.get(District, user.district_code) if user.district_code else None,
     )
 
 
-def select_units(user: Any, district: str, text: str) -> Any:
-    from services.intake import scope
-    from shared.models import PilotUnit
+def home_lights(user: Any, round_: Any) -> dict[str, int]:
+    """The user's problems past their deadline (red) and close to it (yellow) in the round."""
+    lights = {"red": 0, "yellow": 0}
+    if round_ is None:
+        return lights
+    by_district = analytics.light_counts(
+        db_session(), round_.code, clock.today(), config.current().yellow_light_days
+    )
+    for code, counted in by_district.items():
+        if user.role != "district" or code == user.district_code:
+            lights = {k: lights[k] + counted[k] for k in lights}
+    return lights
 
-    units_query = scope.units(user).order_by(PilotUnit.district_code, PilotUnit.name)
-    if district and user.role != "district":
-        units_query = units_query.where(PilotUnit.district_code == district)
-    if text.strip():
-        like = f"%{text.strip()}%"
-        units_query = units_query.where(PilotUnit.name.like(like) | PilotUnit.credit_code.like(like))
-    return units_query
+
+def all_districts() -> list[District]:
+    return list(db_session().scalars(select(District).order_by(District.code)))

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from services.intake import accounts, audit, channels, registry, rounds, scope
+from services.intake import accounts, audit, channels, lists, paging, registry, rounds, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
 from services.intake.pages import page_locale
@@ -25,30 +25,29 @@ admin_only = scope.roles_required("admin")
 @bp.get("/")
 @admin_only
 def index() -> Any:
-    session = db_session()
+    session, args = db_session(), request.args
     channel_list = channels.list_channels(session)
+    user_filters = {key: args.get(f"user_{key}", "") for key in ("q", "role", "district")}
+    searching = bool(args.get("q", "").strip() or args.get("unit_district"))
     return render_template(
         "admin.html",
         rounds=rounds.all_rounds(session),
-        users=list(session.scalars(select(User).order_by(User.role, User.email))),
+        users=paging.paginate(
+            session, lists.users_query(user_filters), paging.page_number(args.get("users_page"))
+        ),
+        roles=lists.ROLES,
         channels=channel_list,
         districts=list(session.scalars(select(District).order_by(District.code))),
         catalogues=list(session.scalars(select(CatalogueVersion.code))),
         masked=mask,
         broken=channels.broken(session, channel_list),
-        units=list(
-            session.scalars(
-                select(PilotUnit)
-                .where(
-                    PilotUnit.credit_code.like(f"%{request.args.get('q', '').strip()}%")
-                    | PilotUnit.name.like(f"%{request.args.get('q', '').strip()}%")
-                )
-                .order_by(PilotUnit.district_code, PilotUnit.name)
-                .limit(50)
-            )
+        units=paging.paginate(
+            session,
+            lists.registry_query({"q": args.get("q", ""), "district": args.get("unit_district", "")}),
+            paging.page_number(args.get("units_page")),
         )
-        if request.args.get("q")
-        else [],
+        if searching
+        else None,
     )
 
 

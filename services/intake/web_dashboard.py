@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from services.intake import analytics, case_hints, cases, charts, scope
+from services.intake import analytics, case_hints, cases, charts, lists, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
 from shared import clock, config
@@ -24,7 +24,14 @@ def chosen_round() -> Round:
     rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
     if not rounds:
         abort(404, description=_("还没有督导轮次"))
-    return next((r for r in rounds if r.code == request.args.get("round")), rounds[0])
+    return next((r for r in rounds if r.code == request.args.get("round")), None) or default_round(rounds)
+
+
+def default_round(rounds: list[Round]) -> Round:
+    """The round the dashboard opens on: the open one due first (a round just opened has no reports
+    yet and would show 0% everywhere), the newest when none is open. `rounds`: newest first."""
+    open_ones = sorted((r for r in rounds if r.status == "open"), key=lambda r: r.due_date)
+    return open_ones[0] if open_ones else rounds[0]
 
 
 def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
@@ -84,6 +91,8 @@ def dashboard() -> Any:
     return render_template(
         "dashboard.html",
         lights=lights,
+        chase=lists.district_counts(db_session(), round_, clock.today(), batch),
+        past_deadline=lists.overdue(round_, clock.today()),
         round=round_,
         rounds=rounds,
         table=table,

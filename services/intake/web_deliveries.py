@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from services.intake import lists, paging
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
+from services.intake.rounds import all_rounds
 from shared import events, outbox
-from shared.models import Alert, Delivery
+from shared.models import Delivery, District
 
 bp = Blueprint("deliveries", __name__)
 ROLES = ("supervisor", "admin")
@@ -25,7 +26,6 @@ STATUS_LABELS = {
     "failed": "失败（不再重试）failed",
     "dead": "多次失败 dead-lettered",
 }
-PAGE = 200
 
 
 def allowed() -> Any:
@@ -43,18 +43,19 @@ def allowed() -> Any:
 def index() -> str:
     allowed()
     status = request.args.get("status", "")
-    query = (
-        select(Delivery)
-        .join(Alert)
-        .options(selectinload(Delivery.alert), selectinload(Delivery.log))
-        .order_by(Delivery.id.desc())
-        .limit(PAGE)
+    page = paging.paginate(
+        db_session(), lists.deliveries_query(request.args), paging.page_number(request.args.get("page"))
     )
-    if status in STATUSES:
-        query = query.where(Delivery.status == status)
-    rows = db_session().scalars(query).all()
     return render_template(
-        "deliveries.html", deliveries=rows, status=status, statuses=STATUSES, labels=STATUS_LABELS
+        "deliveries.html",
+        deliveries=page.items,
+        page=page,
+        status=status,
+        statuses=STATUSES,
+        labels=STATUS_LABELS,
+        filters=request.args,
+        districts=list(db_session().scalars(select(District).order_by(District.code))),
+        rounds=all_rounds(db_session()),
     )
 
 

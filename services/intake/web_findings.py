@@ -11,20 +11,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from services.intake import files, registry, rounds, scope, visits
+from services.intake import files, lists, paging, registry, rounds, scope, visits
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from shared import clock, config, ledger, outbox
 from shared.catalogue import SEVERITIES
 from shared.catalogue import store as catalogues
 from shared.labels import FINDING_STATUSES
-from shared.models import ACTIVE_STATUSES, AuditEvent, District, Finding, PilotUnit, Round, StoredFile, User
+from shared.models import AuditEvent, District, Finding, PilotUnit, Round, StoredFile, User
 
 bp = Blueprint("findings", __name__)
-PAGE = 200
-LIGHTS = ("red", "yellow", "green")
 ACTION_LABELS = {
     "acknowledge": _l("确认问题"),
     "report_rectification": _l("报告整改"),
@@ -57,42 +54,13 @@ HISTORY_LABELS = {
 }
 
 
-def filtered(user: User, args: Any) -> Any:
-    query = (
-        scope.findings(user)
-        .options(selectinload(Finding.unit))
-        .order_by(Finding.opened_at.desc(), Finding.id)
-    )
-    if args.get("district") and user.role != "district":
-        query = query.where(Finding.district_code == args["district"])
-    if args.get("round"):
-        query = query.where(Finding.round_code == args["round"])
-    if args.get("severity") in SEVERITIES:
-        query = query.where(Finding.severity == args["severity"])
-    if args.get("status") in FINDING_STATUSES:
-        query = query.where(Finding.status == args["status"])
-    elif args.get("status") != "all":
-        query = query.where(Finding.status.in_(ACTIVE_STATUSES))
-    if args.get("older", "").isdigit():
-        query = query.where(Finding.opened_at <= clock.now() - timedelta(days=int(args["older"])))
-    light = args.get("light")
-    if light in LIGHTS:
-        today, yellow = clock.today(), timedelta(days=config.current().yellow_light_days)
-        query = query.where(Finding.status.in_(ACTIVE_STATUSES), Finding.due_date.is_not(None))
-        if light == "red":
-            query = query.where(Finding.due_date < today)
-        elif light == "yellow":
-            query = query.where(Finding.due_date >= today, Finding.due_date <= today + yellow)
-        else:
-            query = query.where(Finding.due_date > today + yellow)
-    return query
-
-
 @bp.get("/findings", endpoint="ledger")
 @login_required
 def ledger_page() -> Any:
     user = current_user()
-    rows = list(db_session().scalars(filtered(user, request.args).limit(PAGE + 1)))
+    page = paging.paginate(
+        db_session(), lists.findings_query(user, request.args), paging.page_number(request.args.get("page"))
+    )
     districts = (
         list(db_session().scalars(select(District).order_by(District.code)))
         if user.role != "district"
@@ -100,14 +68,15 @@ def ledger_page() -> Any:
     )
     return render_template(
         "findings.html",
-        rows=rows[:PAGE],
-        more=len(rows) > PAGE,
+        rows=page.items,
+        page=page,
         filters=request.args,
+        export_query=paging.query_with(request.args, page=None),
         districts=districts,
         rounds=rounds.all_rounds(db_session()),
         severities=SEVERITIES,
         statuses=FINDING_STATUSES,
-        lights=LIGHTS,
+        lights=lists.LIGHTS,
         today=clock.today(),
         yellow_days=config.current().yellow_light_days,
     )

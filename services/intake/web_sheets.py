@@ -3,20 +3,21 @@ progress and outcome (the reports stored, or the clerk's workbook with each prob
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from services.intake import analytics, scope, sheet_imports, sheet_template, sheets
+from services.intake import analytics, lists, scope, sheet_imports, sheet_template, sheets
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from services.intake.pages import page_locale
 from services.intake.rounds import all_rounds, open_rounds
 from shared import clock, config, labels, outbox
 from shared.catalogue import store as catalogues
-from shared.models import Finding, PilotUnit, Round, SheetImport, Submission, User
+from shared.models import PilotUnit, Round, SheetImport, Submission, User
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
 STALLED_AFTER = 30  # seconds an upload may wait for the intake worker before the page says so
@@ -128,10 +129,10 @@ def marked(import_id: str) -> Response:
     return send_file(path, mimetype=sheets.XLSX, as_attachment=True, download_name=f"{stem}-{marks}.xlsx")
 
 
-def report_rows(user: User, round_code: str) -> list[list[Any]]:
+def report_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
     latest: dict[int, Submission] = {}
     for item in db_session().scalars(
-        scope.submissions(user)
+        lists.unit_filters(scope.submissions(user), user, args)
         .where(Submission.round_code == round_code)
         .options(selectinload(Submission.unit), selectinload(Submission.evaluation))
         .order_by(Submission.version)
@@ -151,13 +152,10 @@ def report_rows(user: User, round_code: str) -> list[list[Any]]:
     ]
 
 
-def finding_rows(user: User, round_code: str) -> list[list[Any]]:
-    query = (
-        scope.findings(user)
-        .where(Finding.round_code == round_code)
-        .options(selectinload(Finding.unit))
-        .order_by(Finding.district_code, Finding.id)
-    )
+def finding_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
+    """The ledger as filtered on screen (every round unless one is chosen; the sheets page asks for every
+    state of one round)."""
+    query = lists.findings_query(user, args)
     return [
         [
             f.id,
@@ -175,7 +173,7 @@ def finding_rows(user: User, round_code: str) -> list[list[Any]]:
     ]
 
 
-def league_rows(user: User, round_code: str) -> list[list[Any]]:
+def league_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
     if user.role == "district":
         abort(403, description=_("区县用户不能导出全市排名"))
     return [
@@ -195,8 +193,13 @@ def league_rows(user: User, round_code: str) -> list[list[Any]]:
             r.index,
             r.rank_change,
         ]
-        for r in analytics.district_table(db_session(), round_code)
+        for r in analytics.district_table(db_session(), round_code, batch_of(args))
     ]
+
+
+def batch_of(args: Mapping[str, str]) -> int | None:
+    batch = args.get("batch") or ""
+    return int(batch) if batch.isdigit() and len(batch) < 4 else None
 
 
 EXPORTS = {
@@ -243,8 +246,8 @@ EXPORTS = {
 def export(what: str, kind: str) -> Response:
     if what not in EXPORTS or kind not in ("csv", "xlsx"):
         abort(404)
-    round_ = the_round(request.args.get("round"))
+    # the ledger may span every round; the other lists are of one round
+    code = request.args.get("round", "") if what == "findings" else the_round(request.args.get("round")).code
     headers, rows = EXPORTS[what]
-    return download(
-        sheets.write(headers, rows(current_user(), round_.code), kind), f"{what}-{round_.code}", kind
-    )
+    content = sheets.write(headers, rows(current_user(), code, request.args), kind)
+    return download(content, f"{what}-{code or 'all'}", kind)

@@ -56,4 +56,10 @@ def log_in(page: Any, base: str, email: str, password: str = "pilotwatch-demo") 
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    # a clerk lands on the units, the office on its dashboard
+    page.wait_for_url(lambda url: url.startswith(base) and "/login" not in url)
+
+
+def overflow(page: Any) -> int:
+    """How many pixels the page is wider than the window (0: nothing scrolls sideways)."""
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")

@@ -68,3 +68,30 @@ def announce(task_name: str, **values: object) -> None:
 
 def opened(district: str, round_code: str, ids: list[int]) -> None:
     announce(tasks.NOTIFY_FINDINGS_OPENED, district_code=district, round_code=round_code, finding_ids=ids)
+
+
+def raise_findings(round_code: str, count: int, severities: tuple[str, ...] = ("warning", "error")) -> None:
+    """`count` problems raised by the city office through the ledger's own use case, spread over every
+    unit in turn and alternating their severity; the outbox events they add are left unsent."""
+    from services.intake import accounts
+    from shared import ledger
+    from shared.models import User
+
+    now = clock.now()
+    with db.transaction() as session:
+        supervisor = session.scalars(select(User).where(User.role == "supervisor").limit(1)).one_or_none()
+        if supervisor is None:
+            supervisor = accounts.create_user(
+                session, "raiser@example.org", "supervisor", None, "raiser-pass"
+            )
+        units = session.scalars(select(PilotUnit).order_by(PilotUnit.id)).all()
+        for index in range(count):
+            raised = ledger.Raised(
+                unit=units[index % len(units)],
+                round_code=round_code,
+                description=f"职工书屋台账缺少借阅记录（第 {index + 1} 项）",
+                requirement="补齐借阅记录",
+                severity=severities[index % len(severities)],
+                due_date=(now + timedelta(days=30)).date(),
+            )
+            ledger.raise_finding(session, supervisor, raised, now)
