@@ -26,10 +26,10 @@ def authenticate_bearer() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        api_abort(401, message="需要 API 令牌 / an API token is required (Authorization: Bearer ...)")
+        api_abort(401, message=_("需要 API 令牌"))
     user = accounts.user_for_token(db_session(), token.strip())
     if user is None:
-        api_abort(401, message="API 令牌无效或已撤销 / the API token is invalid or revoked")
+        api_abort(401, message=_("API 令牌无效或已撤销"))
     g.user = user
 
 

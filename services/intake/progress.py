@@ -8,15 +8,10 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from shared import labels
 from shared.models import ACTIVE_STATUSES, Draft, Evaluation, Finding, PilotUnit, Round, Submission
 
-STATES = {
-    "not_started": ("未开始", "not started"),
-    "draft": ("草稿", "draft"),
-    "submitted": ("已报送", "submitted"),
-    "evaluated": ("已评估", "evaluated"),
-    "problems": ("有待整改问题", "problems open"),
-}
+STATES = labels.REPORT_STATES
 
 
 @dataclass
