@@ -117,6 +117,7 @@ def init_app(app: Flask, settings: config.Settings) -> None:
     app.jinja_env.filters["when"] = lambda moment: (
         clock.local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
     )
+    app.jinja_env.filters["day"] = lambda moment: clock.local(moment).date().isoformat() if moment else ""
     app.jinja_env.filters["hour"] = lambda moment: clock.local(moment).strftime("%H:%M") if moment else ""
     app.jinja_env.globals.update(
         severity_label=lambda code: labels.severity(code, page_locale()),

@@ -7,15 +7,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from services.intake import analytics, reports, scope, sheets
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from services.intake.rounds import all_rounds, open_rounds
-from shared import config, private
+from shared import clock, config, labels, private
 from shared.catalogue import store as catalogues
-from shared.models import Finding, PilotUnit, Round, Submission, User
+from shared.models import District, Finding, PilotUnit, Round, Submission, User
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
 ERROR_HEADERS = ("行号 row", "统一社会信用代码 unit", "字段 field", "问题 message")
@@ -116,11 +117,11 @@ def report_rows(user: User, round_code: str) -> list[list[Any]]:
         latest[item.unit_id] = item
     return [
         [
-            s.unit.district_code,
+            s.unit.district.name_zh,
             s.unit.credit_code,
             s.unit.name,
             s.version,
-            s.submitted_at.strftime("%Y-%m-%d %H:%M"),
+            labels.moment(s.submitted_at, config.current().time_zone),
             s.evaluation.overall_score if s.evaluation else "",
             ("是" if s.evaluation.late else "否") if s.evaluation else "",
         ]
@@ -135,17 +136,20 @@ def finding_rows(user: User, round_code: str) -> list[list[Any]]:
         .options(selectinload(Finding.unit))
         .order_by(Finding.district_code, Finding.id)
     )
+    names = {d.code: d.name_zh for d in db_session().scalars(select(District))}
+    round_ = db_session().get(Round, round_code)
+    catalogue = catalogues.get(db_session(), round_.catalogue_version) if round_ else None
     return [
         [
             f.id,
-            f.district_code,
+            names.get(f.district_code, f.district_code),
             f.unit.credit_code if f.unit else "",
             f.unit.name if f.unit else "",
-            f.rule_code,
-            f.severity,
-            f.status,
+            catalogue.rule_name(f.rule_code) if catalogue else f.rule_code,
+            labels.severity(f.severity),
+            labels.finding_status(f.status),
             f.message_zh,
-            f.opened_at.strftime("%Y-%m-%d"),
+            clock.local(f.opened_at).date().isoformat(),
             f.due_date.isoformat() if f.due_date else "",
         ]
         for f in db_session().scalars(query)
@@ -177,14 +181,17 @@ def league_rows(user: User, round_code: str) -> list[list[Any]]:
 
 
 EXPORTS = {
-    "reports": (("区县", "统一社会信用代码", "单位名称", "版本", "报送时间", "总分", "逾期"), report_rows),
+    "reports": (
+        ("县（市）区", "统一社会信用代码", "单位名称", "版本", "报送时间", "总分", "逾期"),
+        report_rows,
+    ),
     "findings": (
         (
             "编号",
-            "区县",
+            "县（市）区",
             "统一社会信用代码",
             "单位名称",
-            "规则",
+            "问题类型",
             "级别",
             "状态",
             "问题",
@@ -196,18 +203,18 @@ EXPORTS = {
     "league": (
         (
             "名次",
-            "区县代码",
-            "区县",
+            "县（市）区代码",
+            "县（市）区",
             "单位数",
             "已报送",
             "报送率%",
-            "按时率%",
+            "按时报送率%",
             "平均分",
             "中位分",
-            "每单位未结问题",
+            "平均每家单位未销号问题数",
             "整改率",
             "整改天数中位数",
-            "效能指数",
+            "成效指数",
             "名次变化",
         ),
         league_rows,

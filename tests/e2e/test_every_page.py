@@ -1,5 +1,6 @@
 """Every page a clerk, a supervisor and an administrator reach from the navigation (and the pages of one
-report, one finding and one delivery), in Chinese and in English, at 1366 px and on a 390 px phone:
+report, one finding, one visit and one case, and the delivery log holding one real delivery), in
+Chinese and in English, at 1366 px and on a 390 px phone:
 no code where a word belongs, no district code without its name, no time in UTC, no message in the
 other language, no sideways scrolling."""
 
@@ -30,10 +31,10 @@ GULOU = "350102"
 PEOPLE = ("gulou@pilotwatch.example", "supervisor@pilotwatch.example", "admin@pilotwatch.example")
 WIDTHS = (1366, 390)
 MAX_PAGES = 14  # page kinds per person: the navigation and one report, finding, visit, case, delivery
-# The list pages whose layout (columns, paging, filters) is being reworked on their own branch: their
-# sideways scrolling is known and fixed there, so it is not asserted here. Every other check still
-# runs on them.
-KNOWN_OVERFLOW: frozenset[tuple[str, int]] = frozenset()
+# Known sideways scrolling on a phone, left to the branch that reworks these list pages' layout
+# (columns, paging, filters): the sheets page and the delivery log. Every other check still runs on
+# them; take a page out of this list when its layout lands.
+KNOWN_OVERFLOW: frozenset[tuple[str, int]] = frozenset({("/sheets/", 390), ("/deliveries", 390)})
 # Pages exempt from the English check: the printable 通报 is an official Chinese document.
 CHINESE_ONLY = re.compile(r"^/documents/bulletin/")
 DETAIL = re.compile(r"^/(submissions/(?!new)[^/?]+|findings/\d+|visits/\d+|cases/\d+)$")
@@ -133,6 +134,9 @@ def office_data() -> set[str]:
             pieces |= {m.get("note") or "" for m in (measures or {}).values() if isinstance(m, dict)}
         for f in session.scalars(select(Finding).where(Finding.rule_code == "manual")):
             pieces |= {f.message_zh, f.action_zh}
+        for (figures,) in session.execute(select(Case.figures)):
+            pieces |= {str(v) for row in figures or [] for v in row.values()}
+        pieces |= {s for s in session.scalars(select(Finding.source).distinct()) if s}
     return {p.strip() for p in pieces if p and p.strip()}
 
 
@@ -166,8 +170,6 @@ def pages_of(page: Any, base: str) -> list[str]:
             kind = target.split("/")[1] if DETAIL.match(target) else None
             if kind and kind not in found:
                 found[kind] = target
-        if path == "/deliveries":
-            found.setdefault("deliveries", "/deliveries?status=delivered")
     return (paths + list(found.values()))[:MAX_PAGES]
 
 
@@ -216,6 +218,8 @@ def test_every_page_speaks_the_office_language_in_china_time(
                     page.set_viewport_size({"width": width, "height": 900})
                     if width == WIDTHS[0]:
                         page.goto(stack.url + path)
+                        if path == "/deliveries":  # the real alert's delivery is on it
+                            assert page.locator("tr[id^=delivery-]").count() >= 1
                         for said in problems_on(page, path, locale, facts):
                             problems.append(f"{who.split('@')[0]} {locale} {path}: {said}")
                     if overflows(page) and (urlparse(path).path, width) not in KNOWN_OVERFLOW:
