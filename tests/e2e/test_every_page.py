@@ -30,14 +30,16 @@ pytestmark = [pytest.mark.e2e, needs_chromium]
 GULOU = "350102"
 PEOPLE = ("gulou@pilotwatch.example", "supervisor@pilotwatch.example", "admin@pilotwatch.example")
 WIDTHS = (1366, 390)
-MAX_PAGES = 14  # page kinds per person: the navigation and one report, finding, visit, case, delivery
+MAX_PAGES = 16  # page kinds per person: the navigation, one report, finding, visit and case, the 通报
 # Known sideways scrolling on a phone, left to the branch that reworks these list pages' layout
 # (columns, paging, filters): the sheets page and the delivery log. Every other check still runs on
 # them; take a page out of this list when its layout lands.
 KNOWN_OVERFLOW: frozenset[tuple[str, int]] = frozenset({("/sheets/", 390), ("/deliveries", 390)})
 # Pages exempt from the English check: the printable 通报 is an official Chinese document.
 CHINESE_ONLY = re.compile(r"^/documents/bulletin/")
-DETAIL = re.compile(r"^/(submissions/(?!new)[^/?]+|findings/\d+|visits/\d+|cases/\d+)$")
+DETAIL = re.compile(
+    r"^/(submissions/(?!new)[^/?]+|findings/\d+|visits/\d+|cases/\d+|documents/bulletin/[^/]+)$"
+)
 
 
 @pytest.fixture
@@ -84,6 +86,7 @@ def vocabulary(catalogue: Catalogue) -> set[str]:
         Finding.severity,
         Finding.status,
         Submission.channel,
+        Round.code,  # a round is shown by its name (2026年下半年), its code only in the API
         Round.status,
         User.role,
         Channel.kind,
@@ -167,7 +170,10 @@ def pages_of(page: Any, base: str) -> list[str]:
             "main a[href]", "links => links.map(a => a.getAttribute('href'))"
         ):
             target = urlparse(href).path
-            kind = target.split("/")[1] if DETAIL.match(target) else None
+            kind = (
+                "/".join(target.split("/")[1:3]) if target.startswith("/documents/") else target.split("/")[1]
+            )
+            kind = kind if DETAIL.match(target) else None
             if kind and kind not in found:
                 found[kind] = target
     return (paths + list(found.values()))[:MAX_PAGES]
