@@ -99,10 +99,10 @@ def test_the_api_answers_in_the_language_asked_for(client: Any, tokens: dict[str
         assert answer.status_code == 422
         return answer.get_json()["message"]
 
-    assert message(None) == "报送内容有误"
-    assert message("zh-CN,zh;q=0.9") == "报送内容有误"
-    assert message("en-GB,en;q=0.8") == "The report has errors"
-    assert message("fr") == "报送内容有误"
+    assert message(None) == "输入有误，请按字段提示修改"
+    assert message("zh-CN,zh;q=0.9") == "输入有误，请按字段提示修改"
+    assert message("en-GB,en;q=0.8") == "The input has errors, see each field"
+    assert message("fr") == "输入有误，请按字段提示修改"
 
 
 def test_channels_are_listed_by_label_kind_and_address(auth: Any) -> None:

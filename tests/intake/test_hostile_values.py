@@ -194,7 +194,7 @@ def test_it_refuses_an_idempotency_key_reused_for_another_report(
     other = clean_report(catalogue, unit_of(GULOU, 1), open_round())
     answer = post_raw(client, tokens["gulou"], json.dumps(other).encode(), **key)
     assert answer.status_code == 422
-    assert "was used for another report" in answer.get_json()["message"]
+    assert "已用于另一份报送" in answer.get_json()["message"]
     again = post_raw(client, tokens["gulou"], json.dumps(report).encode(), **key)
     assert again.status_code == 202 and again.get_json()["id"] == first.get_json()["id"]
     assert stored() == 1
