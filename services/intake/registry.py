@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.intake import audit
+from services.intake.speech import say
 from shared.credit_code import normalise, problem
 from shared.models import District, Finding, PilotBatch, PilotUnit
 
@@ -152,7 +153,7 @@ def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | N
     checked: list[tuple[str, dict[str, str]]] = []
     for line, row in enumerate(rows, start=2):
         code = normalise(row.get("credit_code") or "")
-        error = problem(code)
+        error = say(problem(code))
         if not error:
             error = name_problem(row.get("name") or "")
         district = unicodedata.normalize("NFKC", row.get("district") or "").strip().lower()

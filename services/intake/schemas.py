@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.intake.speech import say
 from shared.catalogue import STATUSES
 from shared.credit_code import normalise, problem
 
@@ -60,7 +61,7 @@ class CreditCode(Text):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = normalise(super()._deserialize(value, attr, data, **kwargs))
-        error = problem(text)
+        error = say(problem(text))
         if error:
             raise ValidationError(error)
         return text

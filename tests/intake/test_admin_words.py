@@ -117,3 +117,15 @@ def test_channels_are_listed_by_label_kind_and_address(auth: Any) -> None:
         )
     page = auth.sign_in("admin").get("/admin/").get_data(as_text=True)
     assert "电子邮件" in page and "gulou@example.org" in page and "secret" not in page
+
+
+def test_the_api_says_why_a_credit_code_is_refused_in_the_language_asked_for(
+    client: Any, tokens: dict[str, str]
+) -> None:
+    def said(language: str) -> str:
+        headers = {"Authorization": f"Bearer {tokens['gulou']}", "Accept-Language": language}
+        answer = client.post("/api/v1/submissions", json={"unit": "91350100611300758A"}, headers=headers)
+        return str(answer.get_json()["errors"]["json"]["unit"])
+
+    assert "校验位不正确" in said("zh")
+    assert "check character is wrong" in said("en")
