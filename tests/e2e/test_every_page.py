@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.e2e, needs_chromium]
 GULOU = "350102"
 PEOPLE = ("gulou@pilotwatch.example", "supervisor@pilotwatch.example", "admin@pilotwatch.example")
 WIDTHS = (1366, 390)
-MAX_PAGES = 16  # page kinds per person: the navigation, one report, finding, visit and case, the 通报
+MAX_PAGES = 24  # page kinds per person: the navigation, its forms, one report, finding, visit, case, 通报
 # Known sideways scrolling on a phone, left to the branch that reworks these list pages' layout
 # (columns, paging, filters): the sheets page and the delivery log. Every other check still runs on
 # them; take a page out of this list when its layout lands.
@@ -38,8 +38,11 @@ KNOWN_OVERFLOW: frozenset[tuple[str, int]] = frozenset({("/sheets/", 390), ("/de
 # Pages exempt from the English check: the printable 通报 is an official Chinese document.
 CHINESE_ONLY = re.compile(r"^/documents/bulletin/")
 DETAIL = re.compile(
-    r"^/(submissions/(?!new)[^/?]+|findings/\d+|visits/\d+|cases/\d+|documents/bulletin/[^/]+)$"
+    r"^/(submissions/(?!new)[^/?]+|findings/(\d+|raise)|visits/(\d+|new)|cases/(\d+|new|\d+/edit)"
+    r"|documents/(bulletin|jobs)/[^/]+)$"
 )
+# A page's kind: its path with the ids taken out (one report, one finding, ... is enough).
+ID = re.compile(r"/(\d+|[0-9a-f]{16,}|\d{4}H[12])(?=/|$)")
 
 
 @pytest.fixture
@@ -172,9 +175,7 @@ def pages_of(page: Any, base: str) -> list[str]:
             target = urlparse(href).path
             if not DETAIL.match(target):
                 continue
-            kind = (
-                "/".join(target.split("/")[1:3]) if target.startswith("/documents/") else target.split("/")[1]
-            )
+            kind = ID.sub("/<id>", target)
             if kind and kind not in found:
                 found[kind] = target
     return (paths + list(found.values()))[:MAX_PAGES]
