@@ -18,8 +18,12 @@ install: $(STAMP)
 run: install
 	$(BIN)/pilotwatch up
 
+# Test files run side by side in TEST_WORKERS processes (pytest-xdist), a file's tests together in one
+# process: each process has its own Redis server and every test its own database and ports.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # docker-compose.yml run for real in podman, every image built from Debian's packages (a few minutes;
 # the images are kept for the next run). Installs podman, docker-compose and debootstrap when missing.
@@ -28,7 +32,7 @@ test-compose: install
 	PILOTWATCH_COMPOSE_TEST=1 $(BIN)/python -m pytest -q -s tests/ops/test_compose_stack.py
 
 screenshots: install
-	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py tests/e2e/test_office_browser.py tests/e2e/test_report_form.py
+	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py tests/e2e/test_office_browser.py tests/e2e/test_report_form.py tests/e2e/test_sheet_round_trip.py
 
 test-faults: install
 	$(BIN)/python -m pytest -q tests/faults

@@ -192,6 +192,7 @@ class Settings:
     )
     upload_dir: Path = setting("UPLOAD_DIR", path, lambda s: _instance(s) / "uploads")
     upload_max_bytes: int = setting("UPLOAD_MAX_BYTES", integer, 1024 * 1024)
+    sheet_max_rows: int = setting("SHEET_MAX_ROWS", integer, 2000)
     document_dir: Path = setting("DOCUMENT_DIR", path, lambda s: _instance(s) / "documents")
     document_templates: str = setting("DOCUMENT_TEMPLATES", text, "")
     login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer, 5)

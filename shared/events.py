@@ -103,6 +103,12 @@ class DocumentRequested(Event):
     job_id = fields.String(required=True)
 
 
+class SheetUploaded(Event):
+    """A clerk uploaded a filled-in report template; the intake worker checks and stores its rows."""
+
+    import_id = fields.String(required=True)
+
+
 # Which task receives each event; a task's queue follows from its name (shared/tasks.py).
 ROUTES: dict[type[Event], str] = {
     SubmissionReceived: tasks.EVALUATE_SUBMISSION,
@@ -114,6 +120,7 @@ ROUTES: dict[type[Event], str] = {
     DeliveryRequested: tasks.SEND_DELIVERY,
     DeliveryResendRequested: tasks.RESEND_DELIVERY,
     DocumentRequested: tasks.GENERATE_DOCUMENT,
+    SheetUploaded: tasks.IMPORT_SHEET,
 }
 
 

@@ -284,3 +284,25 @@ def moment(value: datetime | None, zone: str) -> str:
         return ""
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+# --- spreadsheets ----------------------------------------------------------------------------------
+
+YES_NO: Words = {"true": ("是", "Yes"), "false": ("否", "No")}
+
+
+def yes_no(value: bool, locale: str = "zh") -> str:
+    return word(YES_NO, "true" if value else "false", locale)
+
+
+SHEET_IMPORT_STATES: Words = {
+    "queued": ("排队等候校验", "Waiting to be checked"),
+    "running": ("正在校验", "Checking"),
+    "done": ("已导入", "Imported"),
+    "refused": ("校验未通过", "Problems found"),
+    "failed": ("未能导入", "Not imported"),
+}
+
+
+def sheet_import_state(code: str, locale: str = "zh") -> str:
+    return word(SHEET_IMPORT_STATES, code, locale)

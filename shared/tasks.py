@@ -6,7 +6,7 @@ intake's own worker) and routed to that service's own queue. Which event each ta
 
 EVALUATION_QUEUE = "evaluation"
 NOTIFY_QUEUE = "notify"
-# The intake's own worker: long jobs a page asks for (the office's Word documents).
+# The intake's own worker: long jobs a page asks for (the office's Word documents, uploaded spreadsheets).
 INTAKE_QUEUE = "intake"
 QUEUES = (EVALUATION_QUEUE, NOTIFY_QUEUE, INTAKE_QUEUE)
 
@@ -20,6 +20,7 @@ NOTIFY_REPORTS_DUE_SOON = "notify.reports_due_soon"
 SEND_DELIVERY = "notify.send_delivery"
 RESEND_DELIVERY = "notify.resend_delivery"
 GENERATE_DOCUMENT = "intake.generate_document"
+IMPORT_SHEET = "intake.import_sheet"
 
 # Tasks the scheduler sends on their own, without an event.
 CHECK_TIMELINESS = "evaluation.check_timeliness"

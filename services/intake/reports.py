@@ -207,10 +207,11 @@ def submit_many(
     channel: str,
     key: str | None = None,
     request_id: str = "",
-    before_commit: Callable[[Session], None] | None = None,
+    before_commit: Callable[[Session, list[Submission]], None] | None = None,
 ) -> list[Submission]:
     """Store checked reports and their events in one transaction (all or none), then publish them
-    with a bounded wait. `before_commit` adds the caller's own changes to the same transaction.
+    with a bounded wait. `before_commit` adds the caller's own changes to the same transaction; it is
+    given the submissions being stored.
 
     Two clerks racing on the same unit get consecutive versions: a clash on the version is retried;
     a clash on the idempotency key returns the submission that won, or raises KeyReused when the
@@ -220,7 +221,7 @@ def submit_many(
         try:
             stored = [store(session, report, user, key, channel, request_id) for report in batch]
             if before_commit is not None:
-                before_commit(session)
+                before_commit(session, [submission for submission, _event in stored])
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -243,7 +244,7 @@ def submit(
     channel: str,
     key: str | None = None,
     request_id: str = "",
-    before_commit: Callable[[Session], None] | None = None,
+    before_commit: Callable[[Session, list[Submission]], None] | None = None,
 ) -> Submission:
     """Store one checked report and its event, then publish it (see `submit_many`)."""
     return submit_many(session, celery, [report], user, channel, key, request_id, before_commit)[0]

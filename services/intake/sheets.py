@@ -1,72 +1,113 @@
-"""Spreadsheets: the report template for a district's units, reading it back row by row, and
-tables written as CSV or XLSX. The rows go through the same schema and checks as the API."""
+"""Spreadsheets: the report template's columns, reading a filled-in one back row by row, and tables
+written as CSV or XLSX. The rows go through the same schema and checks as the API (sheet_checks.py).
+
+Row 1 holds the column titles a clerk reads, row 2 (hidden) each column's field key as the form names
+it (`m.P1-M1.status`, `i.workers_total`): uploads are read by the keys, so a template of any age or
+language reads the same.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import IO, Any
 
-from marshmallow import ValidationError
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy.orm import Session
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
-from services.intake import cells, reportforms, reports, schemas
-from shared.catalogue import STATUS_NAMES, Catalogue
-from shared.models import PilotUnit, User
+from services.intake import cells
+from shared import config
+from shared.catalogue import Catalogue
 
-HEADER_ROWS = 2  # row 1: the label a clerk reads; row 2: the field's key, as the form names it
+HEADER_ROWS = 2  # row 1: the title a clerk reads; row 2 (hidden): the field's key, as the form names it
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_BY_NAME = {names[0]: code for code, names in STATUS_NAMES.items()}
 # A filled-in template of every unit unpacks to well under 1 MB; more than this is a zip bomb.
 MAX_UNPACKED = 32 * 1024 * 1024
+# Blank rows are skipped, but not without end: past this many rows per allowed row the file is refused.
+BLANK_ROWS_PER_ROW = 5
+
+Words = tuple[str, str]
+NOT_READABLE = (
+    "无法读取该文件，请上传用报送模板填写的 XLSX 文件",
+    "The file cannot be read: upload an XLSX file filled in from the template",
+)
+NOT_TEMPLATE = (
+    "该文件不是报送模板（第 2 行应为字段代码，请勿删除），请重新下载模板填写",
+    "This is not the report template (its hidden row 2 holds the field keys): download the template again",
+)
+TOO_LARGE = ("文件解压后超过 {mb} MB，已拒绝", "The workbook unpacks to more than {mb} MB and was refused")
+TOO_MANY_ROWS = (
+    "文件超过 {limit} 行，超出每次上传的上限；请分成几个文件分别上传",
+    "The file holds more than {limit} rows, the most one upload takes: split it into several files",
+)
+
+
+def say(pair: Words, locale: str, /, **values: Any) -> str:
+    """One of a (Chinese, English) pair in the language asked for, with its values filled in."""
+    return (pair[1] if locale == "en" else pair[0]).format(**values)
 
 
 class SheetError(ValueError):
-    """The file is not a readable workbook of the template's shape."""
+    """The file is not a readable workbook of the template's shape; the message is in the page's language."""
 
 
-def columns(catalogue: Catalogue) -> list[tuple[str, str]]:
-    cols = [("unit", "统一社会信用代码"), ("name", "单位名称")]
+@dataclass(frozen=True)
+class Column:
+    key: str
+    kind: str  # unit, name, status, note, integer, decimal, boolean
+    title_zh: str
+    title_en: str
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" else self.title_zh
+
+
+def columns(catalogue: Catalogue) -> list[Column]:
+    """The template's columns in order: the unit, then each measure's status and note, then the
+    indicators; required ones marked with *."""
+    cols = [
+        Column("unit", "unit", "统一社会信用代码", "Unified social credit code"),
+        Column("name", "name", "单位名称", "Unit name"),
+    ]
     for code, measure in catalogue.measures.items():
         cols += [
-            (f"m.{code}.status", f"{code} {measure['name_zh']} 状态"),
-            (f"m.{code}.note", f"{code} 说明"),
+            Column(
+                f"m.{code}.status",
+                "status",
+                f"{code} {measure['name_zh']}：推进状态*",
+                f"{code} {measure.get('name_en') or measure['name_zh']}: status*",
+            ),
+            Column(f"m.{code}.note", "note", f"{code} 落实情况说明", f"{code} note on what was done"),
         ]
-    cols += [
-        (f"i.{code}", f"{spec['name_zh']}" + (f"（{spec['unit']}）" if spec.get("unit") else ""))
-        for code, spec in catalogue.indicators.items()
-    ]
+    required = set(catalogue.required_indicators)
+    for code, spec in catalogue.indicators.items():
+        unit = f"（{spec['unit']}）" if spec.get("unit") else ""
+        star = "*" if code in required else ""
+        cols.append(
+            Column(
+                f"i.{code}",
+                spec.get("type", "integer"),
+                f"{spec['name_zh']}{unit}{star}",
+                f"{spec.get('name_en') or spec['name_zh']}{' (' + spec['unit'] + ')' if spec.get('unit') else ''}{star}",
+                spec,
+            )
+        )
     return cols
 
 
-def template(catalogue: Catalogue, round_code: str, units: Iterable[PilotUnit]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = round_code
-    cols = columns(catalogue)
-    cells.append_row(sheet, [label for _key, label in cols])
-    cells.append_row(sheet, [key for key, _label in cols])
-    for cell in sheet[1]:
-        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="FDE2E2")
-    for cell in sheet[2]:
-        cell.font = Font(color="888888", size=8)
-    for unit in units:
-        cells.append_row(sheet, [unit.credit_code, unit.name])
-    statuses = DataValidation(type="list", formula1='"' + ",".join(STATUS_BY_NAME) + '"', allow_blank=True)
-    sheet.add_data_validation(statuses)
-    for index, (key, _label) in enumerate(cols, start=1):
-        if key.endswith(".status"):
-            letter = sheet.cell(row=1, column=index).column_letter
-            statuses.add(f"{letter}3:{letter}2000")
-    sheet.freeze_panes = "C3"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+@dataclass
+class SheetRows:
+    """What a sheet holds: its filled rows (row number, {field key: text}), the keys in column order,
+    and the formula cells whose value the file does not hold."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    keys: list[str]
+    uncomputed: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _cell(value: Any) -> str:
@@ -76,95 +117,78 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
-    return {"是": "true", "否": "false"}.get(text, STATUS_BY_NAME.get(text, text))
+    return str(value).strip()
 
 
-def refuse_bombs(stream: IO[bytes]) -> None:
+def refuse_bombs(stream: IO[bytes], locale: str = "zh") -> None:
     """Refuse a workbook that would unpack to more than MAX_UNPACKED before anything unpacks it.
     The sizes come from the zip's directory; a member larger than it says fails its CRC check."""
     try:
         with zipfile.ZipFile(stream) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SheetError("无法读取该文件，请上传由模板填写的 XLSX 文件 / not a readable XLSX file") from exc
+        raise SheetError(say(NOT_READABLE, locale)) from exc
     if unpacked > MAX_UNPACKED:
-        raise SheetError(
-            f"文件解压后超过 {MAX_UNPACKED // 2**20} MB，已拒绝 / the workbook unpacks to more than "
-            f"{MAX_UNPACKED // 2**20} MB and was refused"
-        )
+        raise SheetError(say(TOO_LARGE, locale, mb=MAX_UNPACKED // 2**20))
     stream.seek(0)
 
 
-def read_rows(stream: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
-    """(row number, {field key: text}) for every filled row under the headers."""
-    refuse_bombs(stream)
+def _template_rows(stream: IO[bytes], data_only: bool) -> Iterator[tuple[Any, ...]]:
+    """The rows of the workbook's template sheet (the first whose row 2 holds the key `unit`), streamed."""
+    book = load_workbook(stream, read_only=True, data_only=data_only)
+    for sheet in book.worksheets:
+        rows = sheet.iter_rows(values_only=True)
+        head = [next(rows, ()), next(rows, ())]
+        if "unit" in (head[1] or ()):
+            yield from head
+            yield from rows
+            return
+
+
+def read_rows(stream: IO[bytes], max_rows: int | None = None, locale: str = "zh") -> SheetRows:
+    """Every filled row under the headers, read as a stream; more than `max_rows` rows with anything
+    in them is refused. A formula cell is read as the value Excel saved with it; one saved without a
+    value (written by a program, never opened in Excel) is listed in `uncomputed`, never read as empty."""
+    max_rows = max_rows or config.current().sheet_max_rows
+    refuse_bombs(stream, locale)
+    content = stream.read()
     try:
-        sheet = load_workbook(stream, read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        values = _template_rows(io.BytesIO(content), data_only=True)
+        formulas = _template_rows(io.BytesIO(content), data_only=False)
+        head = next(values, None), next(values, None)
+        next(formulas, None), next(formulas, None)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise SheetError("无法读取该文件，请上传由模板填写的 XLSX 文件 / not a readable XLSX file") from exc
-    if len(rows) < HEADER_ROWS or "unit" not in (rows[1] or ()):
-        raise SheetError(
-            "文件不是报送模板（第 2 行应为字段代码） / not the report template (row 2 holds the keys)"
-        )
-    keys = [str(k or "") for k in rows[1]]
-    out = []
-    for number, row in enumerate(rows[HEADER_ROWS:], start=HEADER_ROWS + 1):
-        values = {key: _cell(value) for key, value in zip(keys, row, strict=False) if key}
-        if any(v for k, v in values.items() if k not in ("unit", "name")):
-            out.append((number, values))
+        raise SheetError(say(NOT_READABLE, locale)) from exc
+    if head[1] is None:
+        raise SheetError(say(NOT_TEMPLATE, locale))
+    keys = [str(k or "") for k in head[1]]
+    out = SheetRows([], keys)
+    try:
+        for number, (row, written) in enumerate(zip(values, formulas, strict=False), start=HEADER_ROWS + 1):
+            if number > HEADER_ROWS + max_rows * BLANK_ROWS_PER_ROW:
+                raise SheetError(say(TOO_MANY_ROWS, locale, limit=max_rows))
+            texts = {key: _cell(value) for key, value in zip(keys, row, strict=False) if key}
+            missing = [
+                key
+                for key, value, formula in zip(keys, row, written, strict=False)
+                if key and value is None and isinstance(formula, str) and formula.startswith("=")
+            ]
+            if not (any(v for k, v in texts.items() if k not in ("unit", "name")) or missing):
+                continue  # a unit the template lists that this upload does not report
+            if len(out.rows) >= max_rows:
+                raise SheetError(say(TOO_MANY_ROWS, locale, limit=max_rows))
+            out.rows.append((number, texts))
+            out.uncomputed += [(number, key) for key in missing]
+    except SheetError:
+        raise
+    except Exception as exc:
+        raise SheetError(say(NOT_READABLE, locale)) from exc
     return out
 
 
-def flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """{field: [messages]} nested as the schema answers, as (field path, message) pairs."""
-    if isinstance(errors, dict):
-        return [
-            pair
-            for key, value in errors.items()
-            for pair in flatten(value, f"{prefix}.{key}" if prefix else str(key))
-        ]
-    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
-        return [(prefix, message) for message in errors]
-    return [(prefix, str(errors))]
-
-
-def column_of(path: str) -> str:
-    """A schema error's path as the template's column key: measures.X.value.status → m.X.status."""
-    parts = [p for p in path.split(".") if p not in ("value", "key")]
-    if parts and parts[0] in ("measures", "indicators"):
-        return ".".join([parts[0][0], *parts[1:]])
-    return ".".join(parts)
-
-
-def check_rows(
-    session: Session,
-    user: User,
-    rows: list[tuple[int, dict[str, str]]],
-    round_code: str,
-    catalogue: Catalogue,
-) -> tuple[list[reports.Checked], list[list[Any]]]:
-    """Each row through the API's schema and checks; answer the good rows and (row, unit, field, message)."""
-    good, problems = [], []
-    for number, values in rows:
-        report = reportforms.form_to_report({**values, "round": round_code}, catalogue)
-        try:
-            data = schemas.SubmissionSchema().load(report)
-        except ValidationError as exc:
-            problems += [
-                [number, values.get("unit", ""), column_of(f), m]
-                for f, m in flatten(exc.normalized_messages())
-            ]
-            continue
-        checked, errors = reports.check(session, data)
-        if checked is not None and not user.can_see_district(checked.unit.district_code):
-            errors = {"unit": ["该单位属于其他区县 / this unit belongs to another district"]}
-        if errors:
-            problems += [[number, values.get("unit", ""), column_of(f), m] for f, m in flatten(errors)]
-        else:
-            good.append(checked)
-    return good, problems
+def letters(keys: Sequence[str]) -> dict[str, str]:
+    """Each field key's column letter in the uploaded sheet."""
+    return {key: get_column_letter(index) for index, key in enumerate(keys, start=1) if key}
 
 
 def write(headers: Sequence[str], rows: Iterable[Sequence[Any]], kind: str) -> bytes:

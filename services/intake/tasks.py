@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task, current_app, shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.intake import documents
+from services.intake import documents, sheet_imports
 from shared import events, outbox, tasks
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,18 @@ def generate_document(self: Task, event: dict[str, Any]) -> str:
         log.warning("document %s retried: %s", data["job_id"], exc)
         raise self.retry(countdown=1 + self.request.retries) from exc
     log.info("document %s: %s", data["job_id"], state)
+    return state
+
+
+@shared_task(name=tasks.IMPORT_SHEET, bind=True, max_retries=5)
+def import_sheet(self: Task, event: dict[str, Any]) -> str:
+    data = events.SheetUploaded().load(event)
+    try:
+        state = sheet_imports.run(data["import_id"], current_app)
+    except OperationalError as exc:  # the database was busy or away: try again
+        log.warning("sheet %s retried: %s", data["import_id"], exc)
+        raise self.retry(countdown=1 + self.request.retries) from exc
+    log.info("sheet %s: %s", data["import_id"], state)
     return state
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.orm import selectinload
 from services.intake import drafts, files, precheck, reportforms, reports, schemas, scope
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
+from services.intake.pages import page_locale
 from services.intake.rounds import open_rounds
-from shared import clock, config
+from shared import clock, config, labels
 from shared.catalogue import STATUS_NAMES, Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Draft, PilotUnit, Round, StoredFile, Submission, User
@@ -206,6 +207,17 @@ def new_submission() -> Any:
             "message.html", title=_("没有本轮督导"), text=_("当前没有开放的督导轮次，无法报送。")
         ), 409
     round_ = next((r for r in rounds if r.code == request.values.get("round")), rounds[0])
+    posted = request.form.get("round") if request.method == "POST" else None
+    if posted and posted != round_.code:
+        # A post for a closed (or unknown) round is refused, never saved or stored in the open one.
+        return render_template(
+            "message.html",
+            title=_("未保存"),
+            text=_(
+                "%(round)s督导已结束，不再接收报送，草稿也未保存。",
+                round=labels.round_name(posted[:16], page_locale()),
+            ),
+        ), 422
     catalogue = catalogues.get(db_session(), round_.catalogue_version)
     unit = unit_by_code(user, request.values.get("unit", ""))
     values, draft = starting_values(unit, round_.code)
@@ -296,7 +308,7 @@ def submitted(user: User, checked: reports.Checked) -> Any:
     """Store the report, drop its draft in the same transaction, and show it while it is evaluated."""
     unit_id, round_code = checked.unit.id, checked.round.code
 
-    def drop_draft(session: Any) -> None:
+    def drop_draft(session: Any, _stored: Any) -> None:
         session.execute(delete(Draft).where(Draft.unit_id == unit_id, Draft.round_code == round_code))
 
     submission = reports.submit(db_session(), celery(), checked, user, "form", before_commit=drop_draft)

@@ -1,25 +1,26 @@
-"""Excel in and out: the report template, a filled-in upload, its error report, and exports."""
+"""Excel in and out: the report template, a filled-in upload checked on the intake worker with its
+progress and outcome (the reports stored, or the clerk's workbook with each problem marked), and exports."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.intake import analytics, reports, scope, sheets
+from services.intake import analytics, scope, sheet_imports, sheet_template, sheets
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
+from services.intake.pages import page_locale
 from services.intake.rounds import all_rounds, open_rounds
-from shared import clock, config, labels, private
+from shared import clock, config, labels, outbox
 from shared.catalogue import store as catalogues
-from shared.models import District, Finding, PilotUnit, Round, Submission, User
+from shared.models import District, Finding, PilotUnit, Round, SheetImport, Submission, User
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
-ERROR_HEADERS = ("行号 row", "统一社会信用代码 unit", "字段 field", "问题 message")
+STALLED_AFTER = 30  # seconds an upload may wait for the intake worker before the page says so
 
 
 def download(content: bytes, name: str, kind: str) -> Response:
@@ -36,12 +37,19 @@ def the_round(code: str | None, open_only: bool = False) -> Round:
     return next((r for r in rounds if r.code == code), rounds[0])
 
 
+def index_page() -> str:
+    return render_template(
+        "sheets.html",
+        rounds=all_rounds(db_session()),
+        open_rounds=open_rounds(db_session()),
+        max_rows=config.current().sheet_max_rows,
+    )
+
+
 @bp.get("/")
 @login_required
 def index() -> Any:
-    return render_template(
-        "sheets.html", rounds=all_rounds(db_session()), open_rounds=open_rounds(db_session()), problems=None
-    )
+    return index_page()
 
 
 @bp.get("/template.xlsx")
@@ -49,61 +57,76 @@ def index() -> Any:
 def template() -> Response:
     round_ = the_round(request.args.get("round"), open_only=True)
     units = db_session().scalars(scope.units(current_user()).order_by(PilotUnit.name))
-    content = sheets.template(catalogues.get(db_session(), round_.catalogue_version), round_.code, units)
+    catalogue = catalogues.get(db_session(), round_.catalogue_version)
+    content = sheet_template.template(
+        catalogue, round_.code, units, config.current().sheet_max_rows, page_locale()
+    )
     return download(content, f"report-template-{round_.code}", "xlsx")
+
+
+def refused(message: str) -> tuple[str, int]:
+    flash(message, "error")
+    return index_page(), 422
 
 
 @bp.post("/upload")
 @scope.roles_required("district", "admin")
 def upload() -> Any:
-    user, round_ = current_user(), the_round(request.form.get("round"), open_only=True)
+    """Keep the file for the intake worker and show its progress; only what is quick is answered here
+    (the round, the file's kind and unpacked size), so that no upload holds up the web service."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("请选择要上传的文件"), "error")
         return redirect(url_for("sheets.index"))
     try:
-        rows = sheets.read_rows(upload.stream)
+        job, announced = sheet_imports.request(
+            db_session(),
+            current_user(),
+            request.form.get("round", ""),
+            upload.filename,
+            upload.read(),
+            page_locale(),
+            clock.now(),
+        )
     except sheets.SheetError as exc:
-        flash(str(exc), "error")
-        return render_template(
-            "sheets.html", rounds=[round_], open_rounds=open_rounds(db_session()), problems=None
-        ), 422
-    catalogue = catalogues.get(db_session(), round_.catalogue_version)
-    good, problems = sheets.check_rows(db_session(), user, rows, round_.code, catalogue)
-    if problems or not rows:
-        token = save_error_report(problems)
-        return render_template(
-            "sheets.html",
-            rounds=[round_],
-            open_rounds=open_rounds(db_session()),
-            problems=problems,
-            token=token,
-            rows=len(rows),
-        ), 422
-    # Every row in one transaction, then their events: all the rows are stored, or none.
-    count = len(reports.submit_many(db_session(), celery(), good, user, "xlsx"))
-    flash(_("已导入 %(count)d 家单位的报送，正在评估", count=count))
-    return redirect(url_for("web.home"))
+        db_session().rollback()
+        return refused(str(exc))
+    db_session().commit()
+    outbox.publish(celery(), announced)
+    return redirect(url_for("sheets.job", import_id=job.id))
 
 
-def save_error_report(problems: list[list[Any]]) -> str:
-    token = secrets.token_hex(12)
-    folder = config.current().upload_dir / "error-reports"
-    private.make_folder(folder)  # a district's rows: kept like the uploads, 0600 in 0700 folders
-    private.write_bytes(folder / f"{token}.xlsx", sheets.write(ERROR_HEADERS, problems, "xlsx"))
-    session["error_report"] = token
-    return token
+def visible_job(import_id: str) -> SheetImport:
+    found = sheet_imports.find(db_session(), current_user(), import_id)
+    if found is None:
+        abort(404)
+    return found
 
 
-@bp.get("/errors/<token>.xlsx")
+@bp.get("/imports/<import_id>")
 @login_required
-def error_report(token: str) -> Response:
-    if session.get("error_report") != token or not token.isalnum():
+def job(import_id: str) -> Any:
+    found = visible_job(import_id)
+    return render_template(
+        "sheet_import.html",
+        job=found,
+        state=labels.sheet_import_state(found.state, page_locale()),
+        # Still waiting after this long: the intake worker may be down (the file is kept meanwhile).
+        slow=found.state == "queued" and (clock.now() - found.requested_at).total_seconds() > STALLED_AFTER,
+        imported=sheet_imports.imported(db_session(), found),
+    )
+
+
+@bp.get("/imports/<import_id>/marked.xlsx")
+@login_required
+def marked(import_id: str) -> Response:
+    """The clerk's own workbook with each problem marked (a refused upload)."""
+    found = visible_job(import_id)
+    path = sheet_imports.upload_path(found.id, annotated=True)
+    if found.state != "refused" or not path.exists():
         abort(404)
-    path = config.current().upload_dir / "error-reports" / f"{token}.xlsx"
-    if not path.exists():
-        abort(404)
-    return download(path.read_bytes(), "report-errors", "xlsx")
+    stem, marks = found.filename.rsplit(".", 1)[0] or "report", _("问题标注")
+    return send_file(path, mimetype=sheets.XLSX, as_attachment=True, download_name=f"{stem}-{marks}.xlsx")
 
 
 def report_rows(user: User, round_code: str) -> list[list[Any]]:
@@ -158,7 +181,7 @@ def finding_rows(user: User, round_code: str) -> list[list[Any]]:
 
 def league_rows(user: User, round_code: str) -> list[list[Any]]:
     if user.role == "district":
-        abort(403, description=_("区县用户不能导出全市排名"))
+        abort(403, description=_("县（市）区用户不能导出全市排名"))
     return [
         [
             r.rank,

@@ -26,7 +26,7 @@ from shared.models.reports import (
     evaluation_findings,
 )
 from shared.models.rounds import CatalogueVersion, Round
-from shared.models.workspace import Draft, StoredFile
+from shared.models.workspace import Draft, SheetImport, StoredFile
 
 __all__ = [
     "ReevaluationJob",
@@ -58,6 +58,7 @@ __all__ = [
     "DeliveryAttempt",
     "District",
     "Draft",
+    "SheetImport",
     "Evaluation",
     "Finding",
     "OutboxEvent",

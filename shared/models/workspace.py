@@ -1,11 +1,12 @@
-"""What a clerk keeps between visits: report drafts and the files attached to a unit's report."""
+"""What a clerk keeps between visits: report drafts, the files attached to a unit's report, and the
+spreadsheets uploaded for the intake worker to check and store."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, new_id, utcnow
@@ -55,3 +56,28 @@ class StoredFile(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit = relationship("PilotUnit")
+
+
+class SheetImport(Base):
+    """A filled-in report template, checked and stored by the intake worker, with its progress and its
+    outcome for the page that waits: the reports stored, or each problem found (nothing stored)."""
+
+    __tablename__ = "sheet_imports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    round_code: Mapped[str] = mapped_column(ForeignKey("rounds.code"), index=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    # The language of the page that uploaded it: the annotated workbook is written in it.
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    submission_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The first problems as the page lists them (row, unit name, column letter, column title, message);
+    # the marked workbook holds every one of the `problem_count`.
+    problems: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    problem_count: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

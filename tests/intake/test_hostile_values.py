@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from services.intake import sheets
+from services.intake import sheet_checks
 from shared import db
 from shared.catalogue import Catalogue
 from shared.models import Submission, User
@@ -181,7 +181,7 @@ def test_it_refuses_a_number_in_an_excel_row_that_is_not_a_plain_finite_one(
     values["i.payroll_total"] = typed
     with db.transaction() as session:
         clerk = session.scalars(select(User).where(User.email == USERS["gulou"])).one()
-        good, problems = sheets.check_rows(session, clerk, [(3, values)], report["round"], catalogue)
+        good, problems = sheet_checks.check_rows(session, clerk, [(3, values)], report["round"], catalogue)
     assert good == [] and [p[2] for p in problems] == ["i.payroll_total"]
 
 
