@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from services.intake.speech import gettext as _
 from shared import clock, events, logs, outbox
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues

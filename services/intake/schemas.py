@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.intake.speech import gettext as _
 from services.intake.speech import say
 from shared.catalogue import STATUSES
 from shared.credit_code import normalise, problem
