@@ -25,6 +25,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 import apprise
 
+from shared.text import Text
+
 # Apprise writes the URLs and keys it cannot parse to its own logger, in clear. We learn its verdict
 # from what it returns, so none of its log lines are needed in ours.
 _apprise_log = logging.getLogger("apprise")
@@ -51,6 +53,26 @@ class InvalidChannel(ValueError):
     """The URL is not a channel Pilotwatch can send to (or may not point where it points)."""
 
 
+# A group robot's webhook as WeCom, DingTalk and Feishu (Lark) hand it out, and the Apprise URL it
+# is stored as (the formats of Apprise's own plugins: wecombot, dingtalk, feishu, lark).
+ROBOT_WEBHOOKS = (
+    (re.compile(r"https://qyapi\.weixin\.qq\.com/cgi-bin/webhook/send/?\?(?:.*&)?key=([\w-]+)(?:&.*)?", re.I), "wecombot://{}"),
+    (re.compile(r"https://oapi\.dingtalk\.com/robot/send/?\?(?:.*&)?access_token=(\w+)(?:&.*)?", re.I), "dingtalk://{}/"),
+    (re.compile(r"https://open\.feishu\.cn/open-apis/bot/v2/hook/([\w-]+)/?", re.I), "feishu://{}"),
+    (re.compile(r"https://open\.larksuite\.com/open-apis/bot/v2/hook/([\w-]+)/?", re.I), "lark://{}"),
+)  # fmt: skip
+
+
+def from_webhook(url: str) -> str:
+    """A robot's https webhook as its Apprise URL (wecombot://KEY, ...); any other URL as it is."""
+    text = url.strip()
+    for pattern, scheme in ROBOT_WEBHOOKS:
+        found = pattern.fullmatch(text)
+        if found:
+            return scheme.format(found.group(1))
+    return text
+
+
 def kind_of(url: str) -> str:
     return url.split("://", 1)[0].strip().lower() if "://" in url else ""
 
@@ -60,11 +82,17 @@ def parse(url: str) -> Any:
     kind = kind_of(url)
     if kind not in KINDS:
         raise InvalidChannel(
-            f"不支持的通知渠道类型 / unsupported channel kind {kind or '?'!r}; use one of {', '.join(KINDS)}"
+            Text(
+                "不支持的通知渠道类型：{kind}；可用的有 {kinds}，或企业微信、钉钉、飞书机器人的 https 地址",
+                "Unsupported channel kind {kind}; use one of {kinds}, or a WeCom, DingTalk or Feishu "
+                "robot's https URL",
+            ).format(kind=kind or "?", kinds=", ".join(KINDS))
         )
     plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
     if plugin is None:
-        raise InvalidChannel(f"不是有效的通知渠道地址 / not a valid channel URL: {mask(url)}")
+        raise InvalidChannel(
+            Text("不是有效的通知渠道地址：{url}", "Not a valid channel URL: {url}").format(url=mask(url))
+        )
     return plugin
 
 
@@ -122,6 +150,23 @@ def mask(url: str) -> str:
     return f"{kind}://{userinfo}{host}{port}{path}" + (f"?{query}" if query else "")
 
 
+def address(url: str) -> str:
+    """Where a channel sends, as a person tells channels apart: an email's recipients, a webhook's
+    host, a robot's key hint; never a secret."""
+    kind = kind_of(url)
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return mask(url)
+    if kind in ("mailto", "mailtos"):
+        to = [value for key, value in parameters(parts.query) if key.lower() == "to"]
+        user = unquote(parts.username or "")
+        return ", ".join(to) or (f"{user}@{parts.hostname}" if user else parts.hostname or "")
+    if kind in ROBOTS:
+        return _hint(unquote(parts.netloc.rsplit("@", 1)[-1]))
+    return parts.hostname or mask(url)
+
+
 # --- where a channel may point -------------------------------------------------------------------
 
 
@@ -161,7 +206,10 @@ def refusal(host: str, address: str, allowed: Allowed) -> str | None:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return f"{host} 的地址无法识别 / {host} resolves to an address that cannot be read ({address})"
+        return Text(
+            "{host} 的地址无法识别（{address}）",
+            "{host} resolves to an address that cannot be read ({address})",
+        ).format(host=host, address=address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if host.lower().rstrip(".") in allowed.hosts or any(ip in network for network in allowed.networks):
@@ -177,10 +225,10 @@ def refusal(host: str, address: str, allowed: Allowed) -> str | None:
         if ip.is_multicast
         else ("内网地址", "a private or reserved address")
     )
-    return (
-        f"{host}（{ip}）是{zh}，不允许作为通知渠道，如确需使用请在 CHANNEL_ALLOWED_INTERNAL 中列出 / "
-        f"{host} is {ip}, {en}: channels may not reach it unless CHANNEL_ALLOWED_INTERNAL lists it"
-    )
+    return Text(
+        "{host}（{ip}）是{zh}，不允许作为通知渠道，如确需使用请在 CHANNEL_ALLOWED_INTERNAL 中列出",
+        "{host} is {ip}, {en}: channels may not reach it unless CHANNEL_ALLOWED_INTERNAL lists it",
+    ).format(host=host, ip=ip, zh=zh, en=en)
 
 
 Resolver = Callable[[str, int], list[str]]

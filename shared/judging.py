@@ -7,6 +7,7 @@ preview shows what evaluation would do.
 
 from __future__ import annotations
 
+from shared import clock
 from shared.catalogue import Catalogue
 from shared.models import Round, Submission
 from shared.rules import engine, progress, scoring
@@ -14,7 +15,8 @@ from shared.rules.expressions import RuleError
 
 
 def is_late(submission: Submission, round_: Round) -> bool:
-    return submission.submitted_at.date() > round_.due_date
+    """After the due date where the office is: 23:54 in Beijing on the due date is still on time."""
+    return clock.local(submission.submitted_at).date() > round_.due_date
 
 
 def period_end(round_: Round) -> str:

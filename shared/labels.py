@@ -4,6 +4,9 @@ the code itself is shown only where a person needs it (a credit code, a rule's c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from shared.rules.progress import half_of
 
 Words = dict[str, tuple[str, str]]
@@ -129,6 +132,159 @@ def aspect_ordinal(position: int, locale: str = "zh") -> str:
     if locale == "en" or not 1 <= position <= len(ORDINALS_ZH):
         return f"Aspect {position}" if locale == "en" else f"第{position}方面"
     return f"第{ORDINALS_ZH[position - 1]}方面"
+
+
+# --- people, rounds, reports and channels ---------------------------------------------------------
+
+ROLES: Words = {
+    "district": ("县（市）区填报人员", "District clerk"),
+    "supervisor": ("市产改办督导人员", "Supervisor"),
+    "admin": ("系统管理员", "Administrator"),
+}
+ROUND_STATUSES: Words = {"open": ("进行中", "Open"), "closed": ("已结束", "Closed")}
+MEASURE_STATUSES: Words = {
+    "not_started": ("未启动", "Not started"),
+    "in_progress": ("推进中", "In progress"),
+    "implemented": ("已落实", "Implemented"),
+    "exemplary": ("成效突出", "Exemplary"),
+}
+# A unit's report in a round, as the home page adds them up: 已报送 = 无问题 + 存在待整改问题 + 评估中.
+REPORT_STATES: Words = {
+    "not_started": ("未报送", "Not reported"),
+    "draft": ("草稿", "Draft"),
+    "submitted": ("评估中", "Being evaluated"),
+    "evaluated": ("无问题", "No problems"),
+    "problems": ("存在待整改问题", "Problems to rectify"),
+}
+SUBMISSION_CHANNELS: Words = {
+    "form": ("网页填报", "Web form"),
+    "api": ("接口", "API"),
+    "excel": ("Excel", "Excel"),
+}
+CHANNEL_KINDS: Words = {
+    "mailto": ("电子邮件", "Email"),
+    "mailtos": ("电子邮件", "Email"),
+    "json": ("Webhook 接口", "Webhook"),
+    "jsons": ("Webhook 接口", "Webhook"),
+    "wecombot": ("企业微信群机器人", "WeCom robot"),
+    "dingtalk": ("钉钉群机器人", "DingTalk robot"),
+    "feishu": ("飞书群机器人", "Feishu robot"),
+    "lark": ("飞书群机器人", "Lark robot"),
+}
+DELIVERY_STATUSES: Words = {
+    "pending": ("待发送", "Pending"),
+    "sending": ("发送中", "Sending"),
+    "retrying": ("重试中", "Retrying"),
+    "delivered": ("已送达", "Delivered"),
+    "failed": ("失败（不再重试）", "Failed (no more tries)"),
+    "dead": ("多次失败", "Failed after every try"),
+}
+DELIVERY_OUTCOMES: Words = {
+    "delivered": ("已送达", "Delivered"),
+    "retrying": ("失败，将重试", "Failed, will retry"),
+    "failed": ("失败", "Failed"),
+    "dead": ("多次失败，不再重试", "Failed, no more tries"),
+    "interrupted": ("发送中断，将重试", "Interrupted, will retry"),
+    "resend": ("已要求重新发送", "Resend requested"),
+}
+ALERT_KINDS: Words = {
+    "opened": ("新发现问题", "New problems"),
+    "digest": ("每日汇总", "Daily digest"),
+    "reminder": ("整改提醒", "Rectification reminder"),
+    "escalation": ("提请督办", "Escalation"),
+    "due_soon": ("报送提醒", "Report reminder"),
+    "resolved": ("问题已销号或消除", "Problems closed or cleared"),
+    "returned": ("退回重改", "Returned to rectify again"),
+    "extended": ("延期已批准", "Later deadline granted"),
+    "extension_refused": ("延期未批准", "Later deadline refused"),
+    "test": ("测试消息", "Test message"),
+}
+# A finding's category is written in Chinese in the catalogue (DOMAIN.md); these are its English words.
+CATEGORIES: Words = {
+    "完整性": ("完整性", "Completeness"),
+    "数据一致性": ("数据一致性", "Data consistency"),
+    "政策落实": ("政策落实", "Policy implementation"),
+    "民主管理": ("民主管理", "Democratic management"),
+    "推进情况": ("推进情况", "Progress"),
+    "推进滞后": ("推进滞后", "Progress lagging"),
+    "及时性": ("及时性", "Timeliness"),
+    "数据核实": ("数据核实", "Data to verify"),
+    "目标对照": ("目标对照", "Against the target"),
+    "督导发现": ("督导发现", "Found by the supervisors"),
+    "滞后单位": ("滞后单位", "Lagging unit"),
+    "异常值": ("异常值", "Outlier"),
+}
+# Indicator units as the catalogue writes them (Chinese), with their English words.
+INDICATOR_UNITS: Words = {
+    "人": ("人", "persons"),
+    "人次": ("人次", "person-times"),
+    "万元": ("万元", "10,000 yuan"),
+    "元": ("元", "yuan"),
+    "条": ("条", "items"),
+    "个": ("个", "units"),
+    "场": ("场", "events"),
+    "次": ("次", "times"),
+    "项": ("项", "items"),
+    "%": ("%", "%"),
+}
+
+
+def role(code: str, locale: str = "zh") -> str:
+    return word(ROLES, code, locale)
+
+
+def round_status(code: str, locale: str = "zh") -> str:
+    return word(ROUND_STATUSES, code, locale)
+
+
+def measure_status(code: str, locale: str = "zh") -> str:
+    return word(MEASURE_STATUSES, code, locale)
+
+
+def report_state(code: str, locale: str = "zh") -> str:
+    return word(REPORT_STATES, code, locale)
+
+
+def submission_channel(code: str, locale: str = "zh") -> str:
+    return word(SUBMISSION_CHANNELS, code, locale)
+
+
+def channel_kind(code: str, locale: str = "zh") -> str:
+    return word(CHANNEL_KINDS, code, locale)
+
+
+def delivery_status(code: str, locale: str = "zh") -> str:
+    return word(DELIVERY_STATUSES, code, locale)
+
+
+def delivery_outcome(code: str, locale: str = "zh") -> str:
+    return word(DELIVERY_OUTCOMES, code, locale)
+
+
+def alert_kind(code: str, locale: str = "zh") -> str:
+    return word(ALERT_KINDS, code, locale)
+
+
+def category(text: str, locale: str = "zh") -> str:
+    """A finding's category (Chinese in the catalogue) in the language asked for."""
+    return word(CATEGORIES, text, locale)
+
+
+def indicator_unit(text: str, locale: str = "zh") -> str:
+    return word(INDICATOR_UNITS, text, locale)
+
+
+def district(code: str | None, names: dict[str, tuple[str, str]], locale: str = "zh") -> str:
+    """A district (or zone) by its name; `names` maps codes to (Chinese, English) names."""
+    return word(names, code, locale)
+
+
+def moment(value: datetime | None, zone: str) -> str:
+    """A stored (UTC) time as the office writes it, in its time zone: 2026-12-02 23:54."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 # --- spreadsheets ----------------------------------------------------------------------------------

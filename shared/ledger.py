@@ -23,6 +23,7 @@ from shared import events, outbox
 from shared.catalogue.model import MANUAL
 from shared.models import ACTIVE_STATUSES, AuditEvent, Finding, OutboxEvent, PilotUnit, User
 from shared.models.base import new_id
+from shared.text import Text
 
 DISTRICT = ("district",)
 SUPERVISORS = ("supervisor", "admin")
@@ -113,25 +114,26 @@ def check(user: User, finding: Finding, request: Request, today: date) -> Action
     if request.version is not None and request.version != finding.version:
         raise ChangedMeanwhile(changed_message(finding))
     if action is None or action not in allowed(user, finding):
-        raise ActionRefused("当前状态下不能进行此操作 / this action is not possible now")
+        raise ActionRefused(Text("当前状态下不能进行此操作", "This action is not possible now"))
     if action.needs_comment and not request.comment.strip():
-        raise ActionRefused("请填写说明 / a comment is required", "comment")
+        raise ActionRefused(Text("请填写说明", "A comment is required"), "comment")
     if action.name == "report_rectification" and finding.proof_required and request.proofs == 0:
-        raise ActionRefused("请上传整改佐证材料 / attach a proof of rectification", "proof")
+        raise ActionRefused(Text("请上传整改佐证材料", "Attach a proof of rectification"), "proof")
     if action.needs_date:
         if request.until is None:
-            raise ActionRefused("请填写申请延期至的日期 / give the new deadline asked for", "until")
+            raise ActionRefused(Text("请填写申请延期至的日期", "Give the new deadline asked for"), "until")
         if request.until <= max(finding.due_date or today, today):
             raise ActionRefused(
-                "申请的期限应晚于当前整改期限 / the new deadline must be after the current one", "until"
+                Text("申请的期限应晚于当前整改期限", "The new deadline must be after the current one"),
+                "until",
             )
     return action
 
 
 def changed_message(finding: Finding) -> str:
-    return (
-        "该问题刚被他人处理，当前状态已更新，请查看后再操作 / this problem was just changed by someone else; "
-        "here is its new state"
+    return Text(
+        "该问题刚被他人处理，当前状态已更新，请查看后再操作",
+        "This problem was just changed by someone else; here is its new state",
     )
 
 
@@ -240,8 +242,8 @@ def settle(session: Session, finding: Finding, now: datetime, resolution: str) -
         before = finding.status
         finding.status, finding.resolution = "rectification_reported", CLEARED_BY_RESUBMISSION
         detail = {"from": before, "to": "rectification_reported", "by": resolution}
-        comment = (
-            "重报后不再显示该问题，待市产改办核实 / a new report no longer shows it; awaiting verification"
+        comment = Text(
+            "重报后不再显示该问题，待市产改办核实", "A new report no longer shows it; awaiting verification"
         )
         _record(session, None, "finding.cleared", finding, comment, detail, now)
     return False
@@ -257,7 +259,7 @@ def reopen_if_shown_again(session: Session, finding: Finding, now: datetime) -> 
             None,
             "finding.shown_again",
             finding,
-            "重报后问题仍存在 / shown again by a new report",
+            Text("重报后问题仍存在", "Shown again by a new report"),
             detail,
             now,
         )
@@ -288,11 +290,11 @@ def raise_finding(
     """Put a problem found by hand into the ledger, where it lives like any other and is alerted the
     same way. The caller commits."""
     if user.role not in SUPERVISORS:
-        raise ActionRefused("仅市产改办可以交办问题 / only supervisors raise problems")
+        raise ActionRefused(Text("仅市产改办可以交办问题", "Only supervisors raise problems"))
     if not raised.description.strip():
-        raise ActionRefused("请填写问题描述 / describe the problem", "description")
+        raise ActionRefused(Text("请填写问题描述", "Describe the problem"), "description")
     if raised.due_date is not None and raised.due_date <= now.date():
-        raise ActionRefused("整改期限应晚于今天 / the deadline must be after today", "due_date")
+        raise ActionRefused(Text("整改期限应晚于今天", "The deadline must be after today"), "due_date")
     finding = Finding(
         fingerprint=f"{raised.unit.credit_code}:{raised.round_code}:{MANUAL}:{new_id()[:12]}",
         unit_id=raised.unit.id,

@@ -7,11 +7,13 @@ import secrets
 from functools import cache
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from services.intake import audit
+from services.intake import audit, speech
+from shared import labels
 from shared.models import ROLES, ApiToken, District, User, utcnow
 
 TOKEN_PREFIX = "pw_"
@@ -43,14 +45,13 @@ def check_password_rules(password: str, email: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordRefused(
             "too_short",
-            f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符 / "
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+            _("密码至少需要 %(count)d 个字符", count=MIN_PASSWORD_LENGTH),
         )
     lowered = password.lower()
     if lowered in common_passwords() or (email and lowered in (email.lower(), email.lower().split("@")[0])):
         raise PasswordRefused(
             "common",
-            "该密码过于常见或与邮箱相同，请换一个 / the password is too common (or is the email); choose another",
+            _("该密码过于常见或与邮箱相同，请换一个"),
         )
 
 
@@ -66,18 +67,20 @@ def digest(token: str) -> str:
 
 def check_role(session: Session, role: str, district: str | None) -> None:
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(
+            _("请选择角色：%(roles)s", roles="、".join(labels.role(r, speech.locale()) for r in ROLES))
+        )
     if role == "district" and (not district or session.get(District, district) is None):
-        raise AccountError(f"a district user needs a known --district (got {district!r})")
+        raise AccountError(_("县（市）区填报人员须选择所属县（市）区"))
     if role != "district" and district:
-        raise AccountError("only district users belong to a district")
+        raise AccountError(_("只有县（市）区填报人员属于某个县（市）区，其他角色请不要选择县（市）区"))
 
 
 def create_user(session: Session, email: str, role: str, district: str | None, password: str | None) -> User:
     email = email.strip().lower()
     check_role(session, role, district)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(f"a user with the email {email} already exists")
+        raise AccountError(_("邮箱为 %(email)s 的用户已存在", email=email))
     if password:
         check_password_rules(password, email)
     user = User(
@@ -133,7 +136,7 @@ def end_sessions(session: Session, user: User) -> None:
 def revoke(session: Session, token_id: int) -> None:
     row = session.get(ApiToken, token_id)
     if row is None:
-        raise AccountError(f"no token {token_id}")
+        raise AccountError(_("没有该令牌：%(id)s", id=token_id))
     row.revoked_at = utcnow()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.intake import effectiveness
+from shared import clock
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
@@ -206,7 +207,7 @@ def _finding_stats(session: Session, round_code: str, group_of: Callable[[str, i
 
 def _row_figures(units: int, results: list[UnitResult], due: date, stats: dict[str, Any]) -> dict[str, Any]:
     scores = [r.overall_score for r in results if r.overall_score is not None]
-    on_time = sum(1 for r in results if r.first_submitted.date() <= due)
+    on_time = sum(1 for r in results if clock.local(r.first_submitted).date() <= due)
     open_per_unit = round(stats["active"] / units, 4) if units else 0.0
     return {
         "units": units,

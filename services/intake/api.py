@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 from flask import g, request, url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import abort as api_abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -39,8 +40,8 @@ def accepted(submission: Submission) -> tuple[dict[str, Any], int, dict[str, str
 def key_reused() -> NoReturn:
     api_abort(
         422,
-        message=reports.KEY_REUSED,
-        errors={"headers": {"Idempotency-Key": [reports.KEY_REUSED]}},
+        message=reports.key_reused(),
+        errors={"headers": {"Idempotency-Key": [reports.key_reused()]}},
     )
 
 
@@ -74,7 +75,7 @@ class Submissions(MethodView):
                 return accepted(existing)
         checked, errors = reports.check(session, data)
         if checked is None:
-            api_abort(422, errors={"json": errors}, message="报送内容有误 / the report has errors")
+            api_abort(422, errors={"json": errors}, message=_("报送内容有误"))
         scope.require_district(g.user, checked.unit.district_code)
         try:
             submission = reports.submit(
@@ -93,7 +94,7 @@ class SubmissionById(MethodView):
         """A submission with its evaluation state, scores and findings once evaluated."""
         submission = reports.with_evaluation(db_session(), submission_id)
         if submission is None:
-            api_abort(404, message="未找到该报送 / no such submission")
+            api_abort(404, message=_("未找到该报送"))
         scope.require_district(g.user, submission.unit.district_code)
         return submission
 
@@ -110,7 +111,7 @@ class CatalogueView(MethodView):
         try:
             catalogue = catalogues.get(session, version[:32])
         except LookupError:
-            api_abort(404, message=f"未找到目录版本 / unknown catalogue version {version[:32]}")
+            api_abort(404, message=_("未找到目录版本：%(version)s", version=version[:32]))
         data = catalogue.data
         return {
             "version": data["version"],
@@ -151,7 +152,7 @@ class Units(MethodView):
         )
         district = g.user.district_code if g.user.role == "district" else args.get("district")
         if g.user.role == "district" and args.get("district") not in (None, district):
-            api_abort(403, message="无权查看其他区县 / another district's units are not visible to you")
+            api_abort(403, message=_("无权查看其他县（市）区的单位"))
         if district:
             query = query.where(PilotUnit.district_code == district)
         if (args.get("q") or "").strip():

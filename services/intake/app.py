@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -85,7 +86,7 @@ def register_errors(app: Flask) -> None:
             if errors:
                 body["errors"] = errors
                 if not data.get("message"):
-                    body["message"] = "输入有误，请按字段提示修改 / the input has errors, see each field"
+                    body["message"] = _("输入有误，请按字段提示修改")
             return jsonify(body), error.code
         return render_template(
             "message.html", title=f"{error.code} {error.name}", text=error.description

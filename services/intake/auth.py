@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_smorest import abort as api_abort
 
 from services.intake import accounts
@@ -24,12 +25,12 @@ SEEN_RESOLUTION = 60
 def authenticate_bearer() -> None:
     """Before every API request: a valid `Authorization: Bearer` token, or 401."""
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        api_abort(401, message="需要 API 令牌 / an API token is required (Authorization: Bearer ...)")
+        api_abort(401, message=_("需要 API 令牌"))
     user = accounts.user_for_token(db_session(), token.strip())
     if user is None:
-        api_abort(401, message="API 令牌无效或已撤销 / the API token is invalid or revoked")
+        api_abort(401, message=_("API 令牌无效或已撤销"))
     g.user = user
 
 

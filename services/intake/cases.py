@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -50,16 +51,16 @@ def _checked(session: Session, user: User, form: CaseForm) -> PilotUnit:
     problems: dict[str, str] = {}
     round_ = session.get(Round, form.round_code)
     if round_ is None:
-        problems["round"] = "请选择督导轮次 / choose a round"
+        problems["round"] = _("请选择督导轮次")
     unit = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == normalise(form.unit_code)))
     if unit is None or unit.district_code != user.district_code:
-        problems["unit"] = "请选择本县（市）区的试点单位 / choose one of your district's pilot units"
+        problems["unit"] = _("请选择本县（市）区的试点单位")
     if not form.title.strip():
-        problems["title"] = "请填写案例标题 / give the case a title"
+        problems["title"] = _("请填写案例标题")
     if round_ is not None:
         known = catalogues.get(session, round_.catalogue_version).measures
         if set(form.measures) - set(known):
-            problems["measures"] = "请选择目录中的改革举措 / choose measures of the catalogue"
+            problems["measures"] = _("请选择目录中的改革举措")
     if problems:
         raise CaseRefused(problems)
     assert unit is not None
@@ -86,7 +87,7 @@ def _fill(case: Case, form: CaseForm, unit: PilotUnit) -> None:
 def draft(session: Session, user: User, form: CaseForm, now: datetime) -> Case:
     """A district starts a case about one of its units. The caller commits."""
     if user.role != "district":
-        raise CaseRefused({"role": "案例由县（市）区撰写和推荐 / districts write and recommend cases"})
+        raise CaseRefused({"role": _("案例由县（市）区撰写和推荐")})
     unit = _checked(session, user, form)
     case = Case(status="draft", created_by=user.id, created_at=now)
     _fill(case, form, unit)
@@ -99,7 +100,7 @@ def draft(session: Session, user: User, form: CaseForm, now: datetime) -> Case:
 def edit(session: Session, user: User, case: Case, form: CaseForm, now: datetime) -> Case:
     """The district edits its draft, or a case the city returned. The caller commits."""
     if not can_edit(user, case):
-        raise CaseRefused({"status": "当前状态下不能修改该案例 / this case cannot be changed now"})
+        raise CaseRefused({"status": _("当前状态下不能修改该案例")})
     _fill(case, form, _checked(session, user, form))
     audit.record(session, user.id, "case.edit", "case", str(case.id), {"status": case.status})
     return case
@@ -112,17 +113,17 @@ def can_edit(user: User, case: Case) -> bool:
 def recommend(session: Session, user: User, case: Case, now: datetime) -> Case:
     """The district recommends the case to the city (推荐). The caller commits."""
     if not can_edit(user, case):
-        raise CaseRefused({"status": "当前状态下不能推荐该案例 / this case cannot be recommended now"})
+        raise CaseRefused({"status": _("当前状态下不能推荐该案例")})
     missing = {
         key: message
         for key, message in (
-            ("practice", "请填写主要做法 / describe what was done"),
-            ("results", "请填写取得成效 / give the results"),
+            ("practice", _("请填写主要做法")),
+            ("results", _("请填写取得成效")),
         )
         if not getattr(case, key).strip()
     }
     if not case.measures:
-        missing["measures"] = "请选择案例所属的改革举措 / choose the measures it belongs to"
+        missing["measures"] = _("请选择案例所属的改革举措")
     if missing:
         raise CaseRefused(missing)
     before = case.status
@@ -136,13 +137,13 @@ def recommend(session: Session, user: User, case: Case, now: datetime) -> Case:
 def review(session: Session, user: User, case: Case, decision: str, reason: str, now: datetime) -> Case:
     """The city selects a recommended case (入选, published) or returns it with a reason (退回修改)."""
     if user.role not in SUPERVISORS:
-        raise CaseRefused({"role": "案例由市产改办审核 / the city office reviews cases"})
+        raise CaseRefused({"role": _("案例由市产改办审核")})
     if case.status != "recommended":
-        raise CaseRefused({"status": "只能审核已推荐的案例 / only a recommended case is reviewed"})
+        raise CaseRefused({"status": _("只能审核已推荐的案例")})
     if decision not in ("select", "return"):
-        raise CaseRefused({"decision": "请选择入选或退回修改 / select it or return it"})
+        raise CaseRefused({"decision": _("请选择入选或退回修改")})
     if decision == "return" and not reason.strip():
-        raise CaseRefused({"reason": "请填写退回修改的理由 / say why it goes back"})
+        raise CaseRefused({"reason": _("请填写退回修改的理由")})
     to = "selected" if decision == "select" else "returned"
     case.status, case.review_reason = to, reason.strip()[:4000]
     case.reviewed_by, case.reviewed_at = user.id, now
@@ -199,7 +200,7 @@ def attach(
 ) -> StoredFile:
     """Keep a checked evidence file with the case (its district, while it can be edited)."""
     if not can_edit(user, case):
-        raise CaseRefused({"file": "当前状态下不能上传佐证材料 / files are added while the case is edited"})
+        raise CaseRefused({"file": _("当前状态下不能上传佐证材料")})
     stored = files.store(session, user, case.unit, case.round_code, "case", content, content_type, filename)
     stored.case_id = case.id
     return stored

@@ -6,12 +6,14 @@ The notifier sends on them; it reads the same table and parses the URL again bef
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.intake import audit
+from services.intake.speech import say
 from shared import config
-from shared.channels import Allowed, InvalidChannel, check_destination, kind_of, parse
+from shared.channels import Allowed, InvalidChannel, check_destination, from_webhook, kind_of, parse
 from shared.models import Channel, Delivery, District
 
 
@@ -27,7 +29,7 @@ def problem(url: str, check_address: bool = True) -> str | None:
         if check_address:
             check_destination(url, Allowed.of(config.current().channel_allowed_internal))
     except InvalidChannel as exc:
-        return str(exc)
+        return say(exc.args[0]) if exc.args else str(exc)
     return None
 
 
@@ -59,13 +61,14 @@ def add_channel(
     session: Session, url: str, district: str | None, label: str, actor_id: int | None
 ) -> Channel:
     """A district's channel (or, without a district, the supervisors'); an existing one is kept (and
-    enabled again). The caller commits."""
-    url = url.strip()
+    enabled again). A robot's https webhook as WeCom, DingTalk or Feishu gives it is stored as its
+    Apprise URL. The caller commits."""
+    url = from_webhook(url)
     refused = problem(url)
     if refused:
         raise ChannelRefused(refused)
     if district and session.get(District, district) is None:
-        raise ChannelRefused(f"未知区县 / unknown district {district}")
+        raise ChannelRefused(_("未知县（市）区：%(value)s", value=district))
     channel = session.scalar(select(Channel).where(Channel.district_code == district, Channel.url == url))
     if channel is not None:
         if not channel.enabled:
@@ -95,7 +98,7 @@ def set_enabled(session: Session, channel_id: int, enabled: bool, actor_id: int 
     """Stop sending new alerts to a channel, or start again. The caller commits."""
     channel = session.get(Channel, channel_id)
     if channel is None:
-        raise ChannelRefused(f"没有该渠道 / no channel {channel_id}")
+        raise ChannelRefused(_("没有该渠道：%(id)s", id=channel_id))
     channel.enabled = enabled
     audit.record(
         session, actor_id, "channel.enable" if enabled else "channel.disable", "channel", str(channel_id)
@@ -108,7 +111,7 @@ def remove_channel(session: Session, channel_id: int, actor_id: int | None) -> s
     delivery log keeps its history. Returns "removed" or "disabled". The caller commits."""
     channel = session.get(Channel, channel_id)
     if channel is None:
-        raise ChannelRefused(f"没有该渠道 / no channel {channel_id}")
+        raise ChannelRefused(_("没有该渠道：%(id)s", id=channel_id))
     if session.scalar(select(Delivery.id).where(Delivery.channel_id == channel_id).limit(1)) is not None:
         set_enabled(session, channel_id, False, actor_id)
         return "disabled"

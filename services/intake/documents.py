@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -100,18 +101,18 @@ def request(
     """Ask for a document: the 通报 and the 案例汇编 by the city; a 问题清单 by the city for any district,
     by a district for its own. The caller commits, then publishes the event."""
     if kind not in DOCUMENT_KINDS:
-        raise DocumentRefused("没有这种文书 / no such document")
+        raise DocumentRefused(_("没有这种文书"))
     if session.get(Round, round_code) is None:
-        raise DocumentRefused("没有该督导轮次 / no such round")
+        raise DocumentRefused(_("没有该督导轮次"))
     if kind == "problem_list":
         if not district_code or session.get(District, district_code) is None:
-            raise DocumentRefused("请选择县（市）区 / choose a district")
+            raise DocumentRefused(_("请选择县（市）区"))
         if not user.can_see_district(district_code):
-            raise DocumentRefused("无权访问其他区县的数据 / this belongs to another district")
+            raise DocumentRefused(_("无权访问其他县（市）区的数据"))
     else:
         district_code = None
         if user.role not in SUPERVISORS:
-            raise DocumentRefused("督导通报和案例汇编由市产改办生成 / the city office makes these")
+            raise DocumentRefused(_("督导通报和案例汇编由市产改办生成"))
     job = DocumentJob(
         kind=kind,
         round_code=round_code,

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 from typing import IO
 
+from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -41,12 +42,12 @@ def sniff(head: bytes) -> str | None:
 def read_checked(stream: IO[bytes], limit: int) -> tuple[bytes, str]:
     content = stream.read(limit + 1)
     if not content:
-        raise FileRejected("文件为空 / the file is empty")
+        raise FileRejected(_("文件为空"))
     if len(content) > limit:
-        raise FileRejected(f"文件超过 {limit // 1024} KB / the file is larger than {limit // 1024} KB")
+        raise FileRejected(_("文件超过 %(size)d KB", size=limit // 1024))
     content_type = sniff(content[:16])
     if content_type is None:
-        raise FileRejected("只接受 PDF、JPG、PNG 文件 / only PDF, JPG and PNG files are accepted")
+        raise FileRejected(_("只接受 PDF、JPG、PNG 文件"))
     return content, content_type
 
 

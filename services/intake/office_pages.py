@@ -4,6 +4,7 @@ documents it sends; their links in the header and the words for their codes in t
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from shared import labels
 
@@ -14,9 +15,9 @@ def init_app(app: Flask) -> None:
     for blueprint in (web_visits.bp, web_cases.bp, web_documents.bp):
         app.register_blueprint(blueprint)
     for endpoint, label, roles in (
-        ("visits.index", "督导检查", ("district", "supervisor", "admin")),
-        ("cases.index", "典型案例", ("district", "supervisor", "admin")),
-        ("documents.index", "督导文书", ("district", "supervisor", "admin")),
+        ("visits.index", _l("督导检查"), ("district", "supervisor", "admin")),
+        ("cases.index", _l("典型案例"), ("district", "supervisor", "admin")),
+        ("documents.index", _l("督导文书"), ("district", "supervisor", "admin")),
     ):
         pages.add_nav(app, endpoint, label, roles)
     app.jinja_env.globals.update(

@@ -8,15 +8,35 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.intake import audit
+from services.intake.speech import say
 from shared.credit_code import normalise, problem
 from shared.models import District, Finding, PilotBatch, PilotUnit
 
 COLUMNS = ("credit_code", "name", "district", "industry", "kind", "batch")
+# The column headers of the units template, as an office writes them; each column's key.
+HEADERS = {
+    "统一社会信用代码": "credit_code",
+    "单位名称": "name",
+    "所属县（市）区": "district",
+    "所属行业": "industry",
+    "单位类型": "kind",
+    "试点批次": "batch",
+}
+# Other headers an office's own sheet may use for the same columns.
+HEADER_ALIASES = {
+    "信用代码": "credit_code",
+    "县（市）区": "district",
+    "所属区县": "district",
+    "区县": "district",
+    "行业": "industry",
+    "批次": "batch",
+}
 # A unit's kind as an import may write it (default: an enterprise).
 KINDS = {
     "enterprise": "enterprise",
@@ -50,10 +70,54 @@ class Imported:
 def name_problem(name: str) -> str | None:
     """Why a unit's name is refused, or None."""
     if not name.strip():
-        return "单位名称为空 / name is empty"
+        return _("单位名称为空")
     if any(unicodedata.category(ch) in FORBIDDEN_CATEGORIES or ch in BIDI_CONTROLS for ch in name):
-        return "单位名称含有控制字符或换行 / the name holds control characters or line breaks"
+        return _("单位名称含有控制字符或换行")
     return None
+
+
+def column_key(header: str) -> str:
+    """A header as its column's key: the code itself, or the Chinese header of the template (full-
+    or half-width brackets, a trailing * for a required column, spaces: all the same)."""
+    text = unicodedata.normalize("NFKC", header or "").replace(" ", "").rstrip("*").strip()
+    for name, key in (HEADERS | HEADER_ALIASES).items():
+        if text == unicodedata.normalize("NFKC", name):
+            return key
+    return text.lower()
+
+
+def keyed(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{column_key(k): v for k, v in row.items() if k} for row in rows]
+
+
+def district_names(session: Session) -> dict[str, str]:
+    """A district as an import may write it: its code, its official code or its name in either
+    language (鼓楼区, 350102, Gulou)."""
+    names: dict[str, str] = {}
+    for d in session.scalars(select(District)):
+        for name in (d.code, d.official_code, d.name_zh, d.name_en):
+            if name:
+                names[unicodedata.normalize("NFKC", name).strip().lower()] = d.code
+    return names
+
+
+def template_workbook(session: Session) -> bytes:
+    """The units template: the Chinese column headers, and a second sheet listing the districts."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "试点单位"
+    sheet.append(list(HEADERS))
+    for column, width in zip("ABCDEF", (24, 36, 16, 16, 12, 10), strict=True):
+        sheet.column_dimensions[column].width = width
+    places = book.create_sheet("县（市）区")
+    places.append(["县（市）区", "代码"])
+    for d in session.scalars(select(District).order_by(District.code)):
+        places.append([d.name_zh, d.official_code or d.code])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def read_rows(content: bytes) -> list[dict[str, str]]:
@@ -82,30 +146,36 @@ def batch_names(session: Session) -> dict[str, int]:
 def import_units(session: Session, rows: list[dict[str, str]], actor_id: int | None) -> Imported:
     """Add or update every row's unit (a deactivated one comes back); refuse the whole file, naming
     each bad line, when any row is wrong. The caller commits."""
-    districts = set(session.scalars(select(District.code)))
+    rows = keyed(rows)
+    districts = district_names(session)
     batches = batch_names(session)
     problems: list[str] = []
     checked: list[tuple[str, dict[str, str]]] = []
     for line, row in enumerate(rows, start=2):
         code = normalise(row.get("credit_code") or "")
-        error = problem(code)
+        error = say(problem(code))
         if not error:
             error = name_problem(row.get("name") or "")
-        if not error and (row.get("district") or "").strip() not in districts:
-            error = f"未知县（市）区 / unknown district {row.get('district')!r}"
+        district = unicodedata.normalize("NFKC", row.get("district") or "").strip().lower()
+        if not error and district not in districts:
+            error = _("未知县（市）区：%(value)s", value=row.get("district") or "")
         if (
             not error
             and (row.get("kind") or "").strip()
             and (row.get("kind") or "").strip().lower() not in KINDS
         ):
-            error = f"单位类型应为 企业 或 事业单位 / kind must be enterprise or institution, got {row.get('kind')!r}"
+            error = _("单位类型应为 企业 或 事业单位，而不是 %(value)s", value=row.get("kind"))
         batch = (row.get("batch") or "").strip().lower()
         if not error and batch and batch not in batches:
-            error = f"未知批次 / unknown batch {row.get('batch')!r} (应为 {'、'.join(sorted(set(batches)))})"
+            error = _(
+                "未知批次：%(value)s（应为 %(known)s）",
+                value=row.get("batch"),
+                known="、".join(sorted(set(batches))),
+            )
         if error:
-            problems.append(f"第 {line} 行 / line {line}: {error}")
+            problems.append(_("第 %(line)d 行：%(error)s", line=line, error=error))
         else:
-            checked.append((code, row))
+            checked.append((code, dict(row, district=districts[district])))
     if problems:
         raise RegistryRefused(problems)
     result = Imported()
@@ -146,7 +216,7 @@ def deactivate(session: Session, credit_code: str, actor_id: int | None) -> Pilo
     """Take a unit out of the pilot: it no longer reports; its history stays. The caller commits."""
     unit = unit_by_code(session, credit_code)
     if unit is None:
-        raise RegistryRefused([f"没有该单位 / no unit {credit_code}"])
+        raise RegistryRefused([_("没有该单位：%(code)s", code=credit_code)])
     unit.active = False
     audit.record(session, actor_id, "unit.edit", "unit", unit.credit_code, {"active": False})
     return unit
@@ -191,13 +261,11 @@ def edit_unit(
         unit.name = name.strip()[:200]
     if kind:
         if kind not in KINDS:
-            raise RegistryRefused(
-                [f"单位类型应为 企业 或 事业单位 / kind must be enterprise or institution, got {kind!r}"]
-            )
+            raise RegistryRefused([_("单位类型应为 企业 或 事业单位，而不是 %(value)s", value=kind)])
         unit.kind = KINDS[kind]
     if district and district != unit.district_code:
         if session.get(District, district) is None:
-            raise RegistryRefused([f"未知区县 / unknown district {district!r}"])
+            raise RegistryRefused([_("未知县（市）区：%(value)s", value=district)])
         move(session, unit, district, actor_id)
     unit.active = active
     audit.record(

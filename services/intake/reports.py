@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from services.intake.speech import gettext as _
 from shared import clock, events, logs, outbox
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
@@ -38,15 +39,15 @@ def check_indicator(spec: dict[str, Any], value: Any) -> str | None:
     if value is None:
         return None
     if kind == "boolean":
-        return None if isinstance(value, bool) else "应为是或否（true/false） / must be true or false"
+        return None if isinstance(value, bool) else _("应为是或否（true/false）")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return "应为数值 / must be a number"
+        return _("应为数值")
     if kind == "integer" and not float(value).is_integer():
-        return "应为整数 / must be a whole number"
+        return _("应为整数")
     if spec.get("min") is not None and value < spec["min"]:
-        return "不能为负数 / must not be negative" if spec["min"] == 0 else f"不能小于 {spec['min']:g}"
+        return _("不能为负数") if spec["min"] == 0 else _("不能小于 %(min)s", min=f"{spec['min']:g}")
     if spec.get("max") is not None and value > spec["max"]:
-        return f"不能大于 {spec['max']:g} / must be at most {spec['max']:g}"
+        return _("不能大于 %(max)s", max=f"{spec['max']:g}")
     return None
 
 
@@ -55,13 +56,13 @@ def check_against_catalogue(catalogue: Catalogue, data: dict[str, Any]) -> Error
     unknown = [code for code in data["measures"] if code not in catalogue.measures]
     if unknown:
         errors["measures"] = {
-            code: [f"未知举措代码 / unknown measure code (catalogue {catalogue.version})"] for code in unknown
+            code: [_("未知举措代码（目录 %(version)s）", version=catalogue.version)] for code in unknown
         }
     indicator_errors: Errors = {}
     for code, value in data["indicators"].items():
         spec = catalogue.indicators.get(code)
         message = (
-            f"未知指标代码 / unknown indicator code (catalogue {catalogue.version})"
+            _("未知指标代码（目录 %(version)s）", version=catalogue.version)
             if spec is None
             else check_indicator(spec, value)
         )
@@ -78,14 +79,12 @@ def completeness(catalogue: Catalogue, data: dict[str, Any]) -> Errors:
     takes it, and evaluation records the blanks as a completeness finding."""
     errors: Errors = {}
     measures = {
-        code: ["请选择推进状态 / choose a status"]
+        code: [_("请选择推进状态")]
         for code in catalogue.measures
         if not (data["measures"].get(code) or {}).get("status")
     }
     indicators = {
-        code: ["必填 / required"]
-        for code in catalogue.required_indicators
-        if data["indicators"].get(code) is None
+        code: [_("必填")] for code in catalogue.required_indicators if data["indicators"].get(code) is None
     }
     if measures:
         errors["measures"] = measures
@@ -100,12 +99,12 @@ def check(session: Session, data: dict[str, Any], complete: bool = False) -> tup
     errors: Errors = {}
     unit = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == data["unit"]))
     if unit is None or not unit.active:
-        errors["unit"] = ["未找到该试点单位 / no pilot unit with this credit code"]
+        errors["unit"] = [_("未找到该试点单位")]
     round_ = session.get(Round, data["round"])
     if round_ is None:
-        errors["round"] = ["未找到该督导轮次 / unknown round"]
+        errors["round"] = [_("未找到该督导轮次")]
     elif round_.status != "open":
-        errors["round"] = ["该督导轮次已关闭 / this round is closed"]
+        errors["round"] = [_("该督导轮次已关闭")]
     if round_ is None:
         return None, errors
     catalogue = catalogues.get(session, round_.catalogue_version)
@@ -120,17 +119,15 @@ def check(session: Session, data: dict[str, Any], complete: bool = False) -> tup
     return Checked(unit, round_, catalogue, data), {}
 
 
-KEY_REUSED = (
-    "该 Idempotency-Key 已用于另一份报送，请为新报送使用新的键 / "
-    "this Idempotency-Key was used for another report; use a new key for a new report"
-)
+def key_reused() -> str:
+    return _("该 Idempotency-Key 已用于另一份报送，请为新报送使用新的键")
 
 
 class KeyReused(Exception):
     """The Idempotency-Key names a stored report that differs from this one."""
 
     def __init__(self, submission: Submission):
-        super().__init__(KEY_REUSED)
+        super().__init__("the Idempotency-Key names another report")
         self.submission = submission
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -63,18 +64,18 @@ def open_round(
 def check_opening(session: Session, code: str, grace_days: int, version: str) -> None:
     """Refuse a round that cannot be opened as asked, with the reason."""
     if not CODE.match(code.strip()):
-        raise RoundRefused(f"轮次代码应为 1–16 位字母、数字或 -_（例如 2026H2）/ bad round code {code!r}")
+        raise RoundRefused(_("轮次代码应为 1–16 位字母、数字或 -_（例如 2026H2）"))
     if not 0 <= grace_days <= MAX_GRACE_DAYS:
-        raise RoundRefused(f"宽限天数应在 0–{MAX_GRACE_DAYS} 之间 / grace days must be 0 to {MAX_GRACE_DAYS}")
+        raise RoundRefused(_("宽限天数应在 0–%(most)d 之间", most=MAX_GRACE_DAYS))
     if session.get(CatalogueVersion, version) is None and version != DEFAULT_VERSION:
-        raise RoundRefused(f"目录版本 {version} 尚未载入 / catalogue version {version} is not loaded")
+        raise RoundRefused(_("目录版本 %(version)s 尚未载入", version=version))
 
 
 def close_round(session: Session, code: str, actor_id: int | None) -> Round:
     """Close a round: no more reports are taken. The caller commits."""
     round_ = session.get(Round, code)
     if round_ is None:
-        raise RoundRefused(f"没有该轮次 / no round {code}")
+        raise RoundRefused(_("没有该督导轮次：%(code)s", code=code))
     round_.status, round_.closed_at = "closed", clock.now()
     audit.record(session, actor_id, "round.close", "round", code)
     return round_

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.intake.speech import gettext as _
+from services.intake.speech import say
 from shared.catalogue import STATUSES
 from shared.credit_code import normalise, problem
 
@@ -28,17 +31,17 @@ def text_problem(value: str) -> str | None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "含有无法编码的字符 / contains characters that cannot be encoded (a lone surrogate)"
+        return _("含有无法编码的字符")
     if any((ch < " " or "\x7f" <= ch < "\xa0") and ch not in ALLOWED_CONTROLS for ch in value):
-        return "含有控制字符 / contains control characters"
+        return _("含有控制字符")
     return None
 
 
 def number_problem(value: int | float) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
-        return "应为有限数值（不接受 NaN、Infinity）/ must be a finite number (not NaN or Infinity)"
+        return _("应为有限数值（不接受 NaN、Infinity）")
     if abs(value) > MAX_MAGNITUDE:
-        return f"数值过大 / the number is too large (at most {MAX_MAGNITUDE:.0e} in size)"
+        return _("数值过大（绝对值不超过 %(limit)s）", limit=f"{MAX_MAGNITUDE:.0e}")
     return None
 
 
@@ -58,14 +61,16 @@ class CreditCode(Text):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = normalise(super()._deserialize(value, attr, data, **kwargs))
-        error = problem(text)
+        error = say(problem(text))
         if error:
             raise ValidationError(error)
         return text
 
 
 class MeasureEntrySchema(BaseSchema):
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES, error="状态应为 {choices} 之一"))
+    status = fields.String(
+        required=True, validate=validate.OneOf(STATUSES, error=_l("状态应为 {choices} 之一"))
+    )
     note = Text(load_default="", validate=validate.Length(max=4000))
 
 
@@ -74,7 +79,7 @@ class IndicatorValue(fields.Raw):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is not None and not isinstance(value, int | float | bool):
-            raise ValidationError("应为数值或是/否 / must be a number or a boolean")
+            raise ValidationError(_("应为数值或是/否"))
         if isinstance(value, int | float) and not isinstance(value, bool):
             error = number_problem(value)
             if error:

@@ -7,12 +7,15 @@ from functools import wraps
 from typing import Any
 
 from flask import abort
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from services.intake.auth import current_user, login_required
 from shared.models import Finding, PilotUnit, Submission, User
 
-DENIED = "无权访问其他区县的数据 / this belongs to another district"
+
+def denied() -> str:
+    return _("无权访问其他县（市）区的数据")
 
 
 def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -21,7 +24,7 @@ def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if current_user().role not in roles:
-                abort(403, description="您的角色无权进行此操作 / your role may not do this")
+                abort(403, description=_("您的角色无权进行此操作"))
             return view(*args, **kwargs)
 
         return wrapped
@@ -54,4 +57,4 @@ def submissions(user: User) -> Select[tuple[Submission]]:
 
 def require_district(user: User, district_code: str) -> None:
     if not user.can_see_district(district_code):
-        abort(403, description=DENIED)
+        abort(403, description=denied())

@@ -17,7 +17,7 @@ from celery import Celery
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.intake import reports, sheet_checks, sheet_errors, sheets
+from services.intake import reports, sheet_checks, sheet_errors, sheets, speech
 from shared import clock, config, db, events, labels, outbox, private
 from shared.catalogue import store as catalogues
 from shared.models import OutboxEvent, Round, SheetImport, Submission, User
@@ -111,7 +111,8 @@ def run(import_id: str, celery: Celery) -> str:
     progress(import_id, 10, rows=len(found.rows))
     session = db.session()  # not db.transaction(): submit_many commits (and retries) on its own
     try:
-        return check_and_store(session, celery, import_id, user_id, round_code, content, found, locale)
+        with speech.speaking(locale):  # the checks' own messages in the clerk's language
+            return check_and_store(session, celery, import_id, user_id, round_code, content, found, locale)
     finally:
         session.close()
 

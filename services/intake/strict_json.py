@@ -18,12 +18,21 @@ from typing import Any, NoReturn
 import flask_smorest
 from flask import current_app
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from flask_smorest import abort
 from webargs.flaskparser import FlaskParser, is_json_request
 
-NOT_JSON = "请求体不是有效的 JSON / the body is not valid JSON"
-TOO_DEEP = "JSON 嵌套过深 / the JSON is nested too deeply"
-TOO_LONG = "JSON 中的数字位数过多 / a number in the JSON has too many digits"
+# Why a body is refused, kept as reasons and put into words when the answer is written.
+TOO_DEEP = "too_deep"
+TOO_LONG = "too_long"
+
+
+def refusal(reason: str) -> str:
+    if reason == TOO_DEEP:
+        return _("JSON 嵌套过深")
+    if reason == TOO_LONG:
+        return _("JSON 中的数字位数过多")
+    return _("请求体不是有效的 JSON")
 
 
 def decode(text: str | bytes) -> Any:
@@ -104,7 +113,7 @@ class StrictParser(FlaskParser):
 
     def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> NoReturn:
         reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-        message = reason if reason in (TOO_DEEP, TOO_LONG) else NOT_JSON
+        message = refusal(reason)
         abort(400, message=message, messages={"json": [message]})
 
 

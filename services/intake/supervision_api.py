@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import abort as api_abort
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -24,7 +25,7 @@ blp = Blueprint(
     "supervision",
     __name__,
     url_prefix="/api/v1",
-    description="区县成效、可复制做法与规则预览 / District effectiveness, practices, rule previews",
+    description="县（市）区成效、可复制做法与规则预览 / District effectiveness, practices, rule previews",
 )
 blp.before_request(authenticate_bearer)
 SECURITY = [{"bearerAuth": []}]
@@ -294,27 +295,25 @@ def sample_report(catalogue: Any, raw: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         api_abort(
             422,
-            message="样例报告有误 / the sample report has errors",
+            message=_("样例报告有误"),
             errors={"json": {"report": exc.messages}},
         )
     errors = reports.check_against_catalogue(catalogue, data)
     if errors:
-        api_abort(
-            422, message="样例报告有误 / the sample report has errors", errors={"json": {"report": errors}}
-        )
+        api_abort(422, message=_("样例报告有误"), errors={"json": {"report": errors}})
     return data
 
 
 def require_round(code: str) -> Round:
     round_ = db_session().get(Round, code[:16])
     if round_ is None:
-        api_abort(404, message=f"未找到该轮次 / no round {code[:16]}")
+        api_abort(404, message=_("未找到该督导轮次：%(code)s", code=code[:16]))
     return round_
 
 
 def require_supervisor() -> None:
     if g.user.role not in ("supervisor", "admin"):
-        api_abort(403, message="仅限督导人员 / for supervisors only")
+        api_abort(403, message=_("仅限督导人员"))
 
 
 @blp.route("/rounds/<round_code>/districts")
@@ -345,7 +344,7 @@ class DistrictDetail(MethodView):
         scope.require_district(g.user, district_code)
         row = analytics.district_row(db_session(), round_.code, district_code[:32], args.get("batch"))
         if row is None:
-            api_abort(404, message=f"未找到该区县 / no district {district_code[:32]} with pilot units")
+            api_abort(404, message=_("未找到该县（市）区或其没有试点单位：%(code)s", code=district_code[:32]))
         return asdict(row)
 
 
@@ -361,7 +360,7 @@ class Batches(MethodView):
         district = args.get("district")
         if g.user.role == "district":
             if district and district != g.user.district_code:
-                api_abort(403, message=scope.DENIED)
+                api_abort(403, message=scope.denied())
             district = g.user.district_code
         rows = [asdict(r) for r in analytics.batch_table(db_session(), round_.code, district)]
         return {"round": round_.code, "district": district, "items": rows, "total": len(rows)}
@@ -442,7 +441,7 @@ class RulesPreview(MethodView):
                 result["explanation"] = preview.explain_report(session, candidate, sample)
             return result
         except CatalogueError as exc:
-            api_abort(422, message="规则有误 / the rules were refused", errors={"json": exc.problems})
+            api_abort(422, message=_("规则有误"), errors={"json": exc.problems})
         finally:
             session.rollback()
         return {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -53,22 +54,20 @@ def check(session: Session, form: VisitForm, today: date) -> tuple[Round | None,
     problems: dict[str, str] = {}
     round_ = session.get(Round, form.round_code)
     if round_ is None:
-        problems["round"] = "请选择督导轮次 / choose a round"
+        problems["round"] = _("请选择督导轮次")
     units, unknown = _units(session, form.district_code, form.unit_codes)
     if unknown:
-        problems["units"] = (
-            f"以下单位不属于所选县（市）区：{'、'.join(unknown)} / not units of the district: {', '.join(unknown)}"
-        )
+        problems["units"] = _("以下单位不属于所选县（市）区：%(units)s", units=_("、").join(unknown))
     elif not units:
-        problems["units"] = "请选择检查的试点单位 / choose the units visited"
+        problems["units"] = _("请选择检查的试点单位")
     if form.visited_on is None:
-        problems["visited_on"] = "请填写检查日期，如 2026-05-20 / give the date of the visit"
+        problems["visited_on"] = _("请填写检查日期，如 2026-05-20")
     elif form.visited_on > today:
-        problems["visited_on"] = "检查日期不能晚于今天 / the visit cannot be in the future"
+        problems["visited_on"] = _("检查日期不能晚于今天")
     if not form.methods or set(form.methods) - set(VISIT_METHODS):
-        problems["methods"] = "请选择检查方式 / choose how the visit looked"
+        problems["methods"] = _("请选择检查方式")
     if not form.summary.strip():
-        problems["summary"] = "请填写检查情况 / summarise what the visit found"
+        problems["summary"] = _("请填写检查情况")
     if problems:
         raise VisitRefused(problems)
     return round_, units
@@ -77,7 +76,7 @@ def check(session: Session, form: VisitForm, today: date) -> tuple[Round | None,
 def record_visit(session: Session, user: User, form: VisitForm, now: datetime) -> Visit:
     """Record a visit (supervisors only). The caller commits."""
     if user.role not in SUPERVISORS:
-        raise VisitRefused({"role": "仅市产改办可以记录督导检查 / only supervisors record visits"})
+        raise VisitRefused({"role": _("仅市产改办可以记录督导检查")})
     _round, units = check(session, form, now.date())
     visit = Visit(
         round_code=form.round_code,
@@ -133,7 +132,7 @@ def attach(
 ) -> StoredFile:
     """Keep a checked file (a photo, the minutes of an interview) with the visit. The caller commits."""
     if user.role not in SUPERVISORS:
-        raise VisitRefused({"file": "仅市产改办可以上传检查材料 / only supervisors add a visit's files"})
+        raise VisitRefused({"file": _("仅市产改办可以上传检查材料")})
     stored = files.store(
         session, user, visit.units[0], visit.round_code, "visit", content, content_type, filename
     )
@@ -165,13 +164,9 @@ def for_raising(session: Session, visit_id: int, unit: PilotUnit | None, round_c
     """The visit a problem is raised from, which must be of the problem's round and the unit's district."""
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise VisitRefused({"visit": "没有该督导检查记录 / no such visit"})
+        raise VisitRefused({"visit": _("没有该督导检查记录")})
     if visit.round_code != round_code:
-        raise VisitRefused(
-            {"round": "问题应属于该次检查的督导轮次 / the problem belongs to the visit's round"}
-        )
+        raise VisitRefused({"round": _("问题应属于该次检查的督导轮次")})
     if unit is not None and unit.district_code != visit.district_code:
-        raise VisitRefused(
-            {"unit": "该单位不属于本次检查的县（市）区 / the unit is not in the district visited"}
-        )
+        raise VisitRefused({"unit": _("该单位不属于本次检查的县（市）区")})
     return visit

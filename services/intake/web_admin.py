@@ -3,10 +3,11 @@ same use case as the CLI (services/intake/rounds.py, registry.py, channels.py, a
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from services.intake.auth import current_user
 from services.intake.extensions import db_session
 from services.intake.pages import page_locale
 from shared import labels
-from shared.channels import mask
+from shared.channels import address, mask
 from shared.models import CatalogueVersion, District, PilotUnit, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -39,7 +40,12 @@ def index() -> Any:
         channels=channel_list,
         districts=list(session.scalars(select(District).order_by(District.code))),
         catalogues=list(session.scalars(select(CatalogueVersion.code))),
+        catalogue_titles={
+            c.code: c.data.get("title_en" if page_locale() == "en" else "title_zh") or c.code
+            for c in session.scalars(select(CatalogueVersion))
+        },
         masked=mask,
+        channel_address=address,
         broken=channels.broken(session, channel_list),
         units=paging.paginate(
             session,
@@ -90,13 +96,16 @@ def save_round() -> Any:
         return back(str(exc), "error")
     others = rounds.others_open(db_session(), form.get("code", ""))
     if others and form.get("confirm") != "1":
-        names = "、".join(f"{labels.round_name(r.code, page_locale())}（{r.due_date}）" for r in others)
+        names = _("、").join(
+            _("%(round)s（截止 %(day)s）", round=labels.round_name(r.code, page_locale()), day=r.due_date)
+            for r in others
+        )
         return confirm(
             _("确认同时开放多个轮次"),
             _(
                 "已有开放的督导轮次：%(names)s。再开放 %(code)s 后将有多个轮次同时开放，各县（市）区首页将分别显示每个轮次的报送情况。确定开放吗？",
                 names=names,
-                code=form.get("code", ""),
+                code=labels.round_name(form.get("code", ""), page_locale()),
             ),
             url_for("admin.save_round"),
             {k: v for k, v in form.items() if k != "csrf_token"},
@@ -110,7 +119,7 @@ def save_round() -> Any:
         db_session().rollback()
         return back(str(exc), "error")
     db_session().commit()
-    return back(_("轮次 %(code)s 已开放", code=round_.code))
+    return back(_("%(round)s督导已开放", round=labels.round_name(round_.code, page_locale())))
 
 
 @bp.post("/rounds/<code>/close")
@@ -134,7 +143,7 @@ def close_round(code: str) -> Any:
     except rounds.RoundRefused:
         abort(404)
     db_session().commit()
-    return back(_("轮次 %(code)s 已关闭", code=code))
+    return back(_("%(round)s督导已关闭", round=labels.round_name(code, page_locale())))
 
 
 @bp.post("/units/import")
@@ -147,9 +156,21 @@ def import_units() -> Any:
         done = registry.import_units(db_session(), registry.read_rows(upload.read()), current_user().id)
     except registry.RegistryRefused as exc:
         db_session().rollback()
-        return back(_("未导入，以下行有误：") + "；".join(exc.problems[:20]), "error")
+        return back(_("未导入，以下行有误：%(rows)s", rows=_("；").join(exc.problems[:20])), "error")
     db_session().commit()
     return back(_("已导入 %(count)d 家单位", count=done.added + done.updated))
+
+
+@bp.get("/units/template.xlsx")
+@admin_only
+def units_template() -> Any:
+    """The units template: the Chinese column headers the import reads, and the districts."""
+    return send_file(
+        io.BytesIO(registry.template_workbook(db_session())),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name="试点单位名录模板.xlsx",
+    )
 
 
 @bp.post("/units/<int:unit_id>")

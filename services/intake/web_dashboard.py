@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from services.intake import analytics, case_hints, cases, charts, lists, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
-from shared import clock, config
+from shared import clock, config, labels
 from shared.models import Finding, Round
 
 bp = Blueprint("dashboard", __name__)
@@ -71,6 +71,12 @@ def dashboard() -> Any:
         .all()
     )
     rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
+    catalogue = analytics.round_catalogue(db_session(), round_)
+    locale = "en" if english else "zh"
+
+    def rule_name(code: str) -> str:
+        return catalogue.rule_name(code, locale) if catalogue else code
+
     figures = {
         "index": charts.hbars(list(zip(names, [r.index for r in table], strict=True)), _("成效指数")),
         "participation": charts.hbars(
@@ -78,12 +84,14 @@ def dashboard() -> Any:
         ),
         "scores": charts.columns(charts.histogram(scores), _("得分分布")),
         "rules": charts.hbars(
-            [(code, n) for code, n in by_rule],
-            _("按规则统计问题"),
+            [(rule_name(code), n) for code, n in by_rule],
+            _("问题分类统计"),
             maximum=max([n for _code, n in by_rule] + [1]),
             label_width=220,
         ),
-        "trend": charts.line(trend(rounds), _("各轮次平均得分")),
+        "trend": charts.line(
+            [(labels.round_name(code, locale), v) for code, v in trend(rounds)], _("各轮次平均得分")
+        ),
     }
     lights = analytics.light_counts(
         db_session(), round_.code, clock.today(), config.current().yellow_light_days

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from services.intake import lists, paging
@@ -18,14 +19,6 @@ from shared.models import Delivery, District
 bp = Blueprint("deliveries", __name__)
 ROLES = ("supervisor", "admin")
 STATUSES = ("pending", "sending", "retrying", "delivered", "failed", "dead")
-STATUS_LABELS = {
-    "pending": "待发送 pending",
-    "sending": "发送中 sending",
-    "retrying": "等待重试 retrying",
-    "delivered": "已送达 delivered",
-    "failed": "失败（不再重试）failed",
-    "dead": "多次失败 dead-lettered",
-}
 
 
 def allowed() -> Any:
@@ -33,7 +26,7 @@ def allowed() -> Any:
     if user is None or user.role not in ROLES:
         abort(
             403,
-            description="仅督导组和管理员可查看投递记录 / only supervisors and admins see the delivery log",
+            description=_("仅市产改办督导人员和管理员可查看投递记录"),
         )
     return user
 
@@ -52,7 +45,6 @@ def index() -> str:
         page=page,
         status=status,
         statuses=STATUSES,
-        labels=STATUS_LABELS,
         filters=request.args,
         districts=list(db_session().scalars(select(District).order_by(District.code))),
         rounds=all_rounds(db_session()),
@@ -71,5 +63,5 @@ def resend(delivery_id: int) -> Any:
     )
     session.commit()
     outbox.publish(celery(), [request_event])
-    flash(f"已提交重新发送 / resend requested for delivery {delivery_id}")
+    flash(_("已提交重新发送（投递 %(id)s）", id=delivery_id))
     return redirect(url_for("deliveries.index", status=request.args.get("status", "")))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from services.intake import files, lists, paging, registry, rounds, scope, visits
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
+from services.intake.speech import say
 from shared import clock, config, ledger, outbox
 from shared.catalogue import SEVERITIES
 from shared.catalogue import store as catalogues
@@ -175,7 +176,7 @@ def act(finding_id: int) -> Any:
     except files.FileRejected as exc:
         return finding_page(found, form, {name: str(exc), "field": "proof"})
     except ledger.ActionRefused as exc:
-        return finding_page(found, form, {name: str(exc), "field": exc.field})
+        return finding_page(found, form, {name: say(exc.args[0]), "field": exc.field})
     if content is not None:
         stored = files.store(
             db_session(),
@@ -267,7 +268,7 @@ def raise_problem() -> Any:
             try:
                 finding, announced = ledger.raise_finding(session, user, raised, clock.now())
             except ledger.ActionRefused as exc:
-                errors[exc.field or "description"] = str(exc)
+                errors[exc.field or "description"] = say(exc.args[0])
             else:
                 session.commit()
                 outbox.publish(celery(), announced)

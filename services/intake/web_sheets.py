@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from services.intake import analytics, lists, scope, sheet_imports, sheet_template, sheets
@@ -17,7 +18,7 @@ from services.intake.pages import page_locale
 from services.intake.rounds import all_rounds, open_rounds
 from shared import clock, config, labels, outbox
 from shared.catalogue import store as catalogues
-from shared.models import PilotUnit, Round, SheetImport, Submission, User
+from shared.models import District, PilotUnit, Round, SheetImport, Submission, User
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
 STALLED_AFTER = 30  # seconds an upload may wait for the intake worker before the page says so
@@ -140,11 +141,11 @@ def report_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[li
         latest[item.unit_id] = item
     return [
         [
-            s.unit.district_code,
+            s.unit.district.name_zh,
             s.unit.credit_code,
             s.unit.name,
             s.version,
-            s.submitted_at.strftime("%Y-%m-%d %H:%M"),
+            labels.moment(s.submitted_at, config.current().time_zone),
             s.evaluation.overall_score if s.evaluation else "",
             ("是" if s.evaluation.late else "否") if s.evaluation else "",
         ]
@@ -156,17 +157,25 @@ def finding_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[l
     """The ledger as filtered on screen (every round unless one is chosen; the sheets page asks for every
     state of one round)."""
     query = lists.findings_query(user, args)
+    names = {d.code: d.name_zh for d in db_session().scalars(select(District))}
+    versions = {r.code: r.catalogue_version for r in db_session().scalars(select(Round))}
+    read = {version: catalogues.get(db_session(), version) for version in set(versions.values())}
+
+    def rule_name(f: Any) -> str:
+        version = versions.get(f.round_code)
+        return read[version].rule_name(f.rule_code) if version else f.rule_code
+
     return [
         [
             f.id,
-            f.district_code,
+            names.get(f.district_code, f.district_code),
             f.unit.credit_code if f.unit else "",
             f.unit.name if f.unit else "",
-            f.rule_code,
-            f.severity,
-            f.status,
+            rule_name(f),
+            labels.severity(f.severity),
+            labels.finding_status(f.status),
             f.message_zh,
-            f.opened_at.strftime("%Y-%m-%d"),
+            clock.local(f.opened_at).date().isoformat(),
             f.due_date.isoformat() if f.due_date else "",
         ]
         for f in db_session().scalars(query)
@@ -175,7 +184,7 @@ def finding_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[l
 
 def league_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
     if user.role == "district":
-        abort(403, description=_("区县用户不能导出全市排名"))
+        abort(403, description=_("县（市）区用户不能导出全市排名"))
     return [
         [
             r.rank,
@@ -203,14 +212,17 @@ def batch_of(args: Mapping[str, str]) -> int | None:
 
 
 EXPORTS = {
-    "reports": (("区县", "统一社会信用代码", "单位名称", "版本", "报送时间", "总分", "逾期"), report_rows),
+    "reports": (
+        ("县（市）区", "统一社会信用代码", "单位名称", "版本", "报送时间", "总分", "逾期"),
+        report_rows,
+    ),
     "findings": (
         (
             "编号",
-            "区县",
+            "县（市）区",
             "统一社会信用代码",
             "单位名称",
-            "规则",
+            "问题类型",
             "级别",
             "状态",
             "问题",
@@ -222,18 +234,18 @@ EXPORTS = {
     "league": (
         (
             "名次",
-            "区县代码",
-            "区县",
+            "县（市）区代码",
+            "县（市）区",
             "单位数",
             "已报送",
             "报送率%",
-            "按时率%",
+            "按时报送率%",
             "平均分",
             "中位分",
-            "每单位未结问题",
+            "平均每家单位未销号问题数",
             "整改率",
             "整改天数中位数",
-            "效能指数",
+            "成效指数",
             "名次变化",
         ),
         league_rows,

@@ -17,6 +17,13 @@ from shared.models import Alert, AlertItem, Channel, Delivery, District, Finding
 from shared.models.base import new_id
 
 
+def action_en(catalogue: Any, finding: Finding) -> str:
+    """What rectifying asks for in English: the catalogue rule's words (a problem raised by hand keeps
+    the words typed)."""
+    rule = catalogue.rule(finding.rule_code)
+    return (rule.action_en if rule is not None and rule.action_en else "") or finding.action_zh
+
+
 def finding_rows(session: Session, round_: Round, ids: list[int], now: datetime) -> list[dict[str, Any]]:
     catalogue = catalogues.get(session, round_.catalogue_version)
     yellow = config.current().yellow_light_days
@@ -36,6 +43,8 @@ def finding_rows(session: Session, round_: Round, ids: list[int], now: datetime)
             "message_zh": f.message_zh,
             "message_en": f.message_en or f.message_zh,
             "action_zh": f.action_zh,
+            "action_en": action_en(catalogue, f),
+            "category_en": labels.category(f.category, "en"),
             "source": f.source,
             "status": f.status,
             "due_date": f.due_date.isoformat() if f.due_date else "",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.notify.transports import Message, TransportError
 from shared import events, outbox
 from shared.models import Delivery, DeliveryAttempt, OutboxEvent
+from shared.text import Text
 
 
 def send_request(session: Session, delivery_id: int, request_id: str = "") -> OutboxEvent:
@@ -125,7 +126,7 @@ def requeue_stalled(
                     delivery_id=delivery.id,
                     attempted_at=now,
                     outcome="interrupted",
-                    detail="发送中断，结果未知，将重试 / the sender stopped mid-send; trying again",
+                    detail=Text("发送中断，结果未知，将重试", "The sender stopped mid-send; trying again"),
                 )
             )
         delivery.status, delivery.claim, delivery.next_attempt_at = "retrying", "", now
@@ -143,7 +144,7 @@ def resend(session: Session, delivery_id: int, who: str, now: datetime) -> Outbo
             delivery_id=delivery.id,
             attempted_at=now,
             outcome="resend",
-            detail=f"重新发送 / resend requested by {who}"[:2000],
+            detail=Text("{who} 要求重新发送", "Resend requested by {who}").format(who=who)[:2000],
         )
     )
     delivery.status, delivery.claim, delivery.attempts, delivery.next_attempt_at = "pending", "", 0, now

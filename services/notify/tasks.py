@@ -19,6 +19,7 @@ from services.notify.transports import TransportError
 from shared import clock, config, db, events, outbox, tasks
 from shared.channels import InvalidChannel
 from shared.models import Delivery, utcnow
+from shared.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +132,13 @@ def transport_or_failure(url: str, enabled: bool, timeout: float) -> tuple[Any, 
     """The channel's transport, or the permanent failure that stops its delivery: a disabled
     channel, or one that cannot be loaded (its URL no longer parses)."""
     if not enabled:
-        return None, TransportError("渠道已停用 / the channel is disabled", permanent=True)
+        return None, TransportError(Text("渠道已停用", "The channel is disabled"), permanent=True)
     try:
         return transport_for(url, timeout), None
     except InvalidChannel as exc:
-        return None, TransportError(f"渠道无法加载 / the channel cannot be loaded: {exc}", permanent=True)
+        return None, TransportError(
+            Text("渠道无法加载：{why}", "The channel cannot be loaded: {why}").format(why=exc), permanent=True
+        )
 
 
 @shared_task(name=tasks.SEND_DELIVERY, bind=True)

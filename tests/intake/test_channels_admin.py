@@ -53,7 +53,7 @@ def test_it_refuses_an_internal_channel_from_the_cli_in_production_saying_why(
     result = CliRunner().invoke(cli, ["channels", "add", "--district", GULOU, url])
     assert result.exit_code == 1
     assert "CHANNEL_ALLOWED_INTERNAL" in result.output and (
-        "loopback" in result.output or "link-local" in result.output
+        "本机回环地址" in result.output or "链路本地地址" in result.output
     )
     assert channels() == []
 
@@ -126,7 +126,7 @@ def test_it_shows_a_channel_that_cannot_be_loaded_as_broken(auth: Any) -> None:
     with db.transaction() as session:
         session.add(Channel(district_code=GULOU, kind="wecombot", url="wecombot://key!!BROKEN"))
     page = auth.sign_in("admin").get("/admin/").get_data(as_text=True)
-    assert "无法发送" in page and "not a valid channel URL" in page
+    assert "无法发送" in page and "不是有效的通知渠道地址" in page
     assert "BROKEN" not in page
     listing = run("channels", "list").output
     assert "broken" in listing and "BROKEN" not in listing

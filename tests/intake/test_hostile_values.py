@@ -69,9 +69,9 @@ def test_it_refuses_a_number_that_is_not_finite_or_too_large_on_the_field(
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
-        (b'{"unit": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "nested too deeply"),
-        (b'{"indicators": {"payroll_total": ' + b"7" * 5000 + b"}}", "too many digits"),
+        (b"[" * 50_000 + b"]" * 50_000, "JSON 嵌套过深"),
+        (b'{"unit": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "JSON 嵌套过深"),
+        (b'{"indicators": {"payroll_total": ' + b"7" * 5000 + b"}}", "数字位数过多"),
     ],
 )
 def test_it_answers_hostile_json_with_400_and_a_message(
@@ -83,7 +83,7 @@ def test_it_answers_hostile_json_with_400_and_a_message(
 
 
 @pytest.mark.parametrize(
-    ("note", "message"), [("\ud800", "cannot be encoded"), ("a\x00b", "control"), ("\x1b[31m", "control")]
+    ("note", "message"), [("\ud800", "无法编码"), ("a\x00b", "控制字符"), ("\x1b[31m", "控制字符")]
 )
 def test_it_refuses_text_that_cannot_be_stored_and_shown(
     client: Any, tokens: dict[str, str], report: dict[str, Any], note: str, message: str
@@ -194,7 +194,7 @@ def test_it_refuses_an_idempotency_key_reused_for_another_report(
     other = clean_report(catalogue, unit_of(GULOU, 1), open_round())
     answer = post_raw(client, tokens["gulou"], json.dumps(other).encode(), **key)
     assert answer.status_code == 422
-    assert "was used for another report" in answer.get_json()["message"]
+    assert "已用于另一份报送" in answer.get_json()["message"]
     again = post_raw(client, tokens["gulou"], json.dumps(report).encode(), **key)
     assert again.status_code == 202 and again.get_json()["id"] == first.get_json()["id"]
     assert stored() == 1

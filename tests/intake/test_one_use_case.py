@@ -92,7 +92,7 @@ def test_it_refuses_grace_days_outside_0_to_90_from_the_page_and_the_cli(auth: A
     )
     assert "宽限天数应在 0–90 之间" in page
     result = run("rounds", "open", "2030H1", "--due", "2030-07-15", "--grace-days", grace)
-    assert result.exit_code != 0 and "0 to 90" in result.output
+    assert result.exit_code != 0 and "宽限天数应在 0–90 之间" in result.output
     with db.transaction() as session:
         assert session.get(Round, "2030H1") is None
 

@@ -189,7 +189,7 @@ def test_it_answers_a_json_body_nested_too_deeply_with_a_400(client: Any, tokens
             headers=auth(tokens["supervisor" if "rules" in path else "gulou"]),
         )
         assert response.status_code == 400, (path, response.status_code)
-        assert "nested too deeply" in str(response.get_json()["errors"]), response.get_json()
+        assert "JSON 嵌套过深" in str(response.get_json()["errors"]), response.get_json()
 
 
 @pytest.fixture

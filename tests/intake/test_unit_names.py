@@ -21,7 +21,7 @@ def test_it_refuses_a_unit_name_with_control_characters_at_import(seeded: dict[s
     rows = [{"credit_code": CODE, "name": name, "district": GULOU}]
     with db.transaction() as session, pytest.raises(registry.RegistryRefused) as refused:
         registry.import_units(session, rows, None)
-    assert "line 2" in refused.value.problems[0] and "control characters" in refused.value.problems[0]
+    assert "第 2 行" in refused.value.problems[0] and "控制字符" in refused.value.problems[0]
 
 
 def test_it_refuses_renaming_a_unit_with_a_line_break(seeded: dict[str, str]) -> None:

@@ -152,10 +152,10 @@ def test_it_writes_the_template_and_the_marks_in_english_on_an_english_page(
     units, reports = three_reports(book, catalogue)
     reports[4]["indicators"]["payroll_total"] = -5
     page = checked(client, upload(client, fill(book, reports, words=False)))
-    assert "must not be negative" in page and "不能为负数" not in page
+    assert "Must not be negative" in page and "不能为负数" not in page
     link = page.split('id="marked" href="')[1].split('"')[0]
     summary = load_workbook(io.BytesIO(client.get(link).data)).worksheets[0]
-    assert summary.title == "Problems" and summary.cell(row=2, column=5).value == "must not be negative"
+    assert summary.title == "Problems" and summary.cell(row=2, column=5).value == "Must not be negative"
 
 
 def test_it_refuses_a_row_of_another_district_and_a_file_that_is_not_a_workbook(

@@ -25,3 +25,18 @@ def test_it_translates_every_message_of_the_pages_into_english() -> None:
         m for m in found if isinstance(m, str) and not (compiled.get(m) and compiled.get(m).string)
     )
     assert not missing, missing
+
+
+def test_it_has_an_english_msgstr_for_every_msgid_and_none_fuzzy() -> None:
+    from babel.messages.pofile import read_po
+
+    with (INTAKE / "translations" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    untranslated = sorted(m.id for m in catalog if m.id and not m.string)
+    fuzzy = sorted(m.id for m in catalog if m.id and m.fuzzy)
+    assert not untranslated, untranslated
+    assert not fuzzy, fuzzy
+    chinese_in_english = sorted(
+        m.id for m in catalog if m.id and any("\u4e00" <= ch <= "\u9fff" for ch in str(m.string))
+    )
+    assert not chinese_in_english, chinese_in_english

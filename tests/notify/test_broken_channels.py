@@ -53,7 +53,7 @@ def test_it_records_an_unloadable_channel_as_a_permanent_failure_and_skips_disab
         time.sleep(1)  # a retry would be recorded within this window
         assert outcome[good.url()][:2] == ("delivered", 1) and len(good.requests) == 1
         status, attempts, error = outcome[BROKEN]
-        assert (status, attempts) == ("failed", 1) and "cannot be loaded" in error
+        assert (status, attempts) == ("failed", 1) and "渠道无法加载" in error
         assert "cannot-load" not in error  # the key stays masked
         assert disabled.url() not in outcome and disabled.requests == []
         with db.transaction() as session:

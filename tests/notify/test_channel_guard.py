@@ -34,7 +34,7 @@ def test_it_posts_nothing_to_a_webhook_that_now_resolves_inside(only_other_netwo
     try:
         with pytest.raises(TransportError) as refused:
             transport_for(hook.url(), 5).notify(channel_test_message(), key="k")
-        assert refused.value.permanent and "loopback" in refused.value.message
+        assert refused.value.permanent and "本机回环地址" in refused.value.message
         assert hook.requests == []
     finally:
         hook.close()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import config
+from shared import config, text
 from shared.channels import Allowed, InvalidChannel, check_destination, mask, parse, refusal
 
 SECRETS = {
@@ -84,7 +84,8 @@ PUBLIC = Allowed.of([])
 )
 def test_it_refuses_internal_addresses_saying_why(address: str, kind: str) -> None:
     problem = refusal("hooks.example.org", address, PUBLIC)
-    assert problem and kind in problem and "CHANNEL_ALLOWED_INTERNAL" in problem
+    assert problem and "CHANNEL_ALLOWED_INTERNAL" in problem
+    assert kind in text.say(problem, "en") and "不允许" in text.say(problem, "zh")
 
 
 def test_it_lets_public_addresses_and_allowed_internal_ones_through() -> None:
