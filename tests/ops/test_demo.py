@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ops import demo, demo_activity
 from services.intake import analytics
 from shared import db
-from shared.models import Base, Case, Evaluation, Finding, PilotUnit, Round, Submission, Visit
+from shared.models import Base, Case, Evaluation, Finding, OutboxEvent, PilotUnit, Round, Submission, Visit
 
 
 def counts() -> dict[str, int]:
@@ -47,3 +47,8 @@ def test_it_fills_both_rounds_visits_and_cases_once(env: dict[str, str]) -> None
         table = analytics.district_table(session, rounds[-1].code)
         assert all(row.outcomes is not None for row in table)
         assert len({row.index for row in table}) > 5
+        # the demo's history sends no alert: a channel added after the demo hears only of new findings
+        assert session.scalar(select(func.count()).select_from(OutboxEvent)) > 0
+        assert not session.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        )
