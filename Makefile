@@ -32,7 +32,7 @@ test-compose: install
 	PILOTWATCH_COMPOSE_TEST=1 $(BIN)/python -m pytest -q -s tests/ops/test_compose_stack.py
 
 screenshots: install
-	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py tests/e2e/test_office_browser.py tests/e2e/test_report_form.py tests/e2e/test_sheet_round_trip.py tests/e2e/test_finding_browser.py
+	PILOTWATCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py tests/e2e/test_office_browser.py tests/e2e/test_report_form.py tests/e2e/test_sheet_round_trip.py tests/e2e/test_finding_browser.py tests/e2e/test_every_page.py
 
 test-faults: install
 	$(BIN)/python -m pytest -q tests/faults

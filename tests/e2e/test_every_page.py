@@ -20,7 +20,7 @@ from shared import config, db, labels
 from shared.catalogue import Catalogue
 from shared.channels import kind_of
 from shared.models import Base, Channel, Delivery, District, Finding, PilotUnit, Submission
-from tests.e2e.browser import log_in, needs_chromium
+from tests.e2e.browser import log_in, needs_chromium, shoot
 from tests.support import page_checks
 from tests.support.processes import Stack, json_request, wait_until
 from tests.support.reports import open_round, problem_report
@@ -30,6 +30,13 @@ pytestmark = [pytest.mark.e2e, needs_chromium]
 GULOU = "350102"
 PEOPLE = ("gulou@pilotwatch.example", "supervisor@pilotwatch.example", "admin@pilotwatch.example")
 WIDTHS = (1366, 390)
+# Pictures for the README (`make screenshots`): (person, language, page, width) -> file name.
+SHOTS = {
+    ("supervisor", "en", "/dashboard", 1366): "dashboard-en-1366",
+    ("supervisor", "zh", "/deliveries", 1366): "deliveries-1366",
+    ("gulou", "en", "/", 390): "district-home-en-390",
+    ("admin", "en", "/admin/", 1366): "admin-en-1366",
+}
 MAX_PAGES = 24  # page kinds per person: the navigation, its forms, one report, finding, visit, case, 通报
 # Pages exempt from the English check: the printable 通报 is an official Chinese document.
 CHINESE_ONLY = re.compile(r"^/documents/bulletin/")
@@ -230,6 +237,8 @@ def test_every_page_speaks_the_office_language_in_china_time(
                             problems.append(f"{who.split('@')[0]} {locale} {path}: {said}")
                     if overflows(page):
                         problems.append(f"{who.split('@')[0]} {locale} {path}: overflows at {width} px")
+                    if shot := SHOTS.get((who.split("@")[0], locale, path, width)):
+                        shoot(page, shot)
         context.close()
     assert any(p.startswith("/documents/bulletin/") for p in visited), visited
     assert not problems, "\n".join(problems + [f"pages: {sorted(visited)}"])
