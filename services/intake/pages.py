@@ -132,6 +132,7 @@ def init_app(app: Flask, settings: config.Settings) -> None:
         light_meaning=lambda code: labels.word(labels.LIGHT_MEANINGS, code, page_locale()),
         kind_label=lambda code: labels.unit_kind(code, page_locale()),
         round_name=lambda code: labels.round_name(code, page_locale()),
+        local_date=lambda moment: clock.local(moment).date(),
         aspect_ordinal=lambda position: labels.aspect_ordinal(position, page_locale()),
         page_url=page_url,
         page_links=paging.links,

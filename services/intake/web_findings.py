@@ -78,7 +78,7 @@ def ledger_page() -> Any:
         severities=SEVERITIES,
         statuses=FINDING_STATUSES,
         lights=lists.LIGHTS,
-        today=clock.today(),
+        today=clock.local_today(),
         yellow_days=config.current().yellow_light_days,
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +165,23 @@ def test_it_lists_the_missing_units_once_the_deadline_has_passed(
 
 
 # --- the dashboard -------------------------------------------------------------------------------
+
+
+def test_it_counts_the_days_on_the_ledger_by_the_offices_calendar(
+    auth: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raise_findings(open_round(), 1)
+    with db.transaction() as session:
+        finding = session.scalars(select(Finding)).one()
+        finding.opened_at = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)  # 01:00 on 3 December in Beijing
+        found = finding.id
+    clock_file = tmp_path / "clock"
+    clock.set_now(clock_file, datetime(2026, 12, 3, 2, 0, tzinfo=UTC))  # 10:00 the same morning in Beijing
+    monkeypatch.setenv("PILOTWATCH_CLOCK_FILE", str(clock_file))
+    config.reset()
+    html = auth.sign_in("supervisor").get("/findings?status=all").get_data(as_text=True)
+    row = re.search(rf'<tr data-finding="{found}">.*?</tr>', html, re.S).group(0)
+    assert re.findall(r'<td class="hide-sm">(\d+)</td>', row) == ["0"]
 
 
 def test_it_opens_the_dashboard_on_the_open_round_and_hides_timeliness_before_the_deadline(
