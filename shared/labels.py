@@ -149,12 +149,13 @@ MEASURE_STATUSES: Words = {
     "exemplary": ("成效突出", "Exemplary"),
 }
 # A unit's report in a round, as the home page adds them up: 已报送 = 无问题 + 存在待整改问题 + 评估中.
+# Those that reported first, then the rest (未报送).
 REPORT_STATES: Words = {
-    "not_started": ("未报送", "Not reported"),
-    "draft": ("草稿", "Draft"),
-    "submitted": ("评估中", "Being evaluated"),
     "evaluated": ("无问题", "No problems"),
     "problems": ("存在待整改问题", "Problems to rectify"),
+    "submitted": ("评估中", "Being evaluated"),
+    "not_started": ("未报送", "Not reported"),
+    "draft": ("草稿", "Draft"),
 }
 SUBMISSION_CHANNELS: Words = {
     "form": ("网页填报", "Web form"),

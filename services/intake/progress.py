@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from shared import labels
 from shared.models import ACTIVE_STATUSES, Draft, Evaluation, Finding, PilotUnit, Round, Submission
 
 
@@ -16,14 +17,8 @@ def _l(message: str) -> str:
     return message
 
 
-# In the order the home page adds them up: 已报送 = 无问题 + 存在待整改问题 + 评估中; the rest 未报送.
-STATES = {
-    "evaluated": (_l("无问题"), "no problems"),
-    "problems": (_l("存在待整改问题"), "problems to rectify"),
-    "submitted": (_l("评估中"), "being evaluated"),
-    "not_started": (_l("未报送"), "not reported"),
-    "draft": (_l("草稿"), "draft"),
-}
+# A unit's report states, in the order the home page adds them up (their words: shared/labels.py).
+STATES = labels.REPORT_STATES
 REPORTED = ("evaluated", "problems", "submitted")
 # The filters that gather several states (services/intake/lists.py): the units a supervisor chases.
 GROUPS = {
