@@ -174,6 +174,8 @@ class Settings:
     outlier_interval: float = setting("OUTLIER_INTERVAL", number, 3600.0)
     reminder_days: tuple[int, ...] = setting("REMINDER_DAYS", days, (7, 1))
     reevaluate_chunk: int = setting("REEVALUATE_CHUNK", integer, 200)
+    # An evaluation worker takes up to this many waiting reports with the one its event names.
+    evaluation_batch: int = setting("EVALUATION_BATCH", integer, 20)
     group_wait: float = setting("GROUP_WAIT", number, 30.0)
     group_interval: float = setting("GROUP_INTERVAL", number, 300.0)
     repeat_interval: float = setting("REPEAT_INTERVAL", number, 7 * 86400.0)

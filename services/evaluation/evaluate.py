@@ -1,17 +1,21 @@
 """Evaluate submissions: load, score, run the rules, keep the findings ledger up to date.
 
-`evaluate_submission` handles one new report; `reevaluate_units` does a chunk of a round again
-(after a rule change) with a handful of queries for the whole chunk.
+`evaluate_submissions` handles new reports, one or a batch (an evaluation worker takes the reports
+waiting besides the one its event names, so a backlog is read and written a batch at a time);
+`reevaluate_units` does a chunk of a round again (after a rule change). Both read a chunk's history,
+newest versions and active findings with a handful of queries.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from services.evaluation import ledger
 from shared import history, judging
@@ -29,28 +33,33 @@ class SubmissionMissing(LookupError):
     """The event names a submission the database does not have."""
 
 
-def is_latest(session: Session, submission: Submission) -> bool:
-    newest = session.scalar(
-        select(Submission.version)
-        .where(Submission.unit_id == submission.unit_id, Submission.round_code == submission.round_code)
-        .order_by(Submission.version.desc())
-        .limit(1)
+def newest_versions(session: Session, round_code: str, unit_ids: Iterable[int]) -> dict[int, int]:
+    """Each unit's newest report version in the round (one query for many units)."""
+    return dict(
+        session.execute(
+            select(Submission.unit_id, func.max(Submission.version))
+            .where(Submission.round_code == round_code, Submission.unit_id.in_(list(unit_ids)))
+            .group_by(Submission.unit_id)
+        ).all()
     )
-    return newest == submission.version
 
 
-def _missing_report_findings(session: Session, submission: Submission, catalogue: Catalogue) -> list[Finding]:
-    codes = catalogue.missing_report_codes
-    return list(
-        session.scalars(
-            select(Finding).where(
-                Finding.unit_id == submission.unit_id,
-                Finding.round_code == submission.round_code,
-                Finding.active.is_(True),
-                Finding.rule_code.in_(codes),
-            )
+def _missing_report_findings(
+    session: Session, round_code: str, unit_ids: Iterable[int], catalogue: Catalogue
+) -> dict[int, list[Finding]]:
+    """Per unit, its active "report missing" findings of the round, which a report settles."""
+    out: dict[int, list[Finding]] = defaultdict(list)
+    for finding in session.scalars(
+        select(Finding).where(
+            Finding.unit_id.in_(list(unit_ids)),
+            Finding.round_code == round_code,
+            Finding.active.is_(True),
+            Finding.rule_code.in_(catalogue.missing_report_codes),
         )
-    )
+    ):
+        assert finding.unit_id is not None
+        out[finding.unit_id].append(finding)
+    return out
 
 
 def decided(existing: dict[ledger.Key, Finding], errors: list[RuleError]) -> dict[ledger.Key, Finding]:
@@ -77,51 +86,111 @@ def evaluate_submission(
     session: Session, submission_id: str, now: datetime, request_id: str = ""
 ) -> list[OutboxEvent]:
     """Evaluate once; a redelivered event finds the evaluation stored and changes nothing."""
-    submission = session.get(Submission, submission_id)
-    if submission is None:
-        raise SubmissionMissing(submission_id)
-    if submission.evaluation is not None:
-        return []
-    round_ = session.get(Round, submission.round_code)
-    assert round_ is not None
+    return evaluate_submissions(session, {submission_id: request_id}, now)
+
+
+def evaluate_submissions(session: Session, requests: dict[str, str], now: datetime) -> list[OutboxEvent]:
+    """Evaluate new reports (submission id -> the request that brought it), with a handful of queries
+    per round for all of them: their units' histories, newest versions and active findings are read
+    at once. A report already evaluated is left as it is; an older version than the unit's newest is
+    scored but does not touch the ledger. Raises SubmissionMissing for an id the database lacks."""
+    submissions = list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.id.in_(list(requests)))
+            .options(selectinload(Submission.unit), selectinload(Submission.evaluation))
+            .order_by(Submission.submitted_at, Submission.version)
+        )
+    )
+    missing = set(requests) - {s.id for s in submissions}
+    if missing:
+        raise SubmissionMissing(", ".join(sorted(missing)))
+    by_round: dict[str, list[Submission]] = defaultdict(list)
+    for submission in submissions:
+        if submission.evaluation is None:
+            by_round[submission.round_code].append(submission)
+    produced: list[OutboxEvent] = []
+    for round_code, batch in by_round.items():
+        round_ = session.get(Round, round_code)
+        assert round_ is not None
+        produced += _evaluate_round_batch(session, round_, batch, requests, now)
+    return produced
+
+
+def _evaluate_round_batch(
+    session: Session, round_: Round, batch: list[Submission], requests: dict[str, str], now: datetime
+) -> list[OutboxEvent]:
     catalogue = catalogues.get(session, round_.catalogue_version)
-    past = history.history(session, round_, [submission.unit_id]).get(submission.unit_id, ())
-    scores, outcomes = judging.judge(catalogue, submission, round_, past)
-    failed = judging.errors(outcomes)
-    changes = ledger.Changes()
-    if is_latest(session, submission):
-        existing = ledger.active_findings(
-            session, round_.code, [submission.unit_id], catalogue.round_rule_codes
-        ).get(submission.unit_id, {})
-        changes = ledger.apply(
+    unit_ids = {s.unit_id for s in batch}
+    pasts = history.history(session, round_, unit_ids)
+    newest = newest_versions(session, round_.code, unit_ids)
+    latest = {s.id: s.unit_id for s in batch if newest.get(s.unit_id) == s.version}
+    existing = ledger.active_findings(session, round_.code, latest.values(), catalogue.round_rule_codes)
+    absent = _missing_report_findings(session, round_.code, latest.values(), catalogue)
+    done: list[tuple[str, ledger.Changes]] = []
+    for submission in batch:
+        scores, outcomes = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
+        failed = judging.errors(outcomes)
+        changes = ledger.Changes()
+        if submission.id in latest:
+            changes = ledger.apply(
+                session,
+                submission.unit,
+                round_.code,
+                submission.id,
+                judging.violations(outcomes),
+                decided(existing.get(submission.unit_id, {}), failed),
+                now,
+                "resolved_by_resubmission",
+                catalogue,
+            )
+            for finding in absent.get(submission.unit_id, ()):
+                finding_states.resolve(finding, now, "resolved_by_resubmission")
+                changes.resolved.append(finding)
+        session.add(
+            Evaluation(
+                submission_id=submission.id,
+                overall_score=scores.overall,
+                aspect_scores=scores.aspects,
+                evaluated_at=now,
+                late=judging.is_late(submission, round_),
+                skipped=engine.skipped(outcomes),
+                findings=changes.current,
+                errors=recorded(submission, failed),
+            )
+        )
+        done.append((submission.id, changes))
+    session.flush()  # once for the batch: the announcements need the new findings' ids
+    return [
+        event
+        for submission_id, changes in done
+        for event in ledger.announce(
             session,
-            submission.unit,
             round_.code,
-            submission.id,
-            judging.violations(outcomes),
-            decided(existing, failed),
-            now,
+            changes,
             "resolved_by_resubmission",
-            catalogue,
+            submission_id,
+            requests.get(submission_id, ""),
         )
-        for finding in _missing_report_findings(session, submission, catalogue):
-            finding_states.resolve(finding, now, "resolved_by_resubmission")
-            changes.resolved.append(finding)
-    session.add(
-        Evaluation(
-            submission_id=submission.id,
-            overall_score=scores.overall,
-            aspect_scores=scores.aspects,
-            evaluated_at=now,
-            late=judging.is_late(submission, round_),
-            skipped=engine.skipped(outcomes),
-            findings=changes.current,
-            errors=recorded(submission, failed),
-        )
+    ]
+
+
+def waiting(session: Session, since: datetime, limit: int, besides: str = "") -> list[str]:
+    """Reports received since `since` and not yet evaluated, oldest first: what an evaluation worker
+    may take along with the report its event names. On PostgreSQL the rows another worker is
+    evaluating are skipped."""
+    if limit <= 0:
+        return []
+    query = (
+        select(Submission.id)
+        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
+        .where(Submission.submitted_at >= since, Evaluation.id.is_(None), Submission.id != besides)
+        .order_by(Submission.submitted_at)
+        .limit(limit)
     )
-    return ledger.announce(
-        session, round_.code, changes, "resolved_by_resubmission", submission.id, request_id
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Submission, skip_locked=True)
+    return list(session.scalars(query))
 
 
 def _closed_for(session: Session, submissions: list[Submission]) -> set[tuple[int, str, str]]:

@@ -3,29 +3,45 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, current_app, shared_task
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.evaluation import outliers, reevaluate, timeliness
-from services.evaluation.evaluate import evaluate_submission as evaluate
-from shared import clock, db, events, outbox, tasks
+from services.evaluation.evaluate import evaluate_submissions, waiting
+from shared import clock, config, db, events, outbox, tasks
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name=tasks.EVALUATE_SUBMISSION, bind=True, max_retries=10)
 def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
+    """Evaluate the report the event names and, in the same transaction, up to EVALUATION_BATCH - 1
+    others received in the last quarter of an hour and still waiting (their own events then find
+    them evaluated and change nothing): a backlog is read and written a batch at a time."""
     data = events.SubmissionReceived().load(event)
+    own = data["submission_id"]
+    now = clock.now()
     try:
         with db.transaction() as session:
-            produced = evaluate(session, data["submission_id"], clock.now(), data["request_id"])
+            requests = {own: data["request_id"]}
+            if not self.request.retries:  # a retry was a clash: take only its own report
+                since = now - timedelta(minutes=15)
+                limit = config.current().evaluation_batch - 1
+                requests.update(dict.fromkeys(waiting(session, since, limit, besides=own), ""))
+            produced = evaluate_submissions(session, requests, now)
     except (IntegrityError, OperationalError) as exc:
         # Another worker evaluated a racing resubmission, or the database was busy: try again.
-        log.warning("evaluation of %s retried: %s", data["submission_id"], exc)
+        log.warning("evaluation of %s retried: %s", own, exc)
         raise self.retry(countdown=1 + self.request.retries) from exc
-    log.info("submission %s evaluated; %d event(s) to publish", data["submission_id"], len(produced))
+    log.info(
+        "submission %s evaluated with %d waiting; %d event(s) to publish",
+        own,
+        len(requests) - 1,
+        len(produced),
+    )
     outbox.publish(current_app, produced)
 
 

@@ -43,7 +43,7 @@ class Submission(Base):
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(16), default="api")
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     unit = relationship("PilotUnit")
     evaluation: Mapped[Evaluation | None] = relationship(back_populates="submission", uselist=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -274,9 +275,21 @@ OPERATORS: dict[type, Callable[..., Any]] = {
 _FUNCTIONS = {name: _arithmetic(function) for name, function in FUNCTIONS.items()}
 
 
+_local = threading.local()
+
+
+def _evaluator(values: Mapping[str, Any]) -> SimpleEval:
+    """This thread's evaluator over `values` (making one per expression cost more than evaluating it)."""
+    evaluator: SimpleEval | None = getattr(_local, "evaluator", None)
+    if evaluator is None:
+        evaluator = _local.evaluator = SimpleEval(operators=OPERATORS, functions=_FUNCTIONS, names={})
+    evaluator.names = values
+    return evaluator
+
+
 def evaluate(expression: Checked, values: Mapping[str, Any]) -> Any:
     """The value of a checked expression over `values`; raises `EvaluationFailed`, nothing else."""
-    evaluator = SimpleEval(operators=OPERATORS, functions=_FUNCTIONS, names=values)
+    evaluator = _evaluator(values)
     try:
         return evaluator.eval(expression.text, previously_parsed=expression.tree)
     except EvaluationFailed as exc:

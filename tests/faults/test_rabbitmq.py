@@ -91,8 +91,14 @@ def test_it_shares_the_evaluation_queue_between_two_workers(
     units, round_code = units_of(GULOU, BURST), open_round()
     ids = burst(on_rabbitmq.url, tokens["gulou"], catalogue, units, round_code)
     wait_until(lambda: evaluated(ids) == BURST, 60, f"all {BURST} reports evaluated")
-    handled = [len(EVALUATED.findall(worker.output())) for worker in workers]
-    assert sum(handled) == BURST and min(handled) > 0, f"evaluations per worker: {handled}"
+
+    def handled() -> list[int]:
+        return [len(EVALUATED.findall(worker.output())) for worker in workers]
+
+    # every event handled once (a worker takes waiting reports with its own, whose events then find
+    # them evaluated), and by both workers
+    wait_until(lambda: sum(handled()) == BURST, 30, f"all {BURST} events handled: {handled()}")
+    assert min(handled()) > 0, f"events per worker: {handled()}"
     assert active_findings(units) == expected_findings(catalogue, units, round_code)
     settle(*sinks, units)
     assert counts()["evaluations"] == BURST

@@ -44,6 +44,13 @@ def store_and_evaluate(report: dict[str, Any], at: datetime | None = None) -> st
 def submit_to_worker(report: dict[str, Any], round_code: str, at: datetime) -> str:
     """Store `report` as the unit's next version, submitted at `at`, and send its event to the
     evaluation queue, as intake does: a real worker evaluates it."""
+    submission_id, payload = store_for_worker(report, round_code, at)
+    send_to_worker(payload)
+    return submission_id
+
+
+def store_for_worker(report: dict[str, Any], round_code: str, at: datetime) -> tuple[str, dict[str, Any]]:
+    """Store `report` as the unit's next version; return its id and the event intake would send."""
     with db.transaction() as session:
         unit = session.scalars(select(PilotUnit).where(PilotUnit.credit_code == report["unit"])).one()
         version = (
@@ -72,8 +79,11 @@ def submit_to_worker(report: dict[str, Any], round_code: str, at: datetime) -> s
                 round_code=round_code,
             )
         )
+    return submission.id, payload
+
+
+def send_to_worker(payload: dict[str, Any]) -> None:
     make_celery("test").send_task(tasks.EVALUATE_SUBMISSION, args=[payload])
-    return submission.id
 
 
 def table_counts(session: Session) -> dict[str, int]:
