@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from services.intake import accounts
-from shared import config, db
+from shared import caches, config, db
 from shared.catalogue import Catalogue, default_file, read_file
 from shared.catalogue import store as catalogues
 from shared.models import ApiToken, Round
@@ -151,3 +151,13 @@ def test_every_gunicorn_worker_refuses_a_token_revoked_elsewhere(
     with db.transaction() as session:
         accounts.revoke(session, token_id(tokens["gulou"]))
     assert {json_request("POST", url, report, tokens["gulou"])[0] for _ in range(6)} == {401}
+
+
+def test_a_submission_leaves_the_caches_as_they_are(
+    client: Any, tokens: dict[str, str], report: dict[str, Any]
+) -> None:
+    settings = config.current()
+    generation = caches.redis_client(settings).get(caches.generation_key(settings))
+    for _ in range(3):
+        assert post(client, report, tokens["gulou"]).status_code == 202
+    assert caches.redis_client(settings).get(caches.generation_key(settings)) == generation
