@@ -1,7 +1,9 @@
-"""Per-process caches of what changes rarely (API tokens, rounds, catalogues), with explicit invalidation.
+"""Per-process caches of what changes rarely (API tokens, units, rounds, catalogues), with explicit
+invalidation.
 
-Each cache keeps an entry for at most `CACHE_SECONDS`. Any committed change to a watched table (users,
-API tokens, rounds, catalogue versions), made through the ORM in any process, empties every cache:
+Each cache keeps an entry for at most `CACHE_SECONDS` (and at most `MAX_ENTRIES` entries). Any committed
+change to a watched table (users, API tokens, pilot units, rounds, catalogue versions), made through the
+ORM in any process, empties every cache:
 
 - in the process that made it, at once (the session's flush and commit);
 - in every other process, on its next look-up: the commit raises a generation number in Redis, which
@@ -28,11 +30,12 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, make_transient_to_detached
 
 from shared import config
-from shared.models import ApiToken, CatalogueVersion, Round, User
+from shared.models import ApiToken, CatalogueVersion, PilotUnit, Round, User
 
 log = logging.getLogger(__name__)
 V = TypeVar("V")
-WATCHED: tuple[type, ...] = (User, ApiToken, Round, CatalogueVersion)
+WATCHED: tuple[type, ...] = (User, ApiToken, PilotUnit, Round, CatalogueVersion)
+MAX_ENTRIES = 50_000  # per cache: a province's units with room to spare; past it the cache starts over
 WATCHED_TABLES = frozenset(model.__tablename__ for model in WATCHED)  # type: ignore[attr-defined]
 _CHANGED = "caches_changed"
 
@@ -91,6 +94,8 @@ class TimedCache(Generic[V]):
         if value is None:
             self.entries.pop(full_key, None)
         else:
+            if len(self.entries) >= MAX_ENTRIES:
+                self.entries.clear()
             self.entries[full_key] = (now, value)
         return value
 

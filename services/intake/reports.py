@@ -23,6 +23,7 @@ from shared.models import Evaluation, OutboxEvent, PilotUnit, Round, Submission,
 
 Errors = dict[str, Any]
 _rounds: caches.TimedCache[Round] = caches.TimedCache("rounds")
+_units: caches.TimedCache[PilotUnit] = caches.TimedCache("units")
 
 
 @dataclass
@@ -94,6 +95,17 @@ def completeness(catalogue: Catalogue, data: dict[str, Any]) -> Errors:
     return errors
 
 
+def cached_unit(session: Session, credit_code: str) -> PilotUnit | None:
+    """The unit of this credit code, kept per process (`shared.caches`: any change to a unit empties it)."""
+
+    def load() -> PilotUnit | None:
+        found = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == credit_code))
+        return None if found is None else caches.snapshot(found)
+
+    unit = _units.get(credit_code, load)
+    return None if unit is None else session.merge(unit, load=False)
+
+
 def cached_round(session: Session, code: str) -> Round | None:
     """The round of this code, kept per process (`shared.caches`: any change to a round empties it)."""
 
@@ -109,7 +121,7 @@ def check(session: Session, data: dict[str, Any], complete: bool = False) -> tup
     """Check a report against the registry and its round's catalogue; `complete` also asks for every
     measure's status and every required indicator."""
     errors: Errors = {}
-    unit = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == data["unit"]))
+    unit = cached_unit(session, data["unit"])
     if unit is None or not unit.active:
         errors["unit"] = [_("未找到该试点单位")]
     round_ = cached_round(session, data["round"])

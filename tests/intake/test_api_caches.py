@@ -161,3 +161,18 @@ def test_a_submission_leaves_the_caches_as_they_are(
     for _ in range(3):
         assert post(client, report, tokens["gulou"]).status_code == 202
     assert caches.redis_client(settings).get(caches.generation_key(settings)) == generation
+
+
+def test_a_unit_deactivated_or_moved_by_another_process_is_seen_on_the_next_request(
+    client: Any, env: dict[str, str], tokens: dict[str, str], report: dict[str, Any]
+) -> None:
+    assert post(client, report, tokens["gulou"]).status_code == 202
+    unit = f"s.scalars(select(PilotUnit).where(PilotUnit.credit_code == {report['unit']!r})).one()"
+    elsewhere(
+        env,
+        f"from sqlalchemy import select\nwith db.transaction() as s:\n    {unit}.district_code = '350103'\n",
+    )
+    assert post(client, report, tokens["gulou"]).status_code == 403
+    elsewhere(env, f"from sqlalchemy import select\nwith db.transaction() as s:\n    {unit}.active = False\n")
+    gone = post(client, report, tokens["supervisor"])
+    assert gone.status_code == 422 and "unit" in gone.get_json()["errors"]["json"]
