@@ -84,10 +84,9 @@ def by_queue(rows: list[OutboxEvent]) -> dict[str, list[str]]:
 def note_sent(settings: config.Settings, rows: list[OutboxEvent]) -> None:
     """Note the sent ids for the relay's batched mark; when Redis cannot take the note, mark now."""
     try:
-        pipe = caches.redis_client(settings).pipeline(transaction=False)
-        for queue, ids in by_queue(rows).items():
-            pipe.sadd(sent_key(settings, queue), *ids)
-        pipe.execute()
+        client = caches.redis_client(settings)
+        for queue, ids in by_queue(rows).items():  # usually one queue (a pipeline costs more to set up)
+            client.sadd(sent_key(settings, queue), *ids)
     except redis.RedisError as exc:
         log.info("outbox: marking %d sent events now, Redis took no note: %s", len(rows), exc)
         with db.transaction() as session:
