@@ -56,7 +56,8 @@ def generation_key(settings: config.Settings) -> str:
 
 @lru_cache(maxsize=8)
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    # Short waits: a Redis that does not answer must not hold a request up (a note missed is safe).
+    return redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
 
 
 def redis_client(settings: config.Settings) -> redis.Redis:
