@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import load, measure, report, stacks
+from bench.baseline.app import create_table
 from bench.measure import Sizes
 from bench.sink import AlertSink
 from ops import demo
@@ -95,8 +96,34 @@ def redis_flush(redis: RedisServer) -> None:
     client.Redis.from_url(redis.url).flushall()
 
 
+def run_same_work(
+    env: dict[str, str], folder: Path, redis: RedisServer, url: str, payloads: list[bytes], sizes: Sizes
+) -> dict[str, Any]:
+    """The bare app's `/report` (schema, one INSERT, one task) on its own database at `url`, under the
+    same load as our intake."""
+    create_table(url)
+    baseline = stacks.Baseline(dict(env, DATABASE_URL=url), folder)
+    try:
+        baseline.start_web()
+        return load.throughput(
+            baseline.url + "/report",
+            payloads,
+            {"Content-Type": "application/json"},
+            sizes.load_seconds,
+            sizes.connections,
+        ).as_dict()
+    finally:
+        baseline.stop()
+        redis_flush(redis)
+
+
 def run_ours(
-    env: dict[str, str], folder: Path, redis: RedisServer, sizes: Sizes, catalogue: Catalogue
+    env: dict[str, str],
+    folder: Path,
+    redis: RedisServer,
+    sizes: Sizes,
+    catalogue: Catalogue,
+    bare_url: str,
 ) -> dict[str, Any]:
     use(env)
     sink = AlertSink()
@@ -109,12 +136,14 @@ def run_ours(
         return dict(zip(units, bodies([make(catalogue, u, seeded.round_code) for u in units]), strict=True))
 
     folder.mkdir(parents=True, exist_ok=True)
+    intake_bodies = list(reports(extra[:INTAKE_UNITS], clean_report).values())
+    same_work = run_same_work(env, folder, redis, bare_url, intake_bodies, sizes)
     stack = Stack(env, folder)
     try:
         stack.start("intake")
         intake = load.throughput(
             stack.url + "/api/v1/submissions",
-            list(reports(extra[:INTAKE_UNITS], clean_report).values()),
+            intake_bodies,
             headers,
             sizes.load_seconds,
             sizes.connections,
@@ -135,7 +164,13 @@ def run_ours(
         stack.stop()
         sink.close()
         redis_flush(redis)
-    return {"intake": intake.as_dict(), "round": round_, "pipeline": pipeline, "latency": latency}
+    return {
+        "intake": intake.as_dict(),
+        "same_work": same_work,
+        "round": round_,
+        "pipeline": pipeline,
+        "latency": latency,
+    }
 
 
 def run_databases(
@@ -155,6 +190,7 @@ def run_databases(
             redis,
             sizes,
             catalogue,
+            f"sqlite:///{folder / 'sqlite' / 'bare.db'}",
         )
     if "postgresql" in names:
         problem = stacks.postgres_problem(postgres_url)
@@ -163,9 +199,12 @@ def run_databases(
             out["postgresql"] = {"skipped": f"skipped: {problem}"}
             return out
         try:
-            with stacks.postgres_database(postgres_url) as url:
+            with (
+                stacks.postgres_database(postgres_url) as url,
+                stacks.postgres_database(postgres_url) as bare_url,
+            ):
                 out["postgresql"] = run_ours(
-                    dict(env, DATABASE_URL=url), folder / "postgresql", redis, sizes, catalogue
+                    dict(env, DATABASE_URL=url), folder / "postgresql", redis, sizes, catalogue, bare_url
                 )
         except Exception as exc:  # recorded in the table's notes and the JSON, and the run goes on
             print(f"PostgreSQL part failed: {exc!r}", file=sys.stderr)

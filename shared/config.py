@@ -157,6 +157,7 @@ class Settings:
     publish_timeout: float = setting("PUBLISH_TIMEOUT", number, 1.0)
     outbox_relay_interval: float = setting("OUTBOX_RELAY_INTERVAL", number, 2.0)
     outbox_relay_age: float = setting("OUTBOX_RELAY_AGE", number, 5.0)
+    cache_seconds: float = setting("CACHE_SECONDS", number, 30.0)
     delivery_max_attempts: int = setting("DELIVERY_MAX_ATTEMPTS", integer, 5)
     delivery_backoff: float = setting("DELIVERY_BACKOFF", number, 2.0)
     http_timeout: float = setting("HTTP_TIMEOUT", number, 10.0)

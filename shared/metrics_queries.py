@@ -8,15 +8,18 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared import config, outbox
 from shared.models import ACTIVE_STATUSES, Channel, Delivery, DeliveryAttempt, Finding, OutboxEvent
 
 
 def outbox_backlog(session: Session) -> GaugeMetricFamily:
-    count = session.scalar(
+    unmarked = session.scalar(
         select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
     )
+    # Events already sent but not yet marked by the relay (noted in Redis) are not backlog.
+    count = max((unmarked or 0) - outbox.noted(config.current()), 0)
     return GaugeMetricFamily(
-        "pilotwatch_outbox_backlog", "Events stored but not yet published to the broker", value=count or 0
+        "pilotwatch_outbox_backlog", "Events stored but not yet published to the broker", value=count
     )
 
 

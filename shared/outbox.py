@@ -1,10 +1,14 @@
 """The transactional outbox: events stored with the change, published after commit.
 
 `add` validates an event with its schema and writes it in the caller's transaction. `publish` sends
-it with a bounded wait and marks it sent; if the broker is down the row stays and `relay` sends it
-later. Each service relays the events addressed to its own queue, so one service being down never
-holds back another's messages. Consumers are idempotent, so the rare double publish (relay and
-publisher racing) changes nothing.
+it with a bounded wait and notes in Redis, per queue, the ids the broker took (one round trip, no
+second transaction in the request). `relay`, run by each service's worker every
+`OUTBOX_RELAY_INTERVAL` for the events addressed to its own queue, first marks every noted id published
+in one UPDATE, then re-sends what is still unpublished after `OUTBOX_RELAY_AGE`: an event whose send
+failed (the broker was down) or whose note was lost. So one service being down never holds back
+another's messages, and `published_at` is set within one relay interval of the send. When Redis
+cannot take the note, `publish` marks the rows itself as it used to. Consumers are idempotent, so the
+rare double publish (a note lost, or relay and publisher racing) changes nothing.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import redis
 from celery import Celery
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shared import config, db, events
+from shared import caches, config, db, events, tasks
 from shared.models import OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
+MARK_CHUNK = 500  # ids per UPDATE (SQLite takes a bounded number of parameters)
+FOLD_LIMIT = 20_000  # ids one relay run marks at most; the next run takes the rest
 
 
 def add(session: Session, event: type[events.Event], **values: Any) -> OutboxEvent:
@@ -49,23 +56,88 @@ def send(app: Celery, task_name: str, payload: dict[str, Any], timeout: float) -
 def publish(app: Celery, rows: list[OutboxEvent]) -> int:
     """Publish freshly committed events; return how many went out. Never raises for a broker outage."""
     settings = config.current()
-    sent: list[str] = []
+    sent: list[OutboxEvent] = []
     for row in rows:
         try:
             send(app, row.task_name, row.payload, settings.publish_timeout)
         except Exception as exc:  # the broker is unreachable: the relay will publish it later
             log.warning("outbox: %s stays queued for the relay: %s", row.id, exc)
             break
-        sent.append(row.id)
+        sent.append(row)
     if sent:
-        with db.transaction() as session:
-            session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(sent)).values(published_at=utcnow()))
+        note_sent(settings, sent)
     return len(sent)
 
 
+def sent_key(settings: config.Settings, queue: str) -> str:
+    """The Redis set of the ids sent to `queue` and not yet marked published in the database."""
+    return f"pilotwatch:outbox:{caches.namespace(settings)}:sent:{queue}"
+
+
+def by_queue(rows: list[OutboxEvent]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(tasks.queue_of(row.task_name), []).append(row.id)
+    return grouped
+
+
+def note_sent(settings: config.Settings, rows: list[OutboxEvent]) -> None:
+    """Note the sent ids for the relay's batched mark; when Redis cannot take the note, mark now."""
+    try:
+        client = caches.redis_client(settings)
+        for queue, ids in by_queue(rows).items():  # usually one queue (a pipeline costs more to set up)
+            client.sadd(sent_key(settings, queue), *ids)
+    except redis.RedisError as exc:
+        log.info("outbox: marking %d sent events now, Redis took no note: %s", len(rows), exc)
+        with db.transaction() as session:
+            mark_published(session, [row.id for row in rows])
+
+
+def mark_published(session: Session, ids: list[str]) -> int:
+    """Mark these events published (those not already); returns how many were marked."""
+    marked = 0
+    for start in range(0, len(ids), MARK_CHUNK):
+        done = session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(ids[start : start + MARK_CHUNK]), OutboxEvent.published_at.is_(None))
+            .values(published_at=utcnow())
+        )
+        marked += done.rowcount or 0  # type: ignore[attr-defined]
+    return marked
+
+
+def fold_sent(settings: config.Settings, queue: str) -> int:
+    """Mark published, in one transaction, every id noted as sent to `queue`; returns how many.
+
+    The ids leave Redis before the UPDATE commits: if it fails, those events are sent once more."""
+    try:
+        raw = caches.redis_client(settings).spop(sent_key(settings, queue), FOLD_LIMIT)
+    except redis.RedisError as exc:
+        log.warning("outbox: sent events of %s not marked this time: %s", queue, exc)
+        return 0
+    ids = [value.decode() for value in raw or []]  # type: ignore[union-attr]
+    if not ids:
+        return 0
+    with db.transaction() as session:
+        return mark_published(session, ids)
+
+
+def noted(settings: config.Settings) -> int:
+    """How many sent events wait for the relay to mark them published (0 when Redis cannot say)."""
+    try:
+        pipe = caches.redis_client(settings).pipeline(transaction=False)
+        for queue in tasks.QUEUES:
+            pipe.scard(sent_key(settings, queue))
+        return sum(pipe.execute())
+    except redis.RedisError:
+        return 0
+
+
 def relay(app: Celery, queue: str, limit: int = 500) -> int:
-    """Publish the events for `queue` left unpublished for longer than the configured age."""
+    """Mark the events noted as sent to `queue` published, then publish those left unpublished for
+    longer than the configured age; returns how many it published."""
     settings = config.current()
+    fold_sent(settings, queue)
     cutoff = utcnow() - timedelta(seconds=settings.outbox_relay_age)
     session = db.session()
     try:

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.intake import audit, speech
-from shared import labels
+from shared import caches, labels
 from shared.models import ROLES, ApiToken, District, User, utcnow
 
 TOKEN_PREFIX = "pw_"
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+# A token's digest → a copy of its user (see user_for_token).
+_token_users: caches.TimedCache[User] = caches.TimedCache("API tokens")
 
 
 class AccountError(ValueError):
@@ -102,12 +104,18 @@ def issue_token(session: Session, user: User) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.digest == digest(token), ApiToken.revoked_at.is_(None))
-    )
+    """The active user of a token that is not revoked. Kept per process (`shared.caches`): revoking a
+    token, disabling or deleting its user, or changing the user empties the cache at once."""
+    key = digest(token)
+    user = _token_users.get(key, lambda: _token_user(session, key))
+    return None if user is None else session.merge(user, load=False)
+
+
+def _token_user(session: Session, key: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.digest == key, ApiToken.revoked_at.is_(None)))
     if row is None or not row.user.active:
         return None
-    return row.user
+    return caches.snapshot(row.user)
 
 
 def check_password(session: Session, email: str, password: str) -> User | None:

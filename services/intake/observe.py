@@ -10,7 +10,7 @@ import uuid
 
 from flask import Blueprint, Flask, Response, g, request
 
-from shared import config, logs, metrics
+from shared import caches, config, logs, metrics
 
 bp = Blueprint("observe", __name__)
 log = logging.getLogger("pilotwatch.requests")
@@ -29,6 +29,7 @@ def begin() -> None:
     g.request_id = request_id_from(request.headers.get("X-Request-ID"))
     g.request_id_token = logs.set_request_id(g.request_id)
     g.request_started = time.perf_counter()
+    g.caches_token = caches.begin()  # a request asks Redis once whether its caches are still good
 
 
 def finish(response: Response) -> Response:
@@ -62,6 +63,9 @@ def end(_error: BaseException | None = None) -> None:
     token = g.pop("request_id_token", None)
     if token is not None:
         logs.reset_request_id(token)
+    scope = g.pop("caches_token", None)
+    if scope is not None:
+        caches.end(scope)
 
 
 def scrape_allowed(settings: config.Settings, authorization: str) -> bool:

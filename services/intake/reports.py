@@ -16,12 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from services.intake.speech import gettext as _
-from shared import clock, events, logs, outbox
+from shared import caches, clock, events, logs, outbox
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Evaluation, OutboxEvent, PilotUnit, Round, Submission, User
 
 Errors = dict[str, Any]
+_rounds: caches.TimedCache[Round] = caches.TimedCache("rounds")
+_units: caches.TimedCache[PilotUnit] = caches.TimedCache("units")
 
 
 @dataclass
@@ -93,14 +95,36 @@ def completeness(catalogue: Catalogue, data: dict[str, Any]) -> Errors:
     return errors
 
 
+def cached_unit(session: Session, credit_code: str) -> PilotUnit | None:
+    """The unit of this credit code, kept per process (`shared.caches`: any change to a unit empties it)."""
+
+    def load() -> PilotUnit | None:
+        found = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == credit_code))
+        return None if found is None else caches.snapshot(found)
+
+    unit = _units.get(credit_code, load)
+    return None if unit is None else session.merge(unit, load=False)
+
+
+def cached_round(session: Session, code: str) -> Round | None:
+    """The round of this code, kept per process (`shared.caches`: any change to a round empties it)."""
+
+    def load() -> Round | None:
+        found = session.get(Round, code)
+        return None if found is None else caches.snapshot(found)
+
+    round_ = _rounds.get(code, load)
+    return None if round_ is None else session.merge(round_, load=False)
+
+
 def check(session: Session, data: dict[str, Any], complete: bool = False) -> tuple[Checked | None, Errors]:
     """Check a report against the registry and its round's catalogue; `complete` also asks for every
     measure's status and every required indicator."""
     errors: Errors = {}
-    unit = session.scalar(select(PilotUnit).where(PilotUnit.credit_code == data["unit"]))
+    unit = cached_unit(session, data["unit"])
     if unit is None or not unit.active:
         errors["unit"] = [_("未找到该试点单位")]
-    round_ = session.get(Round, data["round"])
+    round_ = cached_round(session, data["round"])
     if round_ is None:
         errors["round"] = [_("未找到该督导轮次")]
     elif round_.status != "open":

@@ -14,7 +14,9 @@ from shared.models.base import Base, UTCDateTime, new_id, utcnow
 class OutboxEvent(Base):
     """An event written in the same transaction as the change it announces.
 
-    It is published after commit; the relay re-publishes whatever stayed unpublished.
+    It is published after commit; the relay re-publishes whatever stayed unpublished. `published_at`
+    is set by the relay's batched mark of the ids noted as sent (within one relay interval of the send),
+    or at once by the publisher when Redis cannot take the note (see shared.outbox).
     """
 
     __tablename__ = "outbox"

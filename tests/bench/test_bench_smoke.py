@@ -21,6 +21,8 @@ def test_it_measures_every_line_against_the_baselines_and_writes_the_table(tmp_p
     assert stored["machine"]["cores"] and stored["settings"]["GROUP_WAIT"]
     for what in (
         "intake: submissions accepted/s",
+        "vs same-work Flask",
+        "intake vs enqueue-only Flask",
         "pipeline: reports evaluated and alerted/s",
         "round of",
         "202 → evaluation visible",
@@ -30,6 +32,7 @@ def test_it_measures_every_line_against_the_baselines_and_writes_the_table(tmp_p
         assert what in table
     ours = stored["databases"]["sqlite"]
     assert ours["intake"]["requests"] > 0 and ours["intake"]["errors"] == 0
+    assert ours["same_work"]["requests"] > 0 and ours["same_work"]["errors"] == 0
     assert ours["round"]["reports"] == measure.TINY.round_units and ours["round"]["rejected"] == 0
     assert ours["pipeline"]["reports"] == measure.TINY.pipeline_reports
     assert ours["latency"]["reports"] == measure.TINY.latency_reports
