@@ -59,6 +59,9 @@ def summary(started: float, done: list[float], answers: list[load.Answer]) -> di
         "reports": len(done),
         "rejected": sum(1 for a in answers if a.status >= 300),
         "steady_per_second": round(steady_rate(done), 1),
+        # the whole run's rate: grouped alerts complete reports in a few bursts, which a steady-state
+        # window of a short run overstates
+        "per_second": round(len(done) / (max(done) - started), 1) if done else 0.0,
         "wall_seconds": round(max(done) - started, 3) if done else None,
         "posting_seconds": round(max(a.answered_at for a in answers) - started, 3),
     }

@@ -89,13 +89,14 @@ def lines(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             _versus("intake vs bare hello endpoint (for reference)", name, intake, base["hello"], None)
         )
-        ratio = _ratio(pipe["steady_per_second"], base["pipeline"]["steady_per_second"])
+        ratio = _ratio(_rate(pipe), _rate(base["pipeline"]))
         out.append(
             {
-                "what": "pipeline: reports evaluated and alerted/s, steady state, vs bare two-hop Celery",
+                "what": "pipeline: reports evaluated and alerted/s, first POST to last completion (steady "
+                "state), vs bare two-hop Celery",
                 "database": name,
-                "ours": f"{pipe['steady_per_second']}/s",
-                "baseline": f"{base['pipeline']['steady_per_second']}/s",
+                "ours": f"{_rate(pipe)}/s ({pipe['steady_per_second']}/s)",
+                "baseline": f"{_rate(base['pipeline'])}/s ({base['pipeline']['steady_per_second']}/s)",
                 "ratio": ratio,
                 "target": f"≥ {PIPELINE:.2f}",
                 "met": ratio is not None and ratio >= PIPELINE,
@@ -142,6 +143,13 @@ def _versus(
         "target": "—" if target is None else f"≥ {target:.2f}",
         "met": None if target is None else ratio is not None and ratio >= target,
     }
+
+
+def _rate(run: dict[str, Any]) -> float:
+    """Reports per second over the whole run (results kept before it was recorded: from the wall time)."""
+    if "per_second" in run:
+        return float(run["per_second"])
+    return round(run["reports"] / run["wall_seconds"], 1) if run.get("wall_seconds") else 0.0
 
 
 def _rps(load_result: dict[str, Any]) -> str:
