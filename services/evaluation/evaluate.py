@@ -127,7 +127,7 @@ def _evaluate_round_batch(
     latest = {s.id: s.unit_id for s in batch if newest.get(s.unit_id) == s.version}
     existing = ledger.active_findings(session, round_.code, latest.values(), catalogue.round_rule_codes)
     absent = _missing_report_findings(session, round_.code, latest.values(), catalogue)
-    done: list[tuple[str, ledger.Changes]] = []
+    done = ledger.Changes()
     for submission in batch:
         scores, outcomes = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
         failed = judging.errors(outcomes)
@@ -159,20 +159,12 @@ def _evaluate_round_batch(
                 errors=recorded(submission, failed),
             )
         )
-        done.append((submission.id, changes))
-    session.flush()  # once for the batch: the announcements need the new findings' ids
-    return [
-        event
-        for submission_id, changes in done
-        for event in ledger.announce(
-            session,
-            round_.code,
-            changes,
-            "resolved_by_resubmission",
-            submission_id,
-            requests.get(submission_id, ""),
-        )
-    ]
+        done.extend(changes)
+    # One announcement per district for the batch (the notifier groups them into alerts anyway), under
+    # the request that brought the report the event named; a lone report is named in it.
+    request_id = next((r for r in requests.values() if r), "")
+    named = batch[0].id if len(batch) == 1 else ""
+    return ledger.announce(session, round_.code, done, "resolved_by_resubmission", named, request_id)
 
 
 def waiting(session: Session, since: datetime, limit: int, besides: str = "") -> list[str]:
