@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import load, measure, report, stacks
+from bench import load, measure, report, scale, stacks
 from bench.measure import Sizes
 from bench.sink import AlertSink
 from ops import demo
@@ -209,6 +209,9 @@ def run(sizes: Sizes, databases: list[str], postgres_url: str, out: Path) -> dic
         results["baseline"] = run_baseline(env, folder, redis, sizes, catalogue)
         results["databases"] = run_databases(env, folder, redis, sizes, catalogue, databases, postgres_url)
         results["reevaluation"] = reevaluate(sizes)
+        results["scale"] = scale.run(
+            scale.SIZES[sizes.name], databases, postgres_url, scale.scale_env(folder, redis.url), folder, out
+        )
     finally:
         redis.stop()
         use(saved)
