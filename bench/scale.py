@@ -11,6 +11,7 @@ through their services. `python -m bench.scale --units 2000 --rounds 4` builds, 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -433,6 +434,42 @@ def run(
     return out
 
 
+def again(
+    url: str, built: Path | None, size: ScaleSize, env: dict[str, str], folder: Path, out: Path, requests: int
+) -> dict[str, Any]:
+    """Measure a data set built before into `url` (`--build-only`), its build's figures read from the
+    JSON that printed."""
+    from bench import scale_pages
+
+    name = "sqlite" if url.startswith("sqlite") else "postgresql"
+    env = dict(env, DATABASE_URL=url)
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        config.reset()
+        migrate.upgrade()
+        figures = (
+            json.loads(built.read_text()) if built else {"size": size.name, "seconds": None, "rounds": {}}
+        )
+        figures["counts"] = counts()
+        result = measure(env, folder, figures, requests)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        config.reset()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"latest-scale-explain-{size.name}-{name}.md").write_text(
+        scale_pages.explain_markdown(result["pages"])
+    )
+    for page in result["pages"]["pages"]:
+        page["query_count"] = len(page["queries"])
+        page["queries"] = [
+            {"sql": q["sql"][:300], "ms": q["ms"], "slow": q["slow"]} for q in page["queries"] if q["slow"]
+        ]
+    return {"size": vars(size), "databases": {name: result}}
+
+
 def main(argv: list[str] | None = None) -> None:
     import shutil
     import tempfile
@@ -448,6 +485,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--requests", type=int, default=20, help="requests of each page")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--database-url",
+        help="measure a data set built before into this database (migrated first), not a new one",
+    )
+    parser.add_argument("--built", type=Path, help="with --database-url: the JSON its build printed")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build into --database-url (empty) and print the figures"
+    )
     args = parser.parse_args(argv)
     base = SIZES[args.size]
     size = ScaleSize(
@@ -457,6 +502,13 @@ def main(argv: list[str] | None = None) -> None:
         base.resubmitted,
         base.alerted_rounds,
     )
+    if args.build_only:
+        if not args.database_url:
+            parser.error("--build-only builds into --database-url")
+        os.environ["DATABASE_URL"] = args.database_url
+        config.reset()
+        print(json.dumps(build(size), indent=2))
+        return
     folder = Path(tempfile.mkdtemp(prefix="pilotwatch-scale-"))
     redis = RedisServer().start()
     try:
