@@ -36,10 +36,6 @@ class Outcome:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _total(indicators: dict[str, Any], codes: Iterable[str]) -> float | None:
     """The sum of the indicators, or None when any of them is blank (called for every unit of a round
     and every outcome part, so written as one pass)."""
