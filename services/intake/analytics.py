@@ -409,18 +409,20 @@ def batches(session: Session) -> list[PilotBatch]:
 
 
 def light_counts(
-    session: Session, round_code: str, today: date, yellow_days: int
+    session: Session, round_code: str, today: date, yellow_days: int, district: str | None = None
 ) -> dict[str, dict[str, int]]:
-    """Per district, its open problems whose deadline has passed (red) or is within `yellow_days` (yellow)."""
+    """Per district (or of one), its open problems whose deadline has passed (red) or is within
+    `yellow_days` (yellow)."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"red": 0, "yellow": 0})
-    rows = session.execute(
-        select(Finding.district_code, Finding.due_date).where(
-            Finding.round_code == round_code,
-            Finding.status.in_(ACTIVE_STATUSES),
-            Finding.due_date.is_not(None),
-            Finding.due_date <= today + timedelta(days=yellow_days),
-        )
-    ).all()
+    query = select(Finding.district_code, Finding.due_date).where(
+        Finding.round_code == round_code,
+        Finding.status.in_(ACTIVE_STATUSES),
+        Finding.due_date.is_not(None),
+        Finding.due_date <= today + timedelta(days=yellow_days),
+    )
+    if district is not None:
+        query = query.where(Finding.district_code == district)
+    rows = session.execute(query).all()
     for district, due in rows:
         out[district]["red" if due < today else "yellow"] += 1
     return out

@@ -128,7 +128,11 @@ def home_lights(user: Any, round_: Any) -> dict[str, int]:
     if round_ is None:
         return lights
     by_district = analytics.light_counts(
-        db_session(), round_.code, clock.today(), config.current().yellow_light_days
+        db_session(),
+        round_.code,
+        clock.today(),
+        config.current().yellow_light_days,
+        user.district_code if user.role == "district" else None,
     )
     for code, counted in by_district.items():
         if user.role != "district" or code == user.district_code:
