@@ -517,8 +517,12 @@ def main(argv: list[str] | None = None) -> None:
         results = {
             "date": report.now(),
             "machine": report.machine(),
-            "scale": run(
-                size, args.databases.split(","), args.postgres_url, env, folder, args.out, args.requests
+            "scale": (
+                again(args.database_url, args.built, size, env, folder, args.out, args.requests)
+                if args.database_url
+                else run(
+                    size, args.databases.split(","), args.postgres_url, env, folder, args.out, args.requests
+                )
             ),
         }
         results["seconds"] = round(time.monotonic() - started, 1)
