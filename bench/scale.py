@@ -71,6 +71,7 @@ SIZES = {s.name: s for s in (FULL, QUICK, TINY)}
 # SQLite builds at about the same rate as PostgreSQL, so the full run keeps every one of the 10,000
 # units but two rounds of history there: the per-round figures (exports, jobs) are of the same size.
 SQLITE = {"full": ScaleSize("full-sqlite", 10_000, 2, 0.5, 2)}
+SIZES[SQLITE["full"].name] = SQLITE["full"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -324,8 +325,17 @@ def build(size: ScaleSize, database_url: str | None = None, seed: str = "scale")
         session.execute(
             update(OutboxEvent).where(OutboxEvent.published_at.is_(None)).values(published_at=clock.now())
         )
+    settle()
     seconds = round(time.monotonic() - started, 1)
     return {"size": size.name, "seconds": seconds, "rounds": steps, "counts": counts()}
+
+
+def settle() -> None:
+    """The planner's statistics and the visibility map a database has once autovacuum has been by after a
+    load (a bulk load outruns it: without them PostgreSQL guessed 14,000 of 390,000 open findings)."""
+    engine = db.engine()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
 
 
 def counts() -> dict[str, int]:
@@ -449,6 +459,7 @@ def again(
         os.environ.update(env)
         config.reset()
         migrate.upgrade()
+        settle()
         figures = (
             json.loads(built.read_text()) if built else {"size": size.name, "seconds": None, "rounds": {}}
         )

@@ -23,6 +23,7 @@ from shared import db
 SUPERVISOR = "supervisor"
 CLERK = "gulou"
 CLERK_DISTRICT = "350102"
+SQL_SHOWN = 3000  # characters of a statement written with its plan
 # A plan line worth a look: a whole-table read of a table the data set makes large.
 LARGE = ("submissions", "evaluations", "findings", "alert_items", "audit_events", "outbox_events")
 
@@ -196,7 +197,10 @@ def explain_markdown(result: dict[str, Any]) -> str:
         for n, q in enumerate(page["queries"], 1):
             mark = f" — **{', '.join(q['slow'])}**" if q["slow"] else ""
             ms = f" ({q['ms']:.1f} ms)" if q["ms"] is not None else ""
-            out += [f"{n}. query{ms}{mark}", "", "```sql", q["sql"].strip(), "```", ""]
+            sql = q["sql"].strip()
+            if len(sql) > SQL_SHOWN:  # a list of 10,000 ids as parameters says nothing more
+                sql = f"{sql[:SQL_SHOWN]} … ({len(sql):,} characters)"
+            out += [f"{n}. query{ms}{mark}", "", "```sql", sql, "```", ""]
             if q["plan"]:
                 out += ["```", q["plan"], "```", ""]
     return "\n".join(out) + "\n"
