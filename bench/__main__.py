@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import load, measure, report, stacks
+from bench import load, measure, report, scale, stacks
 from bench.baseline.app import create_table
 from bench.measure import Sizes
 from bench.sink import AlertSink
@@ -228,7 +228,9 @@ def reevaluate(sizes: Sizes) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(sizes: Sizes, databases: list[str], postgres_url: str, out: Path) -> dict[str, Any]:
+def run(
+    sizes: Sizes, databases: list[str], postgres_url: str, out: Path, scale_size: str | None = None
+) -> dict[str, Any]:
     started = time.monotonic()
     saved = dict(os.environ)
     folder = Path(tempfile.mkdtemp(prefix="pilotwatch-bench-"))
@@ -248,6 +250,16 @@ def run(sizes: Sizes, databases: list[str], postgres_url: str, out: Path) -> dic
         results["baseline"] = run_baseline(env, folder, redis, sizes, catalogue)
         results["databases"] = run_databases(env, folder, redis, sizes, catalogue, databases, postgres_url)
         results["reevaluation"] = reevaluate(sizes)
+        scale_size = scale_size or sizes.name
+        if scale_size != "none":
+            results["scale"] = scale.run(
+                scale.SIZES[scale_size],
+                databases,
+                postgres_url,
+                scale.scale_env(folder, redis.url),
+                folder,
+                out,
+            )
     finally:
         redis.stop()
         use(saved)
@@ -271,8 +283,15 @@ def main() -> None:
         "--postgres-url", default=POSTGRES, help="a server where a throwaway database may be made"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--scale-size",
+        choices=[*sorted(n for n in scale.SIZES if "-" not in n), "none"],
+        help="the scale data set's size (default: the run's; the full one takes about 45 minutes to build)",
+    )
     args = parser.parse_args()
-    results = run(measure.SIZES[args.size], args.databases.split(","), args.postgres_url, args.out)
+    results = run(
+        measure.SIZES[args.size], args.databases.split(","), args.postgres_url, args.out, args.scale_size
+    )
     print(report.markdown(results))
     print("written: " + ", ".join(results["paths"]))
 

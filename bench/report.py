@@ -126,7 +126,7 @@ def lines(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": lat["p99_ms"] < LATENCY_P99_MS,
             }
         )
-    return out + _reevaluation_lines(results["reevaluation"])
+    return out + _reevaluation_lines(results["reevaluation"]) + scale_lines(results.get("scale", {}))
 
 
 def _versus(
@@ -221,3 +221,126 @@ def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- the scale data set (bench/scale.py) ----------------------------------------------------------
+
+
+def scale_lines(scale: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line per page, export and round-wide job measured on the scale data set, per database."""
+    out: list[dict[str, Any]] = []
+    for name, ours in scale.get("databases", {}).items():
+        if "skipped" in ours:
+            continue
+        build = ours["build"]
+        counts = build["counts"]
+        out.append(
+            _line(
+                f"scale data set built: {counts['pilot_units']:,} units, {counts['submissions']:,} reports, "
+                f"{counts['findings']:,} findings, {counts['alerts']:,} alerts over {len(build['rounds'])} rounds",
+                name,
+                f"{build['seconds']:.0f} s",
+                "≥ 300,000 findings" if build["size"] == "full" else "—",
+                counts["findings"] >= 300_000 if build["size"] == "full" else None,
+            )
+        )
+        for page in ours["pages"]["pages"]:
+            out.append(
+                _line(
+                    f"page p95 of {ours['pages']['requests']}: {page['page']} as {page['who']} "
+                    f"({page.get('query_count', len(page['queries']))} queries)",
+                    name,
+                    f"{page['p95_ms']:.0f} ms",
+                    f"< {page['target_ms']:g} ms",
+                    page["p95_ms"] < page["target_ms"],
+                )
+            )
+        for export in ours["exports"]:
+            out.append(
+                _line(
+                    f"export {export['what']}.{export['kind']} of a round ({export['rows']:,} rows)",
+                    name,
+                    f"{export['rows_per_second']:,}/s",
+                    "≥ 5,000 rows/s",
+                    export["rows_per_second"] >= 5000,
+                )
+            )
+            ratio = _ratio(export["peak_mb"], export["small_peak_mb"])
+            out.append(
+                _line(
+                    f"export {export['what']}.{export['kind']}: peak memory at {export['rows']:,} rows vs at "
+                    f"{export['small_rows']:,} (growth while sent {export['growth_mb']} MB vs "
+                    f"{export['small_growth_mb']} MB)",
+                    name,
+                    f"{export['peak_mb']} MB vs {export['small_peak_mb']} MB ({ratio})",
+                    "≤ 1.20",
+                    ratio is not None and ratio <= 1.2,
+                )
+            )
+        reeval, outliers = ours["reevaluation"], ours["outliers"]
+        out.append(
+            _line(
+                f"re-evaluation of a round of {reeval['units']:,} units by the worker `make run` starts "
+                f"(chunks of {reeval['chunk']})",
+                name,
+                f"{reeval['seconds']} s",
+                "< 20 s",
+                reeval["seconds"] < 20,
+            )
+        )
+        out.append(
+            _line(
+                f"cohort-outlier job over a round of {outliers['units']:,} units",
+                name,
+                f"{outliers['seconds']} s",
+                "< 10 s",
+                outliers["seconds"] < 10,
+            )
+        )
+    return out
+
+
+def _line(what: str, database: str, ours: str, target: str, met: bool | None) -> dict[str, Any]:
+    return {
+        "what": what,
+        "database": database,
+        "ours": ours,
+        "baseline": "—",
+        "ratio": None,
+        "target": target,
+        "met": met,
+    }
+
+
+def scale_markdown(results: dict[str, Any]) -> str:
+    """The scale lines alone (`python -m bench.scale`), with the machine and what was skipped."""
+    head = ["| what | database | ours | target | met |", "|---|---|---|---|---|"]
+    rows = [
+        f"| {x['what']} | {x['database']} | {x['ours']} | {x['target']} | {_mark(x['met'])} |"
+        for x in results["lines"]
+    ]
+    m = results["machine"]
+    notes = [
+        f"Measured {results['date']} ({results['seconds']:.0f} s) on {m['cores']} cores ({m['cpu']}), "
+        f"{m['memory']}, {m['platform']}, Python {m['python']}; load average at start "
+        f"{m['load_average_at_start']}.",
+        f"Sizes: {results['scale']['size']}.",
+    ]
+    notes += [
+        f"{name}: {ours['skipped']}"
+        for name, ours in results["scale"]["databases"].items()
+        if "skipped" in ours
+    ]
+    return "\n".join(head + rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+
+
+def write_scale(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"scale-{results['scale']['size']['name']}"
+    stamp = results["date"].replace(":", "").replace("-", "")[:15]
+    paths = (folder / f"{stamp}-{name}.md", folder / f"{stamp}-{name}.json")
+    paths[0].write_text(scale_markdown(results))
+    paths[1].write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (folder / f"latest-{name}.md").write_text(paths[0].read_text())
+    (folder / f"latest-{name}.json").write_text(paths[1].read_text())
+    return paths

@@ -198,6 +198,16 @@ def _closed_for(session: Session, submissions: list[Submission]) -> set[tuple[in
     )
 
 
+def _with_findings(session: Session, submissions: list[Submission]) -> None:
+    """Load the findings of the submissions' evaluations in one query: each is replaced below, and
+    replacing a collection not loaded yet would read it first, a query (and a flush) per report."""
+    ids = [s.evaluation.id for s in submissions if s.evaluation is not None]
+    if ids:
+        session.scalars(
+            select(Evaluation).where(Evaluation.id.in_(ids)).options(selectinload(Evaluation.findings))
+        ).all()
+
+
 def reevaluate_units(
     session: Session, round_code: str, unit_ids: list[int], now: datetime
 ) -> list[OutboxEvent]:
@@ -207,6 +217,7 @@ def reevaluate_units(
         raise LookupError(f"no round {round_code}")
     catalogue = catalogues.get(session, round_.catalogue_version)
     submissions = history.latest_submissions(session, round_code, unit_ids)
+    _with_findings(session, submissions)
     ids = [s.unit_id for s in submissions]
     pasts = history.history(session, round_, ids)
     existing = ledger.active_findings(session, round_code, ids, catalogue.round_rule_codes)

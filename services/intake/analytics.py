@@ -1,7 +1,9 @@
 """Read models of a round, shared by the API, the web pages and the documents: the district table (and
 the same figures per batch) with the effectiveness index and its components.
 
-Every figure is computed from the stored submissions, evaluations and findings; nothing is cached.
+Every figure is computed from the stored submissions, evaluations and findings. A page asks for the same
+round's reads several times (the district table, the batch table, the rank change, the hints): each read
+is kept for the rest of the session's transaction and forgotten at its first write (`_read_once`).
 The index, its components and their weights are the catalogue's (docs/SCORING.md).
 """
 
@@ -14,7 +16,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from services.intake import effectiveness
@@ -106,8 +108,30 @@ def comparison_round(session: Session, round_: Round, basis: str = "same_half_la
     return previous_round(session, round_)
 
 
+READS = "analytics reads"
+
+
+def _read_once(session: Session, key: tuple[str, ...], read: Callable[[], Any]) -> Any:
+    """`read()`, or what it gave earlier in this transaction of the session with nothing written since."""
+    kept: dict[tuple[str, ...], Any] = session.info.setdefault(READS, {})
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_reads(session: Session, *_args: Any) -> None:
+    session.info.pop(READS, None)
+
+
 def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
     """Per reporting unit: its first submission time and its latest evaluated score."""
+    return _read_once(session, ("unit_results", round_code), lambda: _unit_results(session, round_code))
+
+
+def _unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
     rows = session.execute(
         select(
             Submission.unit_id,
@@ -146,6 +170,12 @@ def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
 
 def latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
     """Each unit's indicators in its latest report of the round."""
+    return _read_once(
+        session, ("latest_indicators", round_code), lambda: _latest_indicators(session, round_code)
+    )
+
+
+def _latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
     rows = session.execute(
         select(Submission.unit_id, Submission.indicators)
         .where(Submission.round_code == round_code)
@@ -172,20 +202,9 @@ def _finding_stats(session: Session, round_code: str, group_of: Callable[[str, i
     corrected report) and their days to rectify, and the problems only a supervisor's verification ends
     with how many were verified and closed."""
     stats: dict[Any, dict[str, Any]] = defaultdict(_empty_stats)
-    rows = session.execute(
-        select(
-            Finding.district_code,
-            PilotUnit.batch,
-            Finding.status,
-            Finding.resolution_mode,
-            Finding.opened_at,
-            Finding.resolved_at,
-        )
-        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
-        .where(
-            Finding.round_code == round_code, Finding.severity != "info", Finding.status.not_in(NOT_COUNTED)
-        )
-    ).all()
+    rows = _read_once(
+        session, ("counted_findings", round_code), lambda: _counted_findings(session, round_code)
+    )
     for district, batch, status, mode, opened_at, resolved_at in rows:
         key = group_of(district, batch or 0)
         if key is None:
@@ -203,6 +222,27 @@ def _finding_stats(session: Session, round_code: str, group_of: Callable[[str, i
         else:
             entry["done"] += 1
     return stats
+
+
+def _counted_findings(session: Session, round_code: str) -> list[Any]:
+    return list(
+        session.execute(
+            select(
+                Finding.district_code,
+                PilotUnit.batch,
+                Finding.status,
+                Finding.resolution_mode,
+                Finding.opened_at,
+                Finding.resolved_at,
+            )
+            .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
+            .where(
+                Finding.round_code == round_code,
+                Finding.severity != "info",
+                Finding.status.not_in(NOT_COUNTED),
+            )
+        ).all()
+    )
 
 
 def _row_figures(units: int, results: list[UnitResult], due: date, stats: dict[str, Any]) -> dict[str, Any]:
@@ -369,18 +409,20 @@ def batches(session: Session) -> list[PilotBatch]:
 
 
 def light_counts(
-    session: Session, round_code: str, today: date, yellow_days: int
+    session: Session, round_code: str, today: date, yellow_days: int, district: str | None = None
 ) -> dict[str, dict[str, int]]:
-    """Per district, its open problems whose deadline has passed (red) or is within `yellow_days` (yellow)."""
+    """Per district (or of one), its open problems whose deadline has passed (red) or is within
+    `yellow_days` (yellow)."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"red": 0, "yellow": 0})
-    rows = session.execute(
-        select(Finding.district_code, Finding.due_date).where(
-            Finding.round_code == round_code,
-            Finding.status.in_(ACTIVE_STATUSES),
-            Finding.due_date.is_not(None),
-            Finding.due_date <= today + timedelta(days=yellow_days),
-        )
-    ).all()
+    query = select(Finding.district_code, Finding.due_date).where(
+        Finding.round_code == round_code,
+        Finding.status.in_(ACTIVE_STATUSES),
+        Finding.due_date.is_not(None),
+        Finding.due_date <= today + timedelta(days=yellow_days),
+    )
+    if district is not None:
+        query = query.where(Finding.district_code == district)
+    rows = session.execute(query).all()
     for district, due in rows:
         out[district]["red" if due < today else "yellow"] += 1
     return out

@@ -36,7 +36,7 @@ def xlsx_cell(sheet: Worksheet, value: Any) -> Any:
     it one either."""
     if not formula_like(value):
         return value
-    cell = Cell(sheet, value=value)
+    cell = Cell(sheet, row=1, column=1, value=value)  # placed by append, in either sheet mode
     cell.data_type = "s"
     cell.quotePrefix = True
     return cell

@@ -36,14 +36,16 @@ class Outcome:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _total(indicators: dict[str, Any], codes: Iterable[str]) -> float | None:
-    """The sum of the indicators, or None when any of them is blank."""
-    values = [_number(indicators.get(code)) for code in codes]
-    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+    """The sum of the indicators, or None when any of them is blank (called for every unit of a round
+    and every outcome part, so written as one pass)."""
+    total = 0.0
+    for code in codes:
+        value = indicators.get(code)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        total += value
+    return total
 
 
 def measure(part: dict[str, Any], pairs: Iterable[Pair]) -> Outcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -62,49 +63,47 @@ def state_of(version: int, evaluated: bool, open_findings: int, has_draft: bool)
     return "problems" if open_findings else "evaluated"
 
 
+def _facts(
+    session: Session, ids: list[int] | Select[Any], round_code: str
+) -> tuple[dict[int, tuple[int, str, float | None, bool]], dict[int, int], set[int]]:
+    """The units' latest report (version, id, score, evaluated), open problems and drafts of the round;
+    `ids` a list of unit ids or a query of them, read in the database."""
+    latest: dict[int, tuple[int, str, float | None, bool]] = {}
+    rows = session.execute(
+        select(
+            Submission.unit_id,
+            Submission.version,
+            Submission.id,
+            Evaluation.overall_score,
+            Evaluation.id.is_not(None),
+        )
+        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
+        .where(Submission.round_code == round_code, Submission.unit_id.in_(ids))
+    )
+    for unit_id, version, sid, score, evaluated in rows:
+        if unit_id not in latest or version > latest[unit_id][0]:
+            latest[unit_id] = (version, sid, score, bool(evaluated))
+    open_counts = dict(
+        session.execute(
+            select(Finding.unit_id, func.count())
+            .where(
+                Finding.round_code == round_code,
+                Finding.unit_id.in_(ids),
+                Finding.status.in_(ACTIVE_STATUSES),
+                Finding.severity != "info",
+            )
+            .group_by(Finding.unit_id)
+        ).all()
+    )
+    drafts = set(
+        session.scalars(select(Draft.unit_id).where(Draft.round_code == round_code, Draft.unit_id.in_(ids)))
+    )
+    return latest, open_counts, drafts
+
+
 def unit_progress(session: Session, units: list[PilotUnit], round_code: str) -> list[UnitProgress]:
     ids = [u.id for u in units]
-    latest = {}
-    if ids:
-        rows = session.execute(
-            select(
-                Submission.unit_id,
-                Submission.version,
-                Submission.id,
-                Evaluation.overall_score,
-                Evaluation.id.is_not(None),
-            )
-            .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
-            .where(Submission.round_code == round_code, Submission.unit_id.in_(ids))
-        )
-        for unit_id, version, sid, score, evaluated in rows:
-            if unit_id not in latest or version > latest[unit_id][0]:
-                latest[unit_id] = (version, sid, score, bool(evaluated))
-    open_counts = (
-        dict(
-            session.execute(
-                select(Finding.unit_id, func.count())
-                .where(
-                    Finding.round_code == round_code,
-                    Finding.unit_id.in_(ids),
-                    Finding.status.in_(ACTIVE_STATUSES),
-                    Finding.severity != "info",
-                )
-                .group_by(Finding.unit_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
-    drafts = (
-        set(
-            session.scalars(
-                select(Draft.unit_id).where(Draft.round_code == round_code, Draft.unit_id.in_(ids))
-            )
-        )
-        if ids
-        else set()
-    )
+    latest, open_counts, drafts = _facts(session, ids, round_code) if ids else ({}, {}, set())
     out = []
     for unit in units:
         version, sid, score, evaluated = latest.get(unit.id, (0, None, None, False))
@@ -141,9 +140,13 @@ def reported_counts(
     return out
 
 
-def state_counts(session: Session, units: list[PilotUnit], round_code: str) -> dict[str, int]:
-    """How many of the units are in each report state of the round (every state, zero included)."""
+def state_counts(session: Session, units: Select[tuple[PilotUnit]], round_code: str) -> dict[str, int]:
+    """How many of the units (a query) are in each report state of the round (every state, zero
+    included); the units are read as ids and matched in the database, not loaded (a province has 10,000)."""
+    ids = units.with_only_columns(PilotUnit.id).order_by(None)
+    latest, open_counts, drafts = _facts(session, ids, round_code)
     counts = dict.fromkeys(STATES, 0)
-    for row in unit_progress(session, units, round_code):
-        counts[row.state] += 1
+    for unit_id in session.scalars(ids):
+        version, _sid, _score, evaluated = latest.get(unit_id, (0, None, None, False))
+        counts[state_of(version, evaluated, open_counts.get(unit_id, 0), unit_id in drafts)] += 1
     return counts

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -191,20 +193,43 @@ def letters(keys: Sequence[str]) -> dict[str, str]:
     return {key: get_column_letter(index) for index, key in enumerate(keys, start=1) if key}
 
 
-def write(headers: Sequence[str], rows: Iterable[Sequence[Any]], kind: str) -> bytes:
+CHUNK = 64 * 1024  # bytes handed to the server at a time by a streamed export
+
+
+def stream(headers: Sequence[str], rows: Iterable[Sequence[Any]], kind: str) -> Iterator[bytes]:
+    """A table as CSV or XLSX, a chunk at a time: the rows are read as they are written, so an export
+    of any length holds one chunk in memory (XLSX in write-only mode, its parts spooled to disk)."""
     if kind == "csv":
         text = io.StringIO()
         out = csv.writer(text)
+        text.write("\ufeff")  # the mark lets Excel read it as UTF-8
         out.writerow(cells.csv_row(headers))
-        out.writerows(cells.csv_row(row) for row in rows)
-        return ("\ufeff" + text.getvalue()).encode("utf-8")  # the mark lets Excel read it as UTF-8
-    book = Workbook()
-    sheet = book.active
-    cells.append_row(sheet, headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+        for row in rows:
+            out.writerow(cells.csv_row(row))
+            if text.tell() >= CHUNK:
+                yield text.getvalue().encode("utf-8")
+                text.seek(0)
+                text.truncate()
+        yield text.getvalue().encode("utf-8")
+        return
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    bold = Font(bold=True)
+    titles = []
+    for title in headers:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        titles.append(cell)
+    sheet.append(titles)
     for row in rows:
         cells.append_row(sheet, row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    with tempfile.TemporaryFile() as spool:
+        book.save(spool)
+        spool.seek(0)
+        while chunk := spool.read(CHUNK):
+            yield chunk
+
+
+def write(headers: Sequence[str], rows: Iterable[Sequence[Any]], kind: str) -> bytes:
+    """The whole table at once (for small tables; exports stream)."""
+    return b"".join(stream(headers, rows, kind))

@@ -88,7 +88,7 @@ def home() -> str:
         (r for r in open_rounds if r.code == query.get("round")), open_rounds[0] if open_rounds else None
     )
     today = clock.today()
-    everyone = list(session.scalars(lists.units_query(user, {**query, "state": ""}, round_, today)))
+    everyone = lists.units_query(user, {**query, "state": ""}, round_, today)
     counts = progress.state_counts(session, everyone, round_.code) if round_ else {}
     page = paging.paginate(
         session, lists.units_query(user, query, round_, today), paging.page_number(query.get("page"))
@@ -128,7 +128,11 @@ def home_lights(user: Any, round_: Any) -> dict[str, int]:
     if round_ is None:
         return lights
     by_district = analytics.light_counts(
-        db_session(), round_.code, clock.today(), config.current().yellow_light_days
+        db_session(),
+        round_.code,
+        clock.today(),
+        config.current().yellow_light_days,
+        user.district_code if user.role == "district" else None,
     )
     for code, counted in by_district.items():
         if user.role != "district" or code == user.district_code:

@@ -3,28 +3,38 @@ progress and outcome (the reports stored, or the clerk's workbook with each prob
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session
 
 from services.intake import analytics, lists, scope, sheet_imports, sheet_template, sheets
 from services.intake.auth import current_user, login_required
 from services.intake.extensions import celery, db_session
 from services.intake.pages import page_locale
 from services.intake.rounds import all_rounds, open_rounds
-from shared import clock, config, labels, outbox
+from shared import clock, config, db, labels, outbox
 from shared.catalogue import store as catalogues
-from shared.models import District, PilotUnit, Round, SheetImport, Submission, User
+from shared.models import District, Evaluation, Finding, PilotUnit, Round, SheetImport, Submission, User
 
 bp = Blueprint("sheets", __name__, url_prefix="/sheets")
 STALLED_AFTER = 30  # seconds an upload may wait for the intake worker before the page says so
 
 
-def download(content: bytes, name: str, kind: str) -> Response:
+def download(content: bytes | Iterator[bytes], name: str, kind: str) -> Response:
     mimetype = "text/csv; charset=utf-8" if kind == "csv" else sheets.XLSX
     return Response(
         content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'}
@@ -130,61 +140,98 @@ def marked(import_id: str) -> Response:
     return send_file(path, mimetype=sheets.XLSX, as_attachment=True, download_name=f"{stem}-{marks}.xlsx")
 
 
-def report_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
-    latest: dict[int, Submission] = {}
-    for item in db_session().scalars(
+BATCH = 1000  # rows fetched at a time by a streamed export
+
+
+def report_rows(
+    session: Session, user: User, round_code: str, args: Mapping[str, str]
+) -> Iterator[list[Any]]:
+    """Each unit's latest report of the round, read as it is written (see `sheets.stream`)."""
+    names = {d.code: d.name_zh for d in session.scalars(select(District))}
+    zone = config.current().time_zone
+    query = (
         lists.unit_filters(scope.submissions(user), user, args)
+        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
         .where(Submission.round_code == round_code)
-        .options(selectinload(Submission.unit), selectinload(Submission.evaluation))
-        .order_by(Submission.version)
+        .with_only_columns(
+            Submission.unit_id,
+            PilotUnit.district_code,
+            PilotUnit.credit_code,
+            PilotUnit.name,
+            Submission.version,
+            Submission.submitted_at,
+            Evaluation.overall_score,
+            Evaluation.late,
+            Evaluation.id,
+        )
+        .order_by(Submission.unit_id, Submission.version.desc())
+        .execution_options(yield_per=BATCH)
+    )
+    last_unit = None
+    for unit_id, district, code, name, version, submitted_at, score, late, evaluated in session.execute(
+        query
     ):
-        latest[item.unit_id] = item
-    return [
-        [
-            s.unit.district.name_zh,
-            s.unit.credit_code,
-            s.unit.name,
-            s.version,
-            labels.moment(s.submitted_at, config.current().time_zone),
-            s.evaluation.overall_score if s.evaluation else "",
-            ("是" if s.evaluation.late else "否") if s.evaluation else "",
+        if unit_id == last_unit:  # an earlier version of the unit just written
+            continue
+        last_unit = unit_id
+        yield [
+            names.get(district, district),
+            code,
+            name,
+            version,
+            labels.moment(submitted_at, zone),
+            score if evaluated is not None else "",
+            ("是" if late else "否") if evaluated is not None else "",
         ]
-        for s in latest.values()
-    ]
 
 
-def finding_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
+def finding_rows(
+    session: Session, user: User, round_code: str, args: Mapping[str, str]
+) -> Iterator[list[Any]]:
     """The ledger as filtered on screen (every round unless one is chosen; the sheets page asks for every
-    state of one round)."""
-    query = lists.findings_query(user, args)
-    names = {d.code: d.name_zh for d in db_session().scalars(select(District))}
-    versions = {r.code: r.catalogue_version for r in db_session().scalars(select(Round))}
-    read = {version: catalogues.get(db_session(), version) for version in set(versions.values())}
+    state of one round), read as it is written."""
+    query = (
+        lists.findings_query(user, args)
+        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
+        .with_only_columns(
+            Finding.id,
+            Finding.district_code,
+            PilotUnit.credit_code,
+            PilotUnit.name,
+            Finding.round_code,
+            Finding.rule_code,
+            Finding.severity,
+            Finding.status,
+            Finding.message_zh,
+            Finding.opened_at,
+            Finding.due_date,
+        )
+        .execution_options(yield_per=BATCH)
+    )
+    names = {d.code: d.name_zh for d in session.scalars(select(District))}
+    versions = {r.code: r.catalogue_version for r in session.scalars(select(Round))}
+    read = {version: catalogues.get(session, version) for version in set(versions.values())}
 
-    def rule_name(f: Any) -> str:
-        version = versions.get(f.round_code)
-        return read[version].rule_name(f.rule_code) if version else f.rule_code
+    def rule_name(round_code: str, rule_code: str) -> str:
+        version = versions.get(round_code)
+        return read[version].rule_name(rule_code) if version else rule_code
 
-    return [
-        [
+    for f in session.execute(query):
+        yield [
             f.id,
             names.get(f.district_code, f.district_code),
-            f.unit.credit_code if f.unit else "",
-            f.unit.name if f.unit else "",
-            rule_name(f),
+            f.credit_code or "",
+            f.name or "",
+            rule_name(f.round_code, f.rule_code),
             labels.severity(f.severity),
             labels.finding_status(f.status),
             f.message_zh,
             clock.local(f.opened_at).date().isoformat(),
             f.due_date.isoformat() if f.due_date else "",
         ]
-        for f in db_session().scalars(query)
-    ]
 
 
-def league_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
-    if user.role == "district":
-        abort(403, description=_("县（市）区用户不能导出全市排名"))
+def league_rows(session: Session, user: User, round_code: str, args: Mapping[str, str]) -> list[list[Any]]:
     return [
         [
             r.rank,
@@ -202,7 +249,7 @@ def league_rows(user: User, round_code: str, args: Mapping[str, str]) -> list[li
             r.index,
             r.rank_change,
         ]
-        for r in analytics.district_table(db_session(), round_code, batch_of(args))
+        for r in analytics.district_table(session, round_code, batch_of(args))
     ]
 
 
@@ -211,7 +258,8 @@ def batch_of(args: Mapping[str, str]) -> int | None:
     return int(batch) if batch.isdigit() and len(batch) < 4 else None
 
 
-EXPORTS = {
+Rows = Callable[[Session, User, str, Mapping[str, str]], Iterable[list[Any]]]
+EXPORTS: dict[str, tuple[tuple[str, ...], Rows]] = {
     "reports": (
         ("县（市）区", "统一社会信用代码", "单位名称", "版本", "报送时间", "总分", "逾期"),
         report_rows,
@@ -260,6 +308,16 @@ def export(what: str, kind: str) -> Response:
         abort(404)
     # the ledger may span every round; the other lists are of one round
     code = request.args.get("round", "") if what == "findings" else the_round(request.args.get("round")).code
+    user = current_user()
+    if what == "league" and user.role == "district":
+        abort(403, description=_("县（市）区用户不能导出全市排名"))
     headers, rows = EXPORTS[what]
-    content = sheets.write(headers, rows(current_user(), code, request.args), kind)
-    return download(content, f"{what}-{code or 'all'}", kind)
+    table = read_while_sent(rows, user, code, request.args.copy())
+    return download(sheets.stream(headers, table, kind), f"{what}-{code or 'all'}", kind)
+
+
+def read_while_sent(rows: Rows, user: User, round_code: str, args: Mapping[str, str]) -> Iterator[list[Any]]:
+    """An export's rows read as the file is sent (a round of every unit is tens of thousands of rows),
+    in a session of their own: the request's is closed by then."""
+    with db.transaction() as session:
+        yield from rows(session, user, round_code, args)

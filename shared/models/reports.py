@@ -104,7 +104,16 @@ class Finding(Base):
     """
 
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_district_status", "district_code", "status"),)
+    __table_args__ = (
+        Index("ix_findings_district_status", "district_code", "status"),
+        # a round's findings by state (the dashboard, the home page's counts, the district table)
+        Index("ix_findings_round_status", "round_code", "status"),
+        # the ledger, newest first, of every district and of one
+        Index("ix_findings_opened", "opened_at", "id"),
+        Index("ix_findings_district_opened", "district_code", "opened_at", "id"),
+        # the findings a report settled (a round's re-evaluation reads them a chunk at a time)
+        Index("ix_findings_last_submission_id", "last_submission_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(200), index=True)

@@ -78,16 +78,17 @@ def check(rule: Rule, members: Iterable[Member], names: dict[str, tuple[str, str
         ratios = {m.unit_id: r for m in members if (r := per_worker(m.indicators, code, per)) is not None}
         decided: set[int] = set()
         for kind in rule.cohort_order:
+            # every member's cohort (`cohorts`) and the undecided ones' (`groups`), in one pass
             groups: dict[str, dict[Hashable, float]] = defaultdict(dict)
+            cohorts: dict[str, dict[Hashable, float]] = defaultdict(dict)
             for m in members:
-                if m.unit_id in ratios and m.unit_id not in decided:
-                    groups[m.cohort(kind)][m.unit_id] = ratios[m.unit_id]
+                if m.unit_id in ratios:
+                    key = m.cohort(kind)
+                    cohorts[key][m.unit_id] = ratios[m.unit_id]
+                    if m.unit_id not in decided:
+                        groups[key][m.unit_id] = ratios[m.unit_id]
             for cohort_key, values in groups.items():
-                whole = {
-                    m.unit_id: ratios[m.unit_id]
-                    for m in members
-                    if m.unit_id in ratios and m.cohort(kind) == cohort_key
-                }
+                whole = cohorts[cohort_key]
                 scores = robust_z(whole) if len(whole) >= rule.min_cohort else {}
                 if not scores:
                     continue  # too small or all alike: these units fall back to the next cohort
