@@ -4,10 +4,10 @@ escalations). Items wait in the database until flush.py groups them into alerts.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notify import decide
@@ -166,10 +166,30 @@ def record_due_by_time(session: Session, now: datetime, timing: decide.Timing) -
     rectification deadline. A finding whose district still has something waiting about it (its first
     alert held by a mute window) gets no reminder yet. The state is updated conditionally, so two
     flushes racing add one item."""
+    # Only the findings whose reminder or escalation may be due are read (the decision below is the
+    # exact one): a flush runs every few seconds over every alerted finding of every round.
+    remind_since = func.coalesce(FindingAlertState.last_reminded_at, FindingAlertState.first_alerted_at)
+    reminder_possible = and_(
+        Finding.status.in_(decide.REMINDING_STATUSES),
+        remind_since <= now - timedelta(seconds=timing.repeat_interval),
+    )
+    escalation_possible = and_(
+        Finding.status.in_(decide.ESCALATING_STATUSES),
+        Finding.due_date < now.date(),
+        or_(
+            FindingAlertState.last_escalated_at.is_(None),
+            FindingAlertState.last_escalated_at <= now - timedelta(seconds=timing.escalation_interval),
+        ),
+    )
     rows = session.execute(
         select(FindingAlertState, Finding)
         .join(Finding, Finding.id == FindingAlertState.finding_id)
-        .where(Finding.active.is_(True), FindingAlertState.resolved_noticed_at.is_(None))
+        .where(
+            Finding.active.is_(True),
+            Finding.due_date.is_not(None),
+            FindingAlertState.resolved_noticed_at.is_(None),
+            or_(reminder_possible, escalation_possible),
+        )
     ).all()
     waiting = set(
         session.scalars(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from ops.cli import cli
 from services.notify import collect, flush
 from shared import db, events
-from shared.models import Alert, Delivery
+from shared.models import Alert, Delivery, Finding
 from tests.support.chat import ChatServer
 from tests.support.findings import add_channel, add_findings
 from tests.support.reports import open_round
@@ -92,3 +92,28 @@ def test_it_tests_a_channel_from_the_command_line(seeded: dict) -> None:
         assert server.to("/ok")[0]["body"]["title"] == "【产改督导】测试消息"
     finally:
         server.close()
+
+
+def test_a_flush_reads_only_the_findings_whose_reminder_or_escalation_may_be_due(seeded: dict) -> None:
+    """A flush runs every few seconds: the alerted findings with nothing due are not read at all."""
+    round_code = open_round()
+    quiet = add_findings(GULOU, round_code, 3, opened=T0, due=(T0 + timedelta(days=30)).date())
+    overdue = add_findings(
+        GULOU, round_code, 1, opened=T0 - timedelta(days=40), due=(T0 - timedelta(days=10)).date()
+    )
+    opened_at(quiet, T0)
+    opened_at(overdue, T0 - timedelta(days=40))
+    read: list[int] = []
+
+    def loaded(target: Finding, context: object) -> None:
+        read.append(target.id)
+
+    event.listen(Finding, "load", loaded)
+    try:
+        with db.transaction() as session:
+            added = collect.record_due_by_time(session, T0 + timedelta(hours=1), collect.timing())
+    finally:
+        event.remove(Finding, "load", loaded)
+    assert read == overdue
+    # its escalation to the supervisors; the district's reminder waits while its first alert does
+    assert added == 1
