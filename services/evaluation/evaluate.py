@@ -167,6 +167,23 @@ def _evaluate_round_batch(
     return ledger.announce(session, round_.code, done, "resolved_by_resubmission", named, request_id)
 
 
+def evaluate_arrived(
+    session: Session, submission_id: str, request_id: str, now: datetime, batch: int
+) -> list[OutboxEvent]:
+    """Evaluate the report an event names and up to `batch - 1` others that arrived after it and still
+    wait (their own events, queued behind its own, then find them evaluated and change nothing). A
+    report already evaluated (a redelivered event, or taken along with another) costs one query."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise SubmissionMissing(submission_id)
+    if submission.evaluation is not None:
+        return []
+    requests = {submission_id: request_id}
+    since = submission.submitted_at
+    requests.update(dict.fromkeys(waiting(session, since, batch - 1, besides=submission_id), ""))
+    return evaluate_submissions(session, requests, now)
+
+
 def waiting(session: Session, since: datetime, limit: int, besides: str = "") -> list[str]:
     """Reports received since `since` and not yet evaluated, oldest first: what an evaluation worker
     may take along with the report its event names. On PostgreSQL the rows another worker is

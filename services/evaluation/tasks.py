@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from celery import Task, current_app, shared_task
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.evaluation import outliers, reevaluate, timeliness
-from services.evaluation.evaluate import evaluate_submissions, waiting
+from services.evaluation.evaluate import evaluate_arrived
 from shared import clock, config, db, events, outbox, tasks
 
 log = logging.getLogger(__name__)
@@ -19,29 +18,19 @@ log = logging.getLogger(__name__)
 @shared_task(name=tasks.EVALUATE_SUBMISSION, bind=True, max_retries=10)
 def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
     """Evaluate the report the event names and, in the same transaction, up to EVALUATION_BATCH - 1
-    others received in the last quarter of an hour and still waiting (their own events then find
-    them evaluated and change nothing): a backlog is read and written a batch at a time."""
+    others that arrived around it and still wait: a backlog is read and written a batch at a time."""
     data = events.SubmissionReceived().load(event)
     own = data["submission_id"]
-    now = clock.now()
+    # a retry was a clash with another worker or a busy database: it takes only its own report
+    batch = 1 if self.request.retries else config.current().evaluation_batch
     try:
         with db.transaction() as session:
-            requests = {own: data["request_id"]}
-            if not self.request.retries:  # a retry was a clash: take only its own report
-                since = now - timedelta(minutes=15)
-                limit = config.current().evaluation_batch - 1
-                requests.update(dict.fromkeys(waiting(session, since, limit, besides=own), ""))
-            produced = evaluate_submissions(session, requests, now)
+            produced = evaluate_arrived(session, own, data["request_id"], clock.now(), batch)
     except (IntegrityError, OperationalError) as exc:
         # Another worker evaluated a racing resubmission, or the database was busy: try again.
         log.warning("evaluation of %s retried: %s", own, exc)
         raise self.retry(countdown=1 + self.request.retries) from exc
-    log.info(
-        "submission %s evaluated with %d waiting; %d event(s) to publish",
-        own,
-        len(requests) - 1,
-        len(produced),
-    )
+    log.info("submission %s evaluated; %d event(s) to publish", own, len(produced))
     outbox.publish(current_app, produced)
 
 
