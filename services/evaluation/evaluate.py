@@ -170,18 +170,17 @@ def _evaluate_round_batch(
 def evaluate_arrived(
     session: Session, submission_id: str, request_id: str, now: datetime, batch: int
 ) -> list[OutboxEvent]:
-    """Evaluate the report an event names and up to `batch - 1` others that arrived after it and still
-    wait (their own events, queued behind its own, then find them evaluated and change nothing). A
-    report already evaluated (a redelivered event, or taken along with another) costs one query."""
+    """Evaluate the report an event names, if it still waits, and up to `batch - 1` others that arrived
+    after it and still wait: their own events, queued behind this one, then find them evaluated and
+    take along what arrived after them in turn. The search starts at the named report, so it walks
+    only the reports that arrived since."""
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise SubmissionMissing(submission_id)
-    if submission.evaluation is not None:
-        return []
-    requests = {submission_id: request_id}
-    since = submission.submitted_at
-    requests.update(dict.fromkeys(waiting(session, since, batch - 1, besides=submission_id), ""))
-    return evaluate_submissions(session, requests, now)
+    requests = {} if submission.evaluation is not None else {submission_id: request_id}
+    found = waiting(session, submission.submitted_at, batch - len(requests), besides=submission_id)
+    requests.update(dict.fromkeys(found, ""))
+    return evaluate_submissions(session, requests, now) if requests else []
 
 
 def waiting(session: Session, since: datetime, limit: int, besides: str = "") -> list[str]:
