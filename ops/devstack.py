@@ -16,23 +16,13 @@ import urllib.request
 from sqlalchemy import select
 
 from ops import commands, demo, demo_activity
-from ops.redis_server import RedisServer, free_port
+from ops.ports import free_port, port_free
+from ops.redis_server import RedisServer
 from ops.supervisor import Supervisor
 from shared import config, db, migrate
 from shared.models import Channel, District
 
 SINK_LABEL = "本地演示邮箱 / local mail sink"
-
-
-def port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def sink_channels(sink_port: int) -> None:

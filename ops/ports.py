@@ -49,7 +49,8 @@ def _reserve(folder: Path, port: int) -> bool:
             return _reserve(folder, port)
 
 
-def _bindable(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Nobody listens on this loopback port now."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
@@ -74,7 +75,6 @@ def free_port() -> int:
     start = random.randrange(LOWEST, high)
     for step in range(high - LOWEST):
         port = LOWEST + (start - LOWEST + step) % (high - LOWEST)
-        if _bindable(port) and _reserve(folder, port):
-            if _bindable(port):
-                return port
+        if _reserve(folder, port) and port_free(port):
+            return port
     return _kernel_port()
