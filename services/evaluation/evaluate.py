@@ -174,6 +174,10 @@ def evaluate_arrived(
     after it and still wait: their own events, queued behind this one, then find them evaluated and
     take along what arrived after them in turn. The search starts at the named report, so it walks
     only the reports that arrived since."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's driver begins a transaction only at the first write, so what is read before it may
+        # be stale by then (a racing resubmission's findings missed): take the write lock first.
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise SubmissionMissing(submission_id)
