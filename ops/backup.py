@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Date, DateTime, Integer, LargeBinary, Table, func, insert, select, text
 
 from ops.backup_manifest import FORMAT, BackupError, copy_file, entries, open_inside, read_manifest, verify
-from shared import clock, config, db, migrate, private
+from shared import caches, clock, config, db, kept, migrate, private
 from shared.models import Base
 
 BATCH = 1000
@@ -158,6 +158,9 @@ def load(source: Path) -> dict[str, Any]:
             if connection.dialect.name == "postgresql":
                 _reset_sequences(connection)
             _stage_files(source, manifest["checksums"], staging)
+        # the rows went in past the ORM: every process's caches and kept figures start over
+        caches.changed()
+        kept.changed([kept.ALL, ""])
     except BaseException:
         if staging.exists():
             shutil.rmtree(staging)

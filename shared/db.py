@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared import caches, config, private  # noqa: F401 (caches: its listeners watch every session)
+from shared import caches, config, kept, private  # noqa: F401 (caches, kept: their listeners watch every session)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from services.intake import effectiveness
-from shared import clock
+from shared import clock, kept
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
@@ -168,6 +168,18 @@ def _unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
     }
 
 
+def round_scores(session: Session, round_code: str) -> list[float]:
+    """Every reporting unit's latest evaluated score in the round (kept like the tables)."""
+    return kept.kept(
+        session,
+        "scores",
+        [round_code],
+        lambda: [
+            r.overall_score for r in unit_results(session, round_code).values() if r.overall_score is not None
+        ],
+    )
+
+
 def latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
     """Each unit's indicators in its latest report of the round."""
     return _read_once(
@@ -277,6 +289,8 @@ def index_of(catalogue: Catalogue | None) -> dict[str, Any]:
 
 
 GroupOf = Callable[[str, int], Any]
+# Rows per district (of one batch, or of all: None) or per batch (of one district, or of all: None).
+Grouping = tuple[str, Any]
 
 
 def _by_district(batch: int | None) -> GroupOf:
@@ -287,10 +301,28 @@ def _by_batch(district: str | None) -> GroupOf:
     return lambda unit_district, batch: batch if district is None or unit_district == district else None
 
 
-def _ranked(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str, Any]]:
+def _group_of(grouping: Grouping) -> GroupOf:
+    kind, only = grouping
+    return _by_district(only) if kind == "district" else _by_batch(only)
+
+
+def _ranked(session: Session, round_: Round, grouping: Grouping) -> list[dict[str, Any]]:
     """The groups' figures, components and index, ranked (equal indexes share a rank, listed by group
-    key); keyed by `group`."""
+    key); keyed by `group`. Kept until the round, its comparison round or the register changes
+    (shared/kept.py)."""
     index = index_of(round_catalogue(session, round_))
+    basis = comparison_round(session, round_, index.get("basis", "same_half_last_year"))
+    return kept.kept(
+        session,
+        f"ranked:{grouping[0]}:{grouping[1]}",
+        [round_.code, *([basis.code] if basis is not None else [])],
+        lambda: _compute_ranked(session, round_, _group_of(grouping), index, basis),
+    )
+
+
+def _compute_ranked(
+    session: Session, round_: Round, group_of: GroupOf, index: dict[str, Any], basis: Round | None
+) -> list[dict[str, Any]]:
     unit_counts: dict[Any, int] = defaultdict(int)
     unit_group: dict[int, Any] = {}
     for unit_id, district, batch in session.execute(
@@ -306,7 +338,6 @@ def _ranked(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str
         if key is not None:
             by_group[key].append(result)
             unit_group.setdefault(result.unit_id, key)
-    basis = comparison_round(session, round_, index.get("basis", "same_half_last_year"))
     pairs: dict[Any, list[effectiveness.Pair]] = defaultdict(list)
     if basis is not None:
         now, then = latest_indicators(session, round_.code), latest_indicators(session, basis.code)
@@ -344,10 +375,10 @@ def shared_ranks(values: list[float], places: int = 1) -> list[int]:
     return ranks
 
 
-def _with_rank_change(session: Session, round_: Round, group_of: GroupOf) -> list[dict[str, Any]]:
-    rows = _ranked(session, round_, group_of)
+def _with_rank_change(session: Session, round_: Round, grouping: Grouping) -> list[dict[str, Any]]:
+    rows = _ranked(session, round_, grouping)
     before = previous_round(session, round_)
-    previous = {r["group"]: r["rank"] for r in _ranked(session, before, group_of)} if before else {}
+    previous = {r["group"]: r["rank"] for r in _ranked(session, before, grouping)} if before else {}
     for row in rows:
         row["rank_change"] = previous[row["group"]] - row["rank"] if row["group"] in previous else None
     return rows
@@ -366,7 +397,7 @@ def district_table(session: Session, round_code: str, batch: int | None = None) 
     round_ = require_round(session, round_code)
     names = {d.code: d for d in session.scalars(select(District))}
     out = []
-    for row in _with_rank_change(session, round_, _by_district(batch)):
+    for row in _with_rank_change(session, round_, ("district", batch)):
         district = names[row.pop("group")]
         out.append(
             DistrictRow(
@@ -389,7 +420,7 @@ def batch_table(session: Session, round_code: str, district: str | None = None) 
     round_ = require_round(session, round_code)
     batches = {b.number: b for b in session.scalars(select(PilotBatch))}
     out = []
-    for row in _with_rank_change(session, round_, _by_batch(district)):
+    for row in _with_rank_change(session, round_, ("batch", district)):
         number = row.pop("group")
         known = batches.get(number)
         out.append(

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from services.intake import analytics
+from shared import kept
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
-from shared.models import Case, Finding, PilotUnit, Submission
+from shared.models import Case, Finding, PilotUnit, Round, Submission
 
 
 def exemplary_measures(catalogue: Catalogue, measures: dict[str, Any]) -> list[dict[str, str]]:
@@ -60,9 +61,23 @@ def grown(
 
 
 def hints(session: Session, round_code: str, district: str | None = None) -> list[dict[str, Any]]:
-    """The round's hints (of one district, if given), best score first."""
+    """The round's hints (of one district, if given), best score first; kept until the round, its
+    comparison round or the register changes (shared/kept.py)."""
     round_ = analytics.require_round(session, round_code)
     catalogue = catalogues.get(session, round_.catalogue_version)
+    basis = analytics.comparison_round(session, round_, catalogue.effectiveness_index.get("basis", ""))
+    return kept.kept(
+        session,
+        f"hints:{district}",
+        [round_code, *([basis.code] if basis is not None else [])],
+        lambda: _hints(session, round_, catalogue, basis, district),
+    )
+
+
+def _hints(
+    session: Session, round_: Round, catalogue: Catalogue, basis: Round | None, district: str | None
+) -> list[dict[str, Any]]:
+    round_code = round_.code
     settings = catalogue.case_hints
     critical = set(
         session.scalars(
@@ -78,7 +93,6 @@ def hints(session: Session, round_code: str, district: str | None = None) -> lis
         and r.unit_id not in critical
         and (district is None or r.district_code == district)
     ]
-    basis = analytics.comparison_round(session, round_, catalogue.effectiveness_index.get("basis", ""))
     earlier = analytics.latest_indicators(session, basis.code) if basis is not None else {}
     written = dict(
         session.execute(

@@ -45,11 +45,7 @@ def overview(session: Session, round_code: str, table: list[analytics.DistrictRo
     table = table if table is not None else analytics.district_table(session, round_code)
     units, reported = sum(r.units for r in table), sum(r.reported for r in table)
     on_time = sum(r.on_time for r in table)
-    scores = [
-        r.overall_score
-        for r in analytics.unit_results(session, round_code).values()
-        if r.overall_score is not None
-    ]
+    scores = analytics.round_scores(session, round_code)
     return Overview(
         round=round_code,
         due_date=round_.due_date.isoformat(),

@@ -37,11 +37,7 @@ def default_round(rounds: list[Round]) -> Round:
 def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
     points = []
     for round_ in sorted(rounds, key=lambda r: r.due_date)[-6:]:
-        scores = [
-            r.overall_score
-            for r in analytics.unit_results(db_session(), round_.code).values()
-            if r.overall_score is not None
-        ]
+        scores = analytics.round_scores(db_session(), round_.code)
         points.append((round_.code, mean(scores) if scores else None))
     return points
 
@@ -54,11 +50,7 @@ def dashboard() -> Any:
     table = analytics.district_table(db_session(), round_.code, batch)
     english = str(get_locale()) == "en"
     names = [(row.name_en if english and row.name_en else row.name_zh) for row in table]
-    scores = [
-        r.overall_score
-        for r in analytics.unit_results(db_session(), round_.code).values()
-        if r.overall_score is not None
-    ]
+    scores = analytics.round_scores(db_session(), round_.code)
     by_rule = (
         db_session()
         .execute(

@@ -1,0 +1,153 @@
+"""Figures computed from a round's data, kept in Redis until that data changes.
+
+A round's league tables and score lists are computed from every report, evaluation and problem of the
+round: at a province's size (10,000 units) that takes seconds, and a dashboard asks for them at every
+view. `kept(session, name, rounds, compute)` keeps what `compute()` returned (plain JSON data) under a
+stamp of what it was computed from, and gives it back while the stamp holds:
+
+- each round has a number in Redis, raised by every committed change (made through the ORM, in any
+  process) to that round's reports, evaluations, problems or cases;
+- one number for the whole register, raised by a change to pilot units, districts, batches, rounds or
+  catalogue versions, which every round's figures read.
+
+A stamp is read before the figures are computed, so figures computed while a change commits are kept
+under the older stamp and computed again at the next look-up. A session with changes not yet committed
+computes its own figures and keeps nothing. Without Redis every look-up computes. A kept entry lasts
+`KEEP_SECONDS` at most, so that a raise lost to a Redis outage (the change committed, Redis not reached)
+does not keep old figures for longer than that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import redis
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.util import identity_key
+
+from shared import caches, config
+from shared.models import (
+    Case,
+    CatalogueVersion,
+    District,
+    Evaluation,
+    Finding,
+    PilotBatch,
+    PilotUnit,
+    Round,
+    Submission,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+KEEP_SECONDS = 3600
+# What a round's figures are computed from: a change to one of these raises its round's number.
+OF_A_ROUND: tuple[type, ...] = (Submission, Evaluation, Finding, Case)
+# What every round's figures read: a change raises the register's number.
+REGISTER: tuple[type, ...] = (PilotUnit, District, PilotBatch, Round, CatalogueVersion)
+_TOUCHED = "kept_rounds_touched"
+_WROTE = "kept_wrote"
+ALL = "*"  # a change whose round is not known: every round's figures are computed again
+
+
+def _prefix(settings: config.Settings) -> str:
+    return f"pilotwatch:kept:{caches.namespace(settings)}"
+
+
+def rounds_key(settings: config.Settings) -> str:
+    return f"{_prefix(settings)}:rounds"
+
+
+def register_key(settings: config.Settings) -> str:
+    return f"{_prefix(settings)}:register"
+
+
+def entry_key(settings: config.Settings, name: str, rounds: Iterable[str]) -> str:
+    return f"{_prefix(settings)}:entry:{name}:{'|'.join(rounds)}"
+
+
+def kept(session: Session, name: str, rounds: list[str], compute: Callable[[], T]) -> T:
+    """What `compute()` gives for figures named `name` that read the `rounds` (their codes): kept from
+    an earlier call while none of those rounds nor the register changed since."""
+    if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
+        return compute()  # our own changes are not committed: nothing to keep or to trust
+    settings = config.current()
+    client = caches.redis_client(settings)
+    key = entry_key(settings, name, rounds)
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.get(register_key(settings))
+        pipe.hmget(rounds_key(settings), [*rounds, ALL])
+        pipe.get(key)
+        register, numbers, found = pipe.execute()
+    except redis.RedisError as exc:
+        log.debug("kept figures: Redis not reached, computed: %s", exc)
+        return compute()
+    stamp = [_text(register), *(_text(n) for n in numbers)]
+    if found is not None:
+        entry = json.loads(found)
+        if entry.get("stamp") == stamp:
+            return entry["value"]  # type: ignore[no-any-return]
+    value = compute()
+    try:
+        client.set(key, json.dumps({"stamp": stamp, "value": value}, ensure_ascii=False), ex=KEEP_SECONDS)
+    except redis.RedisError as exc:
+        log.debug("kept figures: not kept: %s", exc)
+    return value
+
+
+def _text(number: bytes | None) -> str | None:
+    return number.decode() if number is not None else None
+
+
+def _round_of(session: Session, obj: Any) -> str:
+    if isinstance(obj, Evaluation):
+        report = session.identity_map.get(identity_key(Submission, obj.submission_id))
+        return report.round_code if report is not None else ALL
+    return obj.round_code or ALL
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _flush: UOWTransaction) -> None:
+    touched: set[str] = session.info.setdefault(_TOUCHED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, OF_A_ROUND):
+            touched.add(_round_of(session, obj))
+        elif isinstance(obj, REGISTER):
+            touched.add("")  # the register
+    if touched:
+        session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+    touched = session.info.pop(_TOUCHED, None)
+    if touched:
+        changed(touched)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+    session.info.pop(_TOUCHED, None)
+
+
+def changed(rounds: Iterable[str], settings: config.Settings | None = None) -> None:
+    """The rounds' data changed ("" for the register, `ALL` for every round): raise their numbers."""
+    settings = settings or config.current()
+    try:
+        pipe = caches.redis_client(settings).pipeline(transaction=False)
+        for code in rounds:
+            if code:
+                pipe.hincrby(rounds_key(settings), code, 1)
+            else:
+                pipe.incr(register_key(settings))
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("kept figures: a change not noted, figures may be %s s old: %s", KEEP_SECONDS, exc)

@@ -1,0 +1,149 @@
+"""Kept figures (shared/kept.py): kept in a real Redis while the rounds they read do not change, and
+computed again after any committed change to those rounds or to the register, in this or another
+process's session; never kept from a session's own uncommitted changes; computed when Redis is away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.intake import analytics
+from shared import clock, config, db, kept
+from shared.catalogue import Catalogue
+from shared.models import Finding, PilotUnit, Round
+from tests.support.evaluated import store_and_evaluate
+from tests.support.reports import clean_report, open_round, problem_report, unit_of
+
+
+class Counting:
+    """A compute function that counts its calls and returns what the database holds."""
+
+    def __init__(self, round_code: str):
+        self.round_code = round_code
+        self.calls = 0
+
+    def __call__(self) -> dict[str, int]:
+        self.calls += 1
+        with db.transaction() as session:
+            findings = session.scalar(
+                select(func.count()).select_from(Finding).where(Finding.round_code == self.round_code)
+            )
+            units = session.scalar(select(func.count()).select_from(PilotUnit).where(PilotUnit.active))
+        return {"findings": findings or 0, "units": units or 0}
+
+
+def look(compute: Counting, rounds: list[str]) -> dict[str, int]:
+    with db.transaction() as session:
+        return kept.kept(session, "test", rounds, compute)
+
+
+def other_round(current: str) -> str:
+    with db.transaction() as session:
+        return session.scalars(select(Round.code).where(Round.code != current)).first() or ""
+
+
+def test_figures_are_kept_until_a_change_to_their_round_commits(seeded: dict, catalogue: Catalogue) -> None:
+    round_code = open_round()
+    compute = Counting(round_code)
+    first = look(compute, [round_code])
+    assert look(compute, [round_code]) == first and compute.calls == 1
+    store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
+    after = look(compute, [round_code])
+    assert compute.calls == 2 and after["findings"] > first["findings"]
+    assert look(compute, [round_code]) == after and compute.calls == 2
+
+
+def test_a_change_to_another_round_keeps_them(seeded: dict, catalogue: Catalogue) -> None:
+    round_code = open_round()
+    elsewhere = other_round(round_code)
+    compute = Counting(elsewhere)
+    look(compute, [elsewhere])
+    store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
+    look(compute, [elsewhere])
+    assert compute.calls == 1
+
+
+def test_a_problem_moved_on_the_ledger_changes_its_round(seeded: dict, catalogue: Catalogue) -> None:
+    round_code = open_round()
+    store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
+    compute = Counting(round_code)
+    look(compute, [round_code])
+    with db.transaction() as session:
+        finding = session.scalars(select(Finding).where(Finding.round_code == round_code)).first()
+        assert finding is not None
+        finding.status = "acknowledged"
+    look(compute, [round_code])
+    assert compute.calls == 2
+
+
+def test_a_change_to_the_register_changes_every_round(seeded: dict) -> None:
+    round_code = open_round()
+    compute = Counting(round_code)
+    before = look(compute, [round_code])
+    with db.transaction() as session:
+        session.scalars(select(PilotUnit).where(PilotUnit.active)).first().active = False  # type: ignore[union-attr]
+    assert look(compute, [round_code])["units"] == before["units"] - 1 and compute.calls == 2
+
+
+def test_a_session_with_changes_of_its_own_keeps_nothing(seeded: dict, catalogue: Catalogue) -> None:
+    round_code = open_round()
+    compute = Counting(round_code)
+    with db.transaction() as session:
+        session.scalars(select(PilotUnit)).first().name += "（改）"  # type: ignore[union-attr]
+        session.flush()
+        kept.kept(session, "test", [round_code], compute)
+        kept.kept(session, "test", [round_code], compute)
+        session.rollback()
+    assert compute.calls == 2
+    look(compute, [round_code])  # nothing was kept from the rolled-back session
+    assert compute.calls == 3
+
+
+def test_without_redis_every_look_up_computes(seeded: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops.ports import free_port
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    config.reset()
+    round_code = open_round()
+    compute = Counting(round_code)
+    look(compute, [round_code])
+    look(compute, [round_code])
+    assert compute.calls == 2
+
+
+def test_the_district_table_follows_a_rectified_problem(seeded: dict, catalogue: Catalogue) -> None:
+    """The league table read twice is read from Redis the second time, and shows a problem closed in
+    between at once."""
+    round_code = open_round()
+    store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
+    store_and_evaluate(clean_report(catalogue, unit_of("350102", 1), round_code))
+
+    def gulou() -> analytics.DistrictRow:
+        with db.transaction() as session:
+            row = analytics.district_row(session, round_code, "350102")
+            assert row is not None
+            return row
+
+    before = gulou()
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine(), "before_cursor_execute", count)
+    try:
+        assert gulou() == before
+    finally:
+        event.remove(db.engine(), "before_cursor_execute", count)
+    assert not any("findings" in s or "submissions" in s for s in statements), statements
+    with db.transaction() as session:
+        for finding in session.scalars(
+            select(Finding).where(Finding.round_code == round_code, Finding.district_code == "350102")
+        ):
+            finding.status = "closed"
+            finding.resolved_at = clock.now() + timedelta(days=1)
+    after = gulou()
+    assert before.rectification_rate == 0.0 and after.rectification_rate == 1.0
