@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from services.intake import effectiveness
@@ -188,10 +188,19 @@ def latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, 
 
 
 def _latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
-    rows = session.execute(
-        select(Submission.unit_id, Submission.indicators)
+    newest = (
+        select(Submission.unit_id, func.max(Submission.version).label("version"))
         .where(Submission.round_code == round_code)
-        .order_by(Submission.unit_id, Submission.version)
+        .group_by(Submission.unit_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Submission.unit_id, Submission.indicators).join(
+            newest,
+            (Submission.unit_id == newest.c.unit_id)
+            & (Submission.version == newest.c.version)
+            & (Submission.round_code == round_code),
+        )
     ).all()
     return {unit_id: indicators or {} for unit_id, indicators in rows}
 

@@ -123,20 +123,18 @@ def days_left(due: date, today: date) -> int:
 def reported_counts(
     session: Session, units: Select[tuple[PilotUnit]], rounds: list[Round]
 ) -> dict[str, tuple[int, int]]:
-    """Per round: (units of the selection that reported, units of the selection)."""
-    ids = [u.id for u in session.scalars(units)]
+    """Per round: (units of the selection that reported, units of the selection); counted in the
+    database, the units not loaded."""
+    ids = units.with_only_columns(PilotUnit.id).order_by(None)
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     out: dict[str, tuple[int, int]] = {}
     for round_ in rounds:
-        done = (
-            session.scalar(
-                select(func.count(func.distinct(Submission.unit_id))).where(
-                    Submission.round_code == round_.code, Submission.unit_id.in_(ids)
-                )
+        done = session.scalar(
+            select(func.count(func.distinct(Submission.unit_id))).where(
+                Submission.round_code == round_.code, Submission.unit_id.in_(ids)
             )
-            if ids
-            else 0
         )
-        out[round_.code] = (done or 0, len(ids))
+        out[round_.code] = (done or 0, total)
     return out
 
 
