@@ -173,6 +173,7 @@ class Settings:
     clock_file: str = setting("PILOTWATCH_CLOCK_FILE", text, "")
     timeliness_interval: float = setting("TIMELINESS_INTERVAL", number, 60.0)
     outlier_interval: float = setting("OUTLIER_INTERVAL", number, 3600.0)
+    figures_interval: float = setting("FIGURES_INTERVAL", number, 15.0)
     reminder_days: tuple[int, ...] = setting("REMINDER_DAYS", days, (7, 1))
     reevaluate_chunk: int = setting("REEVALUATE_CHUNK", integer, 200)
     # An evaluation worker takes up to this many waiting reports with the one its event names.

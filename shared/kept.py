@@ -71,6 +71,23 @@ def entry_key(settings: config.Settings, name: str, rounds: Iterable[str]) -> st
     return f"{_prefix(settings)}:entry:{name}:{'|'.join(rounds)}"
 
 
+def _look_up(settings: config.Settings, key: str, rounds: list[str]) -> tuple[list[str | None], Any]:
+    """The rounds' stamp now, and the entry kept under `key` (None when there is none)."""
+    pipe = caches.redis_client(settings).pipeline(transaction=False)
+    pipe.get(register_key(settings))
+    pipe.hmget(rounds_key(settings), [*rounds, ALL])
+    pipe.get(key)
+    register, numbers, found = pipe.execute()
+    return [_text(register), *(_text(n) for n in numbers)], json.loads(found) if found is not None else None
+
+
+def peek(name: str, rounds: list[str]) -> Any:
+    """The figures kept under `name` if they still hold, else None; never computes."""
+    settings = config.current()
+    stamp, entry = _look_up(settings, entry_key(settings, name, rounds), rounds)
+    return entry["value"] if entry is not None and entry.get("stamp") == stamp else None
+
+
 def kept(session: Session, name: str, rounds: list[str], compute: Callable[[], T]) -> T:
     """What `compute()` gives for figures named `name` that read the `rounds` (their codes): kept from
     an earlier call while none of those rounds nor the register changed since."""
@@ -80,19 +97,12 @@ def kept(session: Session, name: str, rounds: list[str], compute: Callable[[], T
     client = caches.redis_client(settings)
     key = entry_key(settings, name, rounds)
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.get(register_key(settings))
-        pipe.hmget(rounds_key(settings), [*rounds, ALL])
-        pipe.get(key)
-        register, numbers, found = pipe.execute()
+        stamp, entry = _look_up(settings, key, rounds)
     except redis.RedisError as exc:
         log.debug("kept figures: Redis not reached, computed: %s", exc)
         return compute()
-    stamp = [_text(register), *(_text(n) for n in numbers)]
-    if found is not None:
-        entry = json.loads(found)
-        if entry.get("stamp") == stamp:
-            return entry["value"]  # type: ignore[no-any-return]
+    if entry is not None and entry.get("stamp") == stamp:
+        return entry["value"]  # type: ignore[no-any-return]
     value = compute()
     try:
         client.set(key, json.dumps({"stamp": stamp, "value": value}, ensure_ascii=False), ex=KEEP_SECONDS)

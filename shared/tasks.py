@@ -26,6 +26,8 @@ IMPORT_SHEET = "intake.import_sheet"
 CHECK_TIMELINESS = "evaluation.check_timeliness"
 CHECK_OUTLIERS = "evaluation.check_outliers"
 FLUSH_ALERTS = "notify.flush_alerts"
+# The intake's worker computes again the figures a supervisor opens first, once their rounds changed.
+KEEP_FIGURES = "intake.keep_figures"
 # Each service relays the outbox events addressed to it (see shared/outbox.py).
 RELAY_OUTBOX = {
     EVALUATION_QUEUE: "evaluation.relay_outbox",

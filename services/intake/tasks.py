@@ -8,8 +8,8 @@ from typing import Any
 from celery import Task, current_app, shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.intake import documents, sheet_imports
-from shared import events, outbox, tasks
+from services.intake import documents, figures, sheet_imports
+from shared import db, events, outbox, tasks
 
 log = logging.getLogger(__name__)
 
@@ -42,3 +42,10 @@ def import_sheet(self: Task, event: dict[str, Any]) -> str:
 def relay_outbox() -> int:
     """Publish the events for this queue that their producer could not (the broker was down)."""
     return outbox.relay(current_app, tasks.INTAKE_QUEUE)
+
+
+@shared_task(name=tasks.KEEP_FIGURES)
+def keep_figures() -> dict[str, float]:
+    """Compute again the figures a supervisor opens first, where their rounds changed."""
+    with db.transaction() as session:
+        return figures.keep(session)

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from services.intake import analytics, case_hints, cases, charts, lists, scope
+from services.intake import analytics, case_hints, cases, charts, figures, lists, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
 from shared import clock, config, labels
@@ -36,7 +36,7 @@ def default_round(rounds: list[Round]) -> Round:
 
 def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
     points = []
-    for round_ in sorted(rounds, key=lambda r: r.due_date)[-6:]:
+    for round_ in sorted(rounds, key=lambda r: r.due_date)[-figures.TREND :]:
         scores = analytics.round_scores(db_session(), round_.code)
         points.append((round_.code, mean(scores) if scores else None))
     return points

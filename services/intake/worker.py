@@ -1,7 +1,8 @@
 """The intake's own worker: `celery -A services.intake.worker worker -Q intake`.
 
 It runs the long jobs a page asks for (the office's Word documents, uploaded report spreadsheets) so that
-no request waits for them, and relays the outbox events addressed to its queue.
+no request waits for them, keeps the dashboard's figures ready (services/intake/figures.py) and relays
+the outbox events addressed to its queue.
 """
 
 from shared import config, worker_observe

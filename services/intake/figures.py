@@ -1,0 +1,50 @@
+"""The figures a supervisor opens first, computed again by the intake's worker once their rounds
+changed, so that the dashboard and the API's league tables read them kept (shared/kept.py) instead of
+computing them from every report of the round at the view.
+
+Which figures: of every open round, and of the newest round when none is open, the district table and
+the batch table (with the rounds their ranks and outcomes are compared with), the score lists of the
+dashboard's trend and the case hints. Figures whose rounds did not change are found kept and cost a
+look-up in Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.intake import analytics, case_hints
+from shared.models import Round
+
+log = logging.getLogger(__name__)
+TREND = 6  # rounds on the dashboard's chart of mean scores
+
+
+def shown_rounds(session: Session) -> list[Round]:
+    """The rounds whose figures are kept ready: the open ones, or the newest."""
+    rounds = list(session.scalars(select(Round).order_by(Round.due_date.desc())))
+    return [r for r in rounds if r.status == "open"] or rounds[:1]
+
+
+def trend_rounds(session: Session, round_count: int = TREND) -> list[Round]:
+    """The rounds of the dashboard's trend: the newest `round_count`, oldest first."""
+    newest = list(session.scalars(select(Round).order_by(Round.due_date.desc()).limit(round_count)))
+    return newest[::-1]
+
+
+def keep(session: Session) -> dict[str, float]:
+    """Compute again what changed of the shown rounds' figures; per round, the seconds it took."""
+    took: dict[str, float] = {}
+    for round_ in shown_rounds(session):
+        started = time.monotonic()
+        analytics.district_table(session, round_.code)
+        analytics.batch_table(session, round_.code)
+        case_hints.hints(session, round_.code)
+        took[round_.code] = round(time.monotonic() - started, 3)
+    for round_ in trend_rounds(session):
+        analytics.round_scores(session, round_.code)
+    log.info("figures kept ready: %s", took)
+    return took

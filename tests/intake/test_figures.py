@@ -1,0 +1,75 @@
+"""The dashboard's figures kept ready (services/intake/figures.py): once the job ran, the league tables,
+score lists and case hints of the shown rounds are read from Redis without reading the round's reports
+or problems, and a change to the round is in them after the job's next run; the scheduler has the
+intake's real worker run it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from services.intake import analytics, case_hints, figures
+from shared import db, kept
+from shared.catalogue import Catalogue
+from tests.support.evaluated import store_and_evaluate
+from tests.support.processes import Stack, wait_until
+from tests.support.reports import clean_report, open_round, problem_report, unit_of
+
+HEAVY = ("FROM submissions", "FROM findings", "JOIN submissions", "JOIN findings")
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(db.engine(), "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine(), "before_cursor_execute", note)
+
+
+def shown(round_code: str) -> tuple[list[str], analytics.DistrictRow | None]:
+    """What the dashboard reads first, and the statements that took."""
+    with statements() as seen, db.transaction() as session:
+        analytics.batch_table(session, round_code)
+        case_hints.hints(session, round_code)
+        for round_ in figures.trend_rounds(session):
+            analytics.round_scores(session, round_.code)
+        row = analytics.district_row(session, round_code, "350102")
+    return [s for s in seen if any(h in s for h in HEAVY)], row
+
+
+def test_after_the_job_the_dashboards_reads_touch_no_report(seeded: dict, catalogue: Catalogue) -> None:
+    round_code = open_round()
+    store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
+    with db.transaction() as session:
+        assert round_code in figures.keep(session)
+    heavy, row = shown(round_code)
+    assert not heavy and row is not None and row.reported == 1
+    store_and_evaluate(clean_report(catalogue, unit_of("350102", 1), round_code))
+    with db.transaction() as session:
+        figures.keep(session)
+    heavy, row = shown(round_code)
+    assert not heavy and row is not None and row.reported == 2
+
+
+@pytest.mark.e2e
+def test_the_scheduler_has_the_intake_worker_keep_them(
+    stack: Stack, seeded: dict, catalogue: Catalogue
+) -> None:
+    round_code = open_round()
+    stack.env["FIGURES_INTERVAL"] = "1"
+    stack.start("intake-worker", "beat")
+    store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
+
+    # kept.peek never computes: only the worker can have put the new report's score there
+    wait_until(lambda: kept.peek("scores", [round_code]), 30, "the worker to keep the changed round's scores")
+    heavy, row = shown(round_code)
+    assert not heavy and row is not None and row.reported == 1
