@@ -60,10 +60,12 @@ def _reported(round_code: str) -> ColumnElement[bool]:
 
 
 def _latest_evaluated(round_code: str) -> ColumnElement[bool]:
+    """The unit's newest report of the round is evaluated. (The newest version is the same unit's:
+    the subquery names the report's unit, so it correlates to the report, not to the outer units.)"""
     other = aliased(Submission)
     latest = (
         select(func.max(other.version))
-        .where(other.unit_id == PilotUnit.id, other.round_code == round_code)
+        .where(other.unit_id == Submission.unit_id, other.round_code == round_code)
         .scalar_subquery()
     )
     return exists(

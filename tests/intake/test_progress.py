@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ops import demo
-from services.intake import progress
+from services.intake import lists, progress
 from shared import clock, db, migrate
 from shared.catalogue import Catalogue
-from shared.models import Draft, PilotUnit
+from shared.models import Draft, PilotUnit, Round
 from tests.ops.test_postgres import on_postgres, postgres_url  # noqa: F401 (fixtures)
 from tests.support.evaluated import store_and_evaluate, store_for_worker
 from tests.support.reports import clean_report, open_round, problem_report, unit_of
@@ -55,5 +55,12 @@ def agree(catalogue: Catalogue) -> None:
             p.state for p in progress.unit_progress(session, list(session.scalars(units)), round_code)
         )
     assert counted == {state: each.get(state, 0) for state in progress.STATES}
+    # the home page's filters select the same units (units with one version and with two side by side)
+    with db.transaction() as session:
+        round_ = session.get(Round, round_code)
+        for state in progress.STATES:
+            condition = lists.state_condition(round_, state, clock.today())
+            selected = session.scalar(select(func.count()).select_from(units.where(condition).subquery()))
+            assert selected == each.get(state, 0), state
     assert counted["draft"] == 1 and counted["submitted"] == 1 and counted["problems"] >= 1
     assert counted["evaluated"] >= 1 and sum(counted.values()) == sum(each.values())
