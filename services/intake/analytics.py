@@ -180,6 +180,28 @@ def round_scores(session: Session, round_code: str) -> list[float]:
     )
 
 
+def rule_counts(session: Session, round_code: str, limit: int = 10) -> list[tuple[str, int]]:
+    """The rules that found the most in the round, with how many findings each (kept like the tables)."""
+    return [
+        (code, count)
+        for code, count in kept.kept(
+            session,
+            f"rules:{limit}",
+            [round_code],
+            lambda: [
+                [code, count]
+                for code, count in session.execute(
+                    select(Finding.rule_code, func.count())
+                    .where(Finding.round_code == round_code)
+                    .group_by(Finding.rule_code)
+                    .order_by(func.count().desc(), Finding.rule_code)
+                    .limit(limit)
+                )
+            ],
+        )
+    ]
+
+
 def latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
     """Each unit's indicators in its latest report of the round."""
     return _read_once(

@@ -60,17 +60,19 @@ def grown(
     return out
 
 
-def hints(session: Session, round_code: str, district: str | None = None) -> list[dict[str, Any]]:
-    """The round's hints (of one district, if given), best score first; kept until the round, its
-    comparison round or the register changes (shared/kept.py)."""
+def hints(
+    session: Session, round_code: str, district: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The round's hints (of one district, if given; the best `limit` of them, if given), best score
+    first; kept until the round, its comparison round or the register changes (shared/kept.py)."""
     round_ = analytics.require_round(session, round_code)
     catalogue = catalogues.get(session, round_.catalogue_version)
     basis = analytics.comparison_round(session, round_, catalogue.effectiveness_index.get("basis", ""))
     return kept.kept(
         session,
-        f"hints:{district}",
+        f"hints:{district}:{limit}",
         [round_code, *([basis.code] if basis is not None else [])],
-        lambda: _hints(session, round_, catalogue, basis, district),
+        lambda: _hints(session, round_, catalogue, basis, district)[:limit],
     )
 
 

@@ -4,7 +4,7 @@ computing them from every report of the round at the view.
 
 Which figures: of every open round, and of the newest round when none is open, the district table and
 the batch table (with the rounds their ranks and outcomes are compared with), the score lists of the
-dashboard's trend and the case hints. Figures whose rounds did not change are found kept and cost a
+dashboard's trend, the case hints, the findings counted by rule and the units to chase per district. Figures whose rounds did not change are found kept and cost a
 look-up in Redis.
 """
 
@@ -16,11 +16,13 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.intake import analytics, case_hints
+from services.intake import analytics, case_hints, lists
+from shared import clock
 from shared.models import Round
 
 log = logging.getLogger(__name__)
 TREND = 6  # rounds on the dashboard's chart of mean scores
+HINTS = 10  # case hints on the dashboard
 
 
 def shown_rounds(session: Session) -> list[Round]:
@@ -43,6 +45,9 @@ def keep(session: Session) -> dict[str, float]:
         analytics.district_table(session, round_.code)
         analytics.batch_table(session, round_.code)
         case_hints.hints(session, round_.code)
+        case_hints.hints(session, round_.code, limit=HINTS)
+        analytics.rule_counts(session, round_.code)
+        lists.district_counts(session, round_, clock.today())
         took[round_.code] = round(time.monotonic() - started, 3)
     for round_ in trend_rounds(session):
         analytics.round_scores(session, round_.code)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, o
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from services.intake import scope
-from shared import clock, config
+from shared import clock, config, kept
 from shared.catalogue import SEVERITIES
 from shared.labels import FINDING_STATUSES
 from shared.models import (
@@ -151,7 +151,19 @@ def district_counts(
     session: Session, round_: Round, today: date, batch: int | None = None
 ) -> dict[str, dict[str, int]]:
     """Per district, how many of its active units have not reported, are 逾期未报, or have problems to
-    rectify: the numbers the dashboard links to the units behind them."""
+    rectify: the numbers the dashboard links to the units behind them. Kept until the round or the
+    register changes (shared/kept.py), and for the day: 逾期未报 depends on it."""
+    return kept.kept(
+        session,
+        f"chase:{batch}:{today.isoformat()}",
+        [round_.code],
+        lambda: _district_counts(session, round_, today, batch),
+    )
+
+
+def _district_counts(
+    session: Session, round_: Round, today: date, batch: int | None
+) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for state in ("unreported", "overdue", "problems"):
         query = (

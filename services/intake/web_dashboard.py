@@ -3,19 +3,18 @@ index's components (filtered by batch) and how it is computed, the batches compa
 
 from __future__ import annotations
 
-from statistics import mean
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.intake import analytics, case_hints, cases, charts, figures, lists, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
 from shared import clock, config, labels
-from shared.models import Finding, Round
+from shared.models import Round
 
 bp = Blueprint("dashboard", __name__)
 
@@ -38,7 +37,7 @@ def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
     points = []
     for round_ in sorted(rounds, key=lambda r: r.due_date)[-figures.TREND :]:
         scores = analytics.round_scores(db_session(), round_.code)
-        points.append((round_.code, mean(scores) if scores else None))
+        points.append((round_.code, sum(scores) / len(scores) if scores else None))
     return points
 
 
@@ -51,17 +50,7 @@ def dashboard() -> Any:
     english = str(get_locale()) == "en"
     names = [(row.name_en if english and row.name_en else row.name_zh) for row in table]
     scores = analytics.round_scores(db_session(), round_.code)
-    by_rule = (
-        db_session()
-        .execute(
-            select(Finding.rule_code, func.count())
-            .where(Finding.round_code == round_.code)
-            .group_by(Finding.rule_code)
-            .order_by(func.count().desc())
-            .limit(10)
-        )
-        .all()
-    )
+    by_rule = analytics.rule_counts(db_session(), round_.code)
     rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
     catalogue = analytics.round_catalogue(db_session(), round_)
     locale = "en" if english else "zh"
@@ -115,6 +104,6 @@ def office_panels(round_: Round) -> dict[str, Any]:
         ),
         "batches": analytics.batches(session),
         "batch_table": analytics.batch_table(session, round_.code),
-        "hints": case_hints.hints(session, round_.code)[:10],
+        "hints": case_hints.hints(session, round_.code, limit=figures.HINTS),
         "to_review": len(cases.library(session, current_user(), round_.code, status="recommended")),
     }

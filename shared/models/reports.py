@@ -113,11 +113,13 @@ class Finding(Base):
         Index("ix_findings_district_opened", "district_code", "opened_at", "id"),
         # the findings a report settled (a round's re-evaluation reads them a chunk at a time)
         Index("ix_findings_last_submission_id", "last_submission_id"),
+        # a unit's findings of a round (whether it has open problems: the report states)
+        Index("ix_findings_unit_round", "unit_id", "round_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(200), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("pilot_units.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("pilot_units.id"))
     district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
     round_code: Mapped[str] = mapped_column(ForeignKey("rounds.code"))
     rule_code: Mapped[str] = mapped_column(String(64))

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from services.intake import analytics, case_hints, figures
-from shared import db, kept
+from services.intake import analytics, case_hints, figures, lists
+from shared import clock, db, kept
 from shared.catalogue import Catalogue
 from tests.support.evaluated import store_and_evaluate
 from tests.support.processes import Stack, wait_until
@@ -40,6 +40,8 @@ def shown(round_code: str) -> tuple[list[str], analytics.DistrictRow | None]:
     with statements() as seen, db.transaction() as session:
         analytics.batch_table(session, round_code)
         case_hints.hints(session, round_code)
+        assert analytics.rule_counts(session, round_code)
+        lists.district_counts(session, analytics.require_round(session, round_code), clock.today())
         for round_ in figures.trend_rounds(session):
             analytics.round_scores(session, round_.code)
         row = analytics.district_row(session, round_code, "350102")
