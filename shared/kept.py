@@ -151,9 +151,14 @@ def _after_rollback(session: Session) -> None:
 def changed(rounds: Iterable[str], settings: config.Settings | None = None) -> None:
     """The rounds' data changed ("" for the register, `ALL` for every round): raise their numbers."""
     settings = settings or config.current()
+    codes = sorted(set(rounds))
     try:
-        pipe = caches.redis_client(settings).pipeline(transaction=False)
-        for code in rounds:
+        client = caches.redis_client(settings)
+        if len(codes) == 1 and codes[0]:  # a report stored or evaluated: one command, no pipeline
+            client.hincrby(rounds_key(settings), codes[0], 1)
+            return
+        pipe = client.pipeline(transaction=False)
+        for code in codes:
             if code:
                 pipe.hincrby(rounds_key(settings), code, 1)
             else:
