@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, exists, func, select
 from sqlalchemy.orm import Session
 
 from services.intake import effectiveness
@@ -427,6 +427,8 @@ def district_table(session: Session, round_code: str, batch: int | None = None) 
     with its change of rank."""
     round_ = require_round(session, round_code)
     names = {d.code: d for d in session.scalars(select(District))}
+    if batch is not None and not session.scalar(select(exists().where(PilotUnit.batch == batch))):
+        return []  # no unit in that batch (and nothing kept under a number anyone may send)
     out = []
     for row in _with_rank_change(session, round_, ("district", batch)):
         district = names[row.pop("group")]
@@ -450,6 +452,8 @@ def batch_table(session: Session, round_code: str, district: str | None = None) 
     """The same figures per pilot batch (of one district's units, if given), ranked alike."""
     round_ = require_round(session, round_code)
     batches = {b.number: b for b in session.scalars(select(PilotBatch))}
+    if district is not None and session.get(District, district) is None:
+        return []  # no such district (and nothing kept under a code anyone may send)
     out = []
     for row in _with_rank_change(session, round_, ("batch", district)):
         number = row.pop("group")

@@ -45,7 +45,8 @@ def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
 @scope.roles_required("supervisor", "admin")
 def dashboard() -> Any:
     round_ = chosen_round()
-    batch = int(request.args["batch"]) if request.args.get("batch", "").isdigit() else None
+    batch_arg = request.args.get("batch", "")
+    batch = int(batch_arg) if batch_arg.isdigit() and len(batch_arg) < 4 else None
     table = analytics.district_table(db_session(), round_.code, batch)
     english = str(get_locale()) == "en"
     names = [(row.name_en if english and row.name_en else row.name_zh) for row in table]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from services.intake import analytics, case_hints, figures, lists
-from shared import clock, db, kept
+from shared import caches, clock, config, db, kept
 from shared.catalogue import Catalogue
 from tests.support.evaluated import store_and_evaluate
 from tests.support.processes import Stack, wait_until
@@ -75,3 +75,15 @@ def test_the_scheduler_has_the_intake_worker_keep_them(
     wait_until(lambda: kept.peek("scores", [round_code]), 30, "the worker to keep the changed round's scores")
     heavy, row = shown(round_code)
     assert not heavy and row is not None and row.reported == 1
+
+
+def test_a_batch_or_district_that_does_not_exist_keeps_nothing(seeded: dict, catalogue: Catalogue) -> None:
+    """Numbers and codes come from the query string: only those of real batches and districts are kept."""
+    round_code = open_round()
+    with db.transaction() as session:
+        assert analytics.district_table(session, round_code, 998) == []
+        assert analytics.batch_table(session, round_code, "no-such-district") == []
+        assert analytics.batch_table(session, round_code, "350102")
+    client = caches.redis_client(config.current())
+    names = [key.decode() for key in client.scan_iter(match="pilotwatch:kept:*:entry:*")]
+    assert names and not any("998" in name or "no-such-district" in name for name in names), names
