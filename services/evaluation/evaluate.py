@@ -121,15 +121,18 @@ def _evaluate_round_batch(
     session: Session, round_: Round, batch: list[Submission], requests: dict[str, str], now: datetime
 ) -> list[OutboxEvent]:
     catalogue = catalogues.get(session, round_.catalogue_version)
+    pasts = history.history(session, round_, {s.unit_id for s in batch})
+    # The judging reads only the report and the unit's earlier rounds: done before the write lock.
+    judged = {s.id: judging.judge(catalogue, s, round_, pasts.get(s.unit_id, ())) for s in batch}
+    batch = still_waiting(session, batch)
     unit_ids = {s.unit_id for s in batch}
-    pasts = history.history(session, round_, unit_ids)
     newest = newest_versions(session, round_.code, unit_ids)
     latest = {s.id: s.unit_id for s in batch if newest.get(s.unit_id) == s.version}
     existing = ledger.active_findings(session, round_.code, latest.values(), catalogue.round_rule_codes)
     absent = _missing_report_findings(session, round_.code, latest.values(), catalogue)
     done = ledger.Changes()
     for submission in batch:
-        scores, outcomes = judging.judge(catalogue, submission, round_, pasts.get(submission.unit_id, ()))
+        scores, outcomes = judged[submission.id]
         failed = judging.errors(outcomes)
         changes = ledger.Changes()
         if submission.id in latest:
@@ -160,11 +163,31 @@ def _evaluate_round_batch(
             )
         )
         done.extend(changes)
+    if not batch:
+        return []
     # One announcement per district for the batch (the notifier groups them into alerts anyway), under
     # the request that brought the report the event named; a lone report is named in it.
     request_id = next((r for r in requests.values() if r), "")
     named = batch[0].id if len(batch) == 1 else ""
     return ledger.announce(session, round_.code, done, "resolved_by_resubmission", named, request_id)
+
+
+def still_waiting(session: Session, batch: list[Submission]) -> list[Submission]:
+    """Before the ledger is read and written: on SQLite, take the write lock (its driver begins a
+    transaction only at the first write, so the active findings read before it could be stale by then,
+    and a racing resubmission's problems be missed), then leave out the reports another worker
+    evaluated meanwhile. On PostgreSQL the batch's rows are locked already (`waiting`)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return batch
+    driver = session.connection().connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:  # type: ignore[attr-defined]
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    evaluated = set(
+        session.scalars(
+            select(Evaluation.submission_id).where(Evaluation.submission_id.in_([s.id for s in batch]))
+        )
+    )
+    return [s for s in batch if s.id not in evaluated]
 
 
 def evaluate_arrived(
@@ -174,10 +197,6 @@ def evaluate_arrived(
     after it and still wait: their own events, queued behind this one, then find them evaluated and
     take along what arrived after them in turn. The search starts at the named report, so it walks
     only the reports that arrived since."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite's driver begins a transaction only at the first write, so what is read before it may
-        # be stale by then (a racing resubmission's findings missed): take the write lock first.
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise SubmissionMissing(submission_id)
