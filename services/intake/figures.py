@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.intake import analytics, case_hints, lists
+from services.intake.rounds import all_rounds
 from shared import clock
 from shared.models import Round
 
@@ -25,22 +25,21 @@ TREND = 6  # rounds on the dashboard's chart of mean scores
 HINTS = 10  # case hints on the dashboard
 
 
-def shown_rounds(session: Session) -> list[Round]:
-    """The rounds whose figures are kept ready: the open ones, or the newest."""
-    rounds = list(session.scalars(select(Round).order_by(Round.due_date.desc())))
+def shown_rounds(rounds: list[Round]) -> list[Round]:
+    """The rounds (newest first) whose figures are kept ready: the open ones, or the newest."""
     return [r for r in rounds if r.status == "open"] or rounds[:1]
 
 
-def trend_rounds(session: Session, round_count: int = TREND) -> list[Round]:
-    """The rounds of the dashboard's trend: the newest `round_count`, oldest first."""
-    newest = list(session.scalars(select(Round).order_by(Round.due_date.desc()).limit(round_count)))
-    return newest[::-1]
+def trend_rounds(rounds: list[Round]) -> list[Round]:
+    """The rounds of the dashboard's trend: the newest `TREND` of them, oldest first."""
+    return sorted(rounds, key=lambda r: r.due_date)[-TREND:]
 
 
 def keep(session: Session) -> dict[str, float]:
     """Compute again what changed of the shown rounds' figures; per round, the seconds it took."""
     took: dict[str, float] = {}
-    for round_ in shown_rounds(session):
+    known = all_rounds(session)
+    for round_ in shown_rounds(known):
         started = time.monotonic()
         analytics.district_table(session, round_.code)
         analytics.batch_table(session, round_.code)
@@ -49,7 +48,7 @@ def keep(session: Session) -> dict[str, float]:
         analytics.rule_counts(session, round_.code)
         lists.district_counts(session, round_, clock.today())
         took[round_.code] = round(time.monotonic() - started, 3)
-    for round_ in trend_rounds(session):
+    for round_ in trend_rounds(known):
         analytics.round_scores(session, round_.code)
     log.info("figures kept ready: %s", took)
     return took

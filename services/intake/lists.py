@@ -114,12 +114,18 @@ def state_condition(round_: Round, state: str, today: date) -> ColumnElement[boo
     return conditions.get(state)
 
 
+def batch_of(args: Mapping[str, str]) -> int | None:
+    """The pilot batch chosen on screen (a number of at most three digits), or None: every batch."""
+    batch = args.get("batch") or ""
+    return int(batch) if batch.isdigit() and len(batch) < 4 else None
+
+
 def unit_filters(query: Select[Any], user: User, args: Mapping[str, str]) -> Select[Any]:
     """A query over units (or joined to them) narrowed to a district, a pilot batch, a name or code."""
     if args.get("district") and user.role != "district":
         query = query.where(PilotUnit.district_code == args["district"])
-    if (args.get("batch") or "").isdigit() and len(args["batch"]) < 4:
-        query = query.where(PilotUnit.batch == int(args["batch"]))
+    if batch_of(args) is not None:
+        query = query.where(PilotUnit.batch == batch_of(args))
     if text_of(args):
         query = query.where(unit_matches(text_of(args)))
     return query

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from services.intake import analytics, case_hints, cases, charts, figures, lists, scope
 from services.intake.auth import current_user
 from services.intake.extensions import db_session
+from services.intake.rounds import all_rounds
 from shared import clock, config, labels
 from shared.models import Round
 
@@ -20,7 +20,7 @@ bp = Blueprint("dashboard", __name__)
 
 
 def chosen_round() -> Round:
-    rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
+    rounds = all_rounds(db_session())
     if not rounds:
         abort(404, description=_("还没有督导轮次"))
     return next((r for r in rounds if r.code == request.args.get("round")), None) or default_round(rounds)
@@ -35,7 +35,7 @@ def default_round(rounds: list[Round]) -> Round:
 
 def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
     points = []
-    for round_ in sorted(rounds, key=lambda r: r.due_date)[-figures.TREND :]:
+    for round_ in figures.trend_rounds(rounds):
         scores = analytics.round_scores(db_session(), round_.code)
         points.append((round_.code, sum(scores) / len(scores) if scores else None))
     return points
@@ -45,14 +45,13 @@ def trend(rounds: list[Round]) -> list[tuple[str, float | None]]:
 @scope.roles_required("supervisor", "admin")
 def dashboard() -> Any:
     round_ = chosen_round()
-    batch_arg = request.args.get("batch", "")
-    batch = int(batch_arg) if batch_arg.isdigit() and len(batch_arg) < 4 else None
+    batch = lists.batch_of(request.args)
     table = analytics.district_table(db_session(), round_.code, batch)
     english = str(get_locale()) == "en"
     names = [(row.name_en if english and row.name_en else row.name_zh) for row in table]
     scores = analytics.round_scores(db_session(), round_.code)
     by_rule = analytics.rule_counts(db_session(), round_.code)
-    rounds = list(db_session().scalars(select(Round).order_by(Round.due_date.desc())))
+    rounds = all_rounds(db_session())
     catalogue = analytics.round_catalogue(db_session(), round_)
     locale = "en" if english else "zh"
 

@@ -249,13 +249,8 @@ def league_rows(session: Session, user: User, round_code: str, args: Mapping[str
             r.index,
             r.rank_change,
         ]
-        for r in analytics.district_table(session, round_code, batch_of(args))
+        for r in analytics.district_table(session, round_code, lists.batch_of(args))
     ]
-
-
-def batch_of(args: Mapping[str, str]) -> int | None:
-    batch = args.get("batch") or ""
-    return int(batch) if batch.isdigit() and len(batch) < 4 else None
 
 
 Rows = Callable[[Session, User, str, Mapping[str, str]], Iterable[list[Any]]]

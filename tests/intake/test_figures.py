@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from services.intake import analytics, case_hints, figures, lists
+from services.intake import analytics, case_hints, figures, lists, rounds
 from shared import caches, clock, config, db, kept
 from shared.catalogue import Catalogue
 from tests.support.evaluated import store_and_evaluate
@@ -42,7 +42,7 @@ def shown(round_code: str) -> tuple[list[str], analytics.DistrictRow | None]:
         case_hints.hints(session, round_code)
         assert analytics.rule_counts(session, round_code)
         lists.district_counts(session, analytics.require_round(session, round_code), clock.today())
-        for round_ in figures.trend_rounds(session):
+        for round_ in figures.trend_rounds(rounds.all_rounds(session)):
             analytics.round_scores(session, round_.code)
         row = analytics.district_row(session, round_code, "350102")
     return [s for s in seen if any(h in s for h in HEAVY)], row
