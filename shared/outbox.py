@@ -43,6 +43,10 @@ def send(app: Celery, task_name: str, payload: dict[str, Any], timeout: float) -
     app.send_task(
         task_name,
         args=[payload],
+        # how logs and monitors show the message: its kind and id (Celery's own repr of the whole
+        # payload costs more than the rest of the send's Python)
+        argsrepr=f"[{task_name} {payload.get('event_id', '')}]",
+        kwargsrepr="{}",
         retry=True,
         retry_policy={
             "max_retries": 1,

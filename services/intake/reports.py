@@ -20,6 +20,7 @@ from shared import caches, clock, events, logs, outbox
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Evaluation, OutboxEvent, PilotUnit, Round, Submission, User
+from shared.models.base import new_id
 
 Errors = dict[str, Any]
 _rounds: caches.TimedCache[Round] = caches.TimedCache("rounds")
@@ -199,6 +200,7 @@ def store(
         )
     )
     submission = Submission(
+        id=new_id(),  # known before the INSERT: the report and its event are written in one flush
         unit_id=unit.id,
         round_code=round_.code,
         version=(latest or 0) + 1,
@@ -210,7 +212,6 @@ def store(
         submitted_at=clock.now(),
     )
     session.add(submission)
-    session.flush()
     event = outbox.add(
         session,
         events.SubmissionReceived,
