@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from services.intake import analytics
 from shared import kept
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Case, Finding, PilotUnit, Round, Submission
+
+READ_CHUNK = 200  # reports read at a time, best score first, until the best `limit` hints are known
 
 
 def exemplary_measures(catalogue: Catalogue, measures: dict[str, Any]) -> list[dict[str, str]]:
@@ -72,12 +74,26 @@ def hints(
         session,
         f"hints:{district}:{limit}",
         [round_code, *([basis.code] if basis is not None else [])],
-        lambda: _hints(session, round_, catalogue, basis, district)[:limit],
+        lambda: _hints(session, round_, catalogue, basis, district, limit),
     )
 
 
+def settled(found: list[dict[str, Any]], limit: int | None, next_score: float) -> bool:
+    """Whether the best `limit` hints are known: `limit` found, and every report still to be read
+    scores below the last of them (reports are read best score first; equal scores are ordered by
+    credit code, so a report scoring the same could still come before it)."""
+    if limit is None or len(found) < limit:
+        return False
+    return next_score < sorted(p["overall_score"] for p in found)[-limit]
+
+
 def _hints(
-    session: Session, round_: Round, catalogue: Catalogue, basis: Round | None, district: str | None
+    session: Session,
+    round_: Round,
+    catalogue: Catalogue,
+    basis: Round | None,
+    district: str | None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     round_code = round_.code
     settings = catalogue.case_hints
@@ -88,52 +104,66 @@ def _hints(
             )
         )
     )
-    results = [
-        r
-        for r in analytics.unit_results(session, round_code).values()
-        if r.overall_score is not None
-        and r.unit_id not in critical
-        and (district is None or r.district_code == district)
-    ]
+    results = sorted(
+        (
+            r
+            for r in analytics.unit_results(session, round_code).values()
+            if r.overall_score is not None
+            and r.unit_id not in critical
+            and (district is None or r.district_code == district)
+        ),
+        key=lambda r: -r.overall_score,
+    )
     earlier = analytics.latest_indicators(session, basis.code) if basis is not None else {}
     written = dict(
         session.execute(
             select(Case.unit_id, Case.id).where(Case.round_code == round_code).order_by(Case.id)
         ).all()
     )
-    reports = {
-        s.id: s
-        for s in session.scalars(
-            select(Submission)
-            .where(Submission.id.in_([r.submission_id for r in results]))
-            .options(selectinload(Submission.unit))
-        )
-    }
-    out = []
-    for result in results:
-        submission = reports[str(result.submission_id)]
-        exemplary = exemplary_measures(catalogue, submission.measures or {})
-        reasons = []
-        if result.overall_score >= settings["min_score"] and len(exemplary) >= settings["min_exemplary"]:
-            reasons.append("high_score")
-        growth = grown(catalogue, settings, submission.indicators or {}, earlier.get(result.unit_id))
-        if growth:
-            reasons.append("growth")
-        if not reasons:
-            continue
-        unit: PilotUnit = submission.unit
-        out.append(
-            {
-                "credit_code": unit.credit_code,
-                "name": unit.name,
-                "district": unit.district_code,
-                "overall_score": result.overall_score,
-                "exemplary_measures": exemplary,
-                "reasons": reasons,
-                "growth": growth,
-                "compared_with": basis.code if basis is not None and growth else None,
-                "case_id": written.get(unit.id),
-            }
-        )
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(results), READ_CHUNK):
+        if settled(out, limit, results[start].overall_score):
+            break
+        chunk = results[start : start + READ_CHUNK]
+        reports = {
+            row.id: row
+            for row in session.execute(
+                select(
+                    Submission.id,
+                    Submission.measures,
+                    Submission.indicators,
+                    PilotUnit.id.label("unit_id"),
+                    PilotUnit.credit_code,
+                    PilotUnit.name,
+                    PilotUnit.district_code,
+                )
+                .join(PilotUnit, PilotUnit.id == Submission.unit_id)
+                .where(Submission.id.in_([r.submission_id for r in chunk]))
+            )
+        }
+        for result in chunk:
+            report = reports[str(result.submission_id)]
+            exemplary = exemplary_measures(catalogue, report.measures or {})
+            reasons = []
+            if result.overall_score >= settings["min_score"] and len(exemplary) >= settings["min_exemplary"]:
+                reasons.append("high_score")
+            growth = grown(catalogue, settings, report.indicators or {}, earlier.get(result.unit_id))
+            if growth:
+                reasons.append("growth")
+            if not reasons:
+                continue
+            out.append(
+                {
+                    "credit_code": report.credit_code,
+                    "name": report.name,
+                    "district": report.district_code,
+                    "overall_score": result.overall_score,
+                    "exemplary_measures": exemplary,
+                    "reasons": reasons,
+                    "growth": growth,
+                    "compared_with": basis.code if basis is not None and growth else None,
+                    "case_id": written.get(report.unit_id),
+                }
+            )
     out.sort(key=lambda p: (-p["overall_score"], p["credit_code"]))
-    return out
+    return out[:limit]

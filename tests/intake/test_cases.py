@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.intake import case_hints
 from shared import db
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
-from shared.models import Case, CatalogueVersion
+from shared.models import Case, CatalogueVersion, Round
 from tests.support.evaluated import store_and_evaluate
 from tests.support.reports import clean_report, open_round, unit_of
 from tests.support.web import PNG
@@ -163,3 +164,37 @@ def test_it_takes_the_hints_threshold_from_the_catalogue(
         assert row is not None
         catalogues.save(session, {**row.data, "case_hints": {**row.data["case_hints"], "min_exemplary": 2}})
     assert hint_codes(client) == []
+
+
+def test_the_best_hints_are_the_first_of_all_the_hints_however_they_are_read(
+    client: Any, catalogue: Catalogue, monkeypatch: Any
+) -> None:
+    """The dashboard asks for the best few hints, which are read best score first a chunk at a time:
+    a chunk of one report, equal scores on the boundary, still give the first of the whole list."""
+    round_code = open_round()
+    for index, district in enumerate(["350102", "350102", "350103", "350104", "350105"]):
+        report = clean_report(catalogue, unit_of(district, index if district == "350102" else 0), round_code)
+        report["measures"]["P2-M4"] = {"status": "exemplary", "note": "技能竞赛覆盖全部一线班组。"}
+        if index == 4:  # a lower score than the others, which are all equal
+            report["measures"]["P1-M1"] = {"status": "not_started", "note": ""}
+        store_and_evaluate(report)
+    with db.transaction() as session:
+        every = case_hints.hints(session, round_code)
+    assert len(every) == 5
+    assert len({h["overall_score"] for h in every}) == 2
+    monkeypatch.setattr(case_hints, "READ_CHUNK", 1)
+    for limit in range(1, 7):
+        with db.transaction() as session:
+            assert (
+                case_hints._hints(session, session.get(Round, round_code), catalogue, None, None, limit)
+                == every[:limit]
+            )
+
+
+def test_reading_stops_only_when_no_later_report_could_be_among_the_best() -> None:
+    found = [{"overall_score": 90.0}, {"overall_score": 80.0}]
+    assert case_hints.settled(found, 2, 79.9)
+    assert not case_hints.settled(found, 2, 80.0)  # a tie could come first by its credit code
+    assert not case_hints.settled(found, 3, 10.0)  # not enough yet
+    assert not case_hints.settled(found, None, 0.0)  # every hint is wanted
+    assert case_hints.settled(found, 1, 85.0)
