@@ -227,6 +227,19 @@ def _latest_indicators(session: Session, round_code: str) -> dict[int, dict[str,
     return {unit_id: indicators or {} for unit_id, indicators in rows}
 
 
+def unit_pairs(session: Session, round_code: str, basis_code: str) -> dict[int, effectiveness.Pair]:
+    """The units that reported in both rounds, each with its latest indicators of both; one set per
+    session, so every table of a page adds up the same pairs (and their remembered sums)."""
+
+    def pair_up() -> dict[int, effectiveness.Pair]:
+        now, then = latest_indicators(session, round_code), latest_indicators(session, basis_code)
+        return {
+            unit_id: effectiveness.Pair(now[unit_id], then[unit_id]) for unit_id in now.keys() & then.keys()
+        }
+
+    return _read_once(session, ("unit_pairs", round_code, basis_code), pair_up)  # type: ignore[no-any-return]
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -371,10 +384,9 @@ def _compute_ranked(
             unit_group.setdefault(result.unit_id, key)
     pairs: dict[Any, list[effectiveness.Pair]] = defaultdict(list)
     if basis is not None:
-        now, then = latest_indicators(session, round_.code), latest_indicators(session, basis.code)
-        for unit_id in now.keys() & then.keys():
+        for unit_id, pair in unit_pairs(session, round_.code, basis.code).items():
             if unit_id in unit_group:
-                pairs[unit_group[unit_id]].append(effectiveness.Pair(now[unit_id], then[unit_id]))
+                pairs[unit_group[unit_id]].append(pair)
     stats = _finding_stats(session, round_.code, group_of)
     rows = []
     for key in sorted(k for k, count in unit_counts.items() if count):

@@ -16,13 +16,32 @@ from typing import Any
 
 from shared.catalogue.schema import OUTCOME_KINDS
 
+Totals = tuple[float, float, float, float]  # Σindicators and Σper, now and then
+
 
 @dataclass(frozen=True)
 class Pair:
-    """One unit's indicators in the round and in the round it is compared with."""
+    """One unit's indicators in the round and in the round it is compared with. The sums an outcome
+    part takes of them are remembered: the league table and the batch table add up the same units."""
 
     now: dict[str, Any]
     then: dict[str, Any]
+    known: dict[tuple[tuple[str, ...], tuple[str, ...]], Totals | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def totals(self, codes: tuple[str, ...], per: tuple[str, ...]) -> Totals | None:
+        """Σcodes and Σper (1 without `per`), now and then; None when any of them is blank."""
+        key = (codes, per)
+        if key not in self.known:
+            values = (
+                _total(self.now, codes),
+                _total(self.now, per) if per else 1.0,
+                _total(self.then, codes),
+                _total(self.then, per) if per else 1.0,
+            )
+            self.known[key] = None if any(v is None for v in values) else values  # type: ignore[assignment]
+        return self.known[key]
 
 
 @dataclass
@@ -51,21 +70,16 @@ def _total(indicators: dict[str, Any], codes: Iterable[str]) -> float | None:
 def measure(part: dict[str, Any], pairs: Iterable[Pair]) -> Outcome:
     """The change of an outcome over the pairs that carry all its indicators both times: a `share`
     (Σindicators ÷ Σper, the change in points as a fraction) or a `growth` (relative change of Σindicators)."""
-    per = part.get("per") or ()
+    codes, per = tuple(part["indicators"]), tuple(part.get("per") or ())
     sums = [0.0, 0.0, 0.0, 0.0]  # now, now per, then, then per
     units = 0
     for pair in pairs:
-        values = (
-            _total(pair.now, part["indicators"]),
-            _total(pair.now, per) if per else 1.0,
-            _total(pair.then, part["indicators"]),
-            _total(pair.then, per) if per else 1.0,
-        )
-        if any(v is None for v in values):
+        values = pair.totals(codes, per)
+        if values is None:
             continue
         units += 1
         for i, value in enumerate(values):
-            sums[i] += value or 0.0
+            sums[i] += value
     outcome = Outcome(units=units)
     if not units:
         return outcome
