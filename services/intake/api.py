@@ -58,7 +58,7 @@ class Submissions(MethodView):
             }
         ],
     )
-    @blp.arguments(schemas.SubmissionSchema, location="json")
+    @blp.arguments(schemas.SubmissionSchema(), location="json")
     @blp.response(202, schemas.AcceptedSchema)
     @blp.alt_response(401, description="no or bad token")
     @blp.alt_response(403, description="the unit belongs to another district")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,7 +23,8 @@ class BaseSchema(Schema):
 
 # Larger than any headcount or amount a unit reports, and exactly representable as a float.
 MAX_MAGNITUDE = 10**15
-ALLOWED_CONTROLS = frozenset("\t\n\r")
+# C0 controls but tab and line breaks, DEL and the C1 controls
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def text_problem(value: str) -> str | None:
@@ -32,7 +34,7 @@ def text_problem(value: str) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return _("含有无法编码的字符")
-    if any((ch < " " or "\x7f" <= ch < "\xa0") and ch not in ALLOWED_CONTROLS for ch in value):
+    if CONTROLS.search(value):
         return _("含有控制字符")
     return None
 
