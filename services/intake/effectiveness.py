@@ -16,6 +16,7 @@ from typing import Any
 
 from shared.catalogue.schema import OUTCOME_KINDS
 
+NUMBERS = frozenset({int, float})
 Totals = tuple[float, float, float, float]  # Σindicators and Σper, now and then
 
 
@@ -40,7 +41,7 @@ class Pair:
                 _total(self.then, codes),
                 _total(self.then, per) if per else 1.0,
             )
-            self.known[key] = None if any(v is None for v in values) else values  # type: ignore[assignment]
+            self.known[key] = None if None in values else values  # type: ignore[assignment]
         return self.known[key]
 
 
@@ -61,7 +62,7 @@ def _total(indicators: dict[str, Any], codes: Iterable[str]) -> float | None:
     total = 0.0
     for code in codes:
         value = indicators.get(code)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if type(value) not in NUMBERS:  # JSON gives exactly these; a bool is not a number here
             return None
         total += value
     return total
