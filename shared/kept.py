@@ -10,8 +10,10 @@ stamp of what it was computed from, and gives it back while the stamp holds:
 - one number for the whole register, raised by a change to pilot units, districts, batches, rounds or
   catalogue versions, which every round's figures read.
 
-A stamp is read before the figures are computed, so figures computed while a change commits are kept
-under the older stamp and computed again at the next look-up. A session with changes not yet committed
+Figures are kept under the stamp read before the session first read any round data (`begin_reads`,
+also called by the reads a session caches for several figures), so figures computed while a change
+commits, or from rows the session read before it, are kept under the older stamp and computed again at
+the next look-up. A session with changes not yet committed
 computes its own figures and keeps nothing. Without Redis every look-up computes. A kept entry lasts
 `KEEP_SECONDS` at most, so that a raise lost to a Redis outage (the change committed, Redis not reached)
 does not keep old figures for longer than that.
@@ -52,6 +54,7 @@ OF_A_ROUND: tuple[type, ...] = (Submission, Evaluation, Finding, Case)
 REGISTER: tuple[type, ...] = (PilotUnit, District, PilotBatch, Round, CatalogueVersion)
 _TOUCHED = "kept_rounds_touched"
 _WROTE = "kept_wrote"
+_BEFORE = "kept_stamps_before_reads"
 ALL = "*"  # a change whose round is not known: every round's figures are computed again
 
 
@@ -81,6 +84,41 @@ def _look_up(settings: config.Settings, key: str, rounds: list[str]) -> tuple[li
     return [_text(register), *(_text(n) for n in numbers)], json.loads(found) if found is not None else None
 
 
+def begin_reads(session: Session, settings: config.Settings | None = None) -> None:
+    """Note every round's number and the register's before the session's first read of round data in
+    this transaction: what it computes from those reads is kept under them (an entry computed from rows
+    read before a change committed must not be kept under the number that change raised)."""
+    if _BEFORE in session.info:
+        return
+    settings = settings or config.current()
+    try:
+        pipe = caches.redis_client(settings).pipeline(transaction=False)
+        pipe.get(register_key(settings))
+        pipe.hgetall(rounds_key(settings))
+        register, numbers = pipe.execute()
+    except redis.RedisError as exc:
+        log.debug("kept figures: numbers not noted before the reads: %s", exc)
+        session.info[_BEFORE] = None
+        return
+    session.info[_BEFORE] = (_text(register), {k.decode(): v.decode() for k, v in numbers.items()})
+
+
+def _stamp_before(session: Session, rounds: list[str]) -> list[str | None] | None:
+    """The rounds' stamp as `begin_reads` noted it, in `_look_up`'s form; None when not noted."""
+    noted = session.info.get(_BEFORE)
+    if noted is None:
+        return None
+    register, numbers = noted
+    return [register, *(numbers.get(code) for code in rounds), numbers.get(ALL)]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_stamps(session: Session, *_args: Any) -> None:
+    session.info.pop(_BEFORE, None)
+
+
 def peek(name: str, rounds: list[str]) -> Any:
     """The figures kept under `name` if they still hold, else None; never computes."""
     settings = config.current()
@@ -96,6 +134,7 @@ def kept(session: Session, name: str, rounds: list[str], compute: Callable[[], T
     settings = config.current()
     client = caches.redis_client(settings)
     key = entry_key(settings, name, rounds)
+    begin_reads(session, settings)
     try:
         stamp, entry = _look_up(settings, key, rounds)
     except redis.RedisError as exc:
@@ -104,6 +143,8 @@ def kept(session: Session, name: str, rounds: list[str], compute: Callable[[], T
     if entry is not None and entry.get("stamp") == stamp:
         return entry["value"]  # type: ignore[no-any-return]
     value = compute()
+    # under the numbers from before the session's first read: the value may rest on rows read then
+    stamp = _stamp_before(session, rounds) or stamp
     try:
         client.set(key, json.dumps({"stamp": stamp, "value": value}, ensure_ascii=False), ex=KEEP_SECONDS)
     except redis.RedisError as exc:

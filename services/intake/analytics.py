@@ -113,10 +113,11 @@ READS = "analytics reads"
 
 def _read_once(session: Session, key: tuple[str, ...], read: Callable[[], Any]) -> Any:
     """`read()`, or what it gave earlier in this transaction of the session with nothing written since."""
-    kept: dict[tuple[str, ...], Any] = session.info.setdefault(READS, {})
-    if key not in kept:
-        kept[key] = read()
-    return kept[key]
+    reads: dict[tuple[str, ...], Any] = session.info.setdefault(READS, {})
+    if key not in reads:
+        kept.begin_reads(session)  # figures computed from this read are kept under the numbers before it
+        reads[key] = read()
+    return reads[key]
 
 
 @event.listens_for(Session, "after_flush")

@@ -147,3 +147,19 @@ def test_the_district_table_follows_a_rectified_problem(seeded: dict, catalogue:
             finding.resolved_at = clock.now() + timedelta(days=1)
     after = gulou()
     assert before.rectification_rate == 0.0 and after.rectification_rate == 1.0
+
+
+def test_figures_resting_on_rows_read_before_a_change_are_not_kept_as_after_it(
+    seeded: dict, catalogue: Catalogue
+) -> None:
+    """A page reads a round's reports once for several figures: when a report commits between that
+    read and a figure computed from it, the figure must not be kept under the raised number, or every
+    later view would show it without the new report until the next change."""
+    round_code = open_round()
+    with db.transaction() as session:
+        before = analytics.unit_results(session, round_code)  # read once for the figures that follow
+        store_and_evaluate(clean_report(catalogue, unit_of("350102"), round_code))  # another session
+        stale = analytics.round_scores(session, round_code)  # computed from the read before the change
+    assert len(stale) == len(before)
+    with db.transaction() as session:
+        assert len(analytics.round_scores(session, round_code)) == len(before) + 1
