@@ -197,18 +197,11 @@ def evaluate_arrived(
     after it and still wait: their own events, queued behind this one, then find them evaluated and
     take along what arrived after them in turn. The search starts at the named report, so it walks
     only the reports that arrived since."""
-    # when and whether it was evaluated, not the report itself: most events of a backlog find their
-    # report evaluated in another's batch, and need only the time to look on from
-    row = session.execute(
-        select(Submission.submitted_at, Evaluation.id)
-        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
-        .where(Submission.id == submission_id)
-    ).first()
-    if row is None:
+    submission = session.get(Submission, submission_id)
+    if submission is None:
         raise SubmissionMissing(submission_id)
-    submitted_at, evaluation_id = row
-    requests = {} if evaluation_id is not None else {submission_id: request_id}
-    found = waiting(session, submitted_at, batch - len(requests), besides=submission_id)
+    requests = {} if submission.evaluation is not None else {submission_id: request_id}
+    found = waiting(session, submission.submitted_at, batch - len(requests), besides=submission_id)
     requests.update(dict.fromkeys(found, ""))
     return evaluate_submissions(session, requests, now) if requests else []
 
