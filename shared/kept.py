@@ -46,6 +46,8 @@ from shared.models import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The register's number and every round's number, as noted at one moment.
+_Noted = tuple[str | None, dict[str, str]]
 
 KEEP_SECONDS = 3600
 # What a round's figures are computed from: a change to one of these raises its round's number.
@@ -74,14 +76,25 @@ def entry_key(settings: config.Settings, name: str, rounds: Iterable[str]) -> st
     return f"{_prefix(settings)}:entry:{name}:{'|'.join(rounds)}"
 
 
-def _look_up(settings: config.Settings, key: str, rounds: list[str]) -> tuple[list[str | None], Any]:
-    """The rounds' stamp now, and the entry kept under `key` (None when there is none)."""
+def _look_up(settings: config.Settings, key: str) -> tuple[_Noted, Any]:
+    """The register's number and every round's now, and the entry kept under `key` (None when there is
+    none), in one round trip."""
     pipe = caches.redis_client(settings).pipeline(transaction=False)
     pipe.get(register_key(settings))
-    pipe.hmget(rounds_key(settings), [*rounds, ALL])
+    pipe.hgetall(rounds_key(settings))
     pipe.get(key)
     register, numbers, found = pipe.execute()
-    return [_text(register), *(_text(n) for n in numbers)], json.loads(found) if found is not None else None
+    return _noted(register, numbers), json.loads(found) if found is not None else None
+
+
+def _noted(register: bytes | None, numbers: dict[bytes, bytes]) -> _Noted:
+    return _text(register), {k.decode(): v.decode() for k, v in numbers.items()}
+
+
+def _stamp(noted: _Noted, rounds: list[str]) -> list[str | None]:
+    """The stamp of figures that read the `rounds`: the register's number, each round's, and `ALL`'s."""
+    register, numbers = noted
+    return [register, *(numbers.get(code) for code in rounds), numbers.get(ALL)]
 
 
 def begin_reads(session: Session, settings: config.Settings | None = None) -> None:
@@ -100,16 +113,7 @@ def begin_reads(session: Session, settings: config.Settings | None = None) -> No
         log.debug("kept figures: numbers not noted before the reads: %s", exc)
         session.info[_BEFORE] = None
         return
-    session.info[_BEFORE] = (_text(register), {k.decode(): v.decode() for k, v in numbers.items()})
-
-
-def _stamp_before(session: Session, rounds: list[str]) -> list[str | None] | None:
-    """The rounds' stamp as `begin_reads` noted it, in `_look_up`'s form; None when not noted."""
-    noted = session.info.get(_BEFORE)
-    if noted is None:
-        return None
-    register, numbers = noted
-    return [register, *(numbers.get(code) for code in rounds), numbers.get(ALL)]
+    session.info[_BEFORE] = _noted(register, numbers)
 
 
 @event.listens_for(Session, "after_flush")
@@ -122,8 +126,8 @@ def _forget_stamps(session: Session, *_args: Any) -> None:
 def peek(name: str, rounds: list[str]) -> Any:
     """The figures kept under `name` if they still hold, else None; never computes."""
     settings = config.current()
-    stamp, entry = _look_up(settings, entry_key(settings, name, rounds), rounds)
-    return entry["value"] if entry is not None and entry.get("stamp") == stamp else None
+    noted, entry = _look_up(settings, entry_key(settings, name, rounds))
+    return entry["value"] if entry is not None and entry.get("stamp") == _stamp(noted, rounds) else None
 
 
 def kept(session: Session, name: str, rounds: list[str], compute: Callable[[], T]) -> T:
@@ -132,21 +136,26 @@ def kept(session: Session, name: str, rounds: list[str], compute: Callable[[], T
     if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
         return compute()  # our own changes are not committed: nothing to keep or to trust
     settings = config.current()
-    client = caches.redis_client(settings)
     key = entry_key(settings, name, rounds)
-    begin_reads(session, settings)
     try:
-        stamp, entry = _look_up(settings, key, rounds)
+        noted, entry = _look_up(settings, key)
     except redis.RedisError as exc:
         log.debug("kept figures: Redis not reached, computed: %s", exc)
+        session.info.setdefault(_BEFORE, None)
         return compute()
-    if entry is not None and entry.get("stamp") == stamp:
+    # the session's first look-up notes the numbers before its first read of round data
+    before = session.info.setdefault(_BEFORE, noted)
+    if entry is not None and entry.get("stamp") == _stamp(noted, rounds):
         return entry["value"]  # type: ignore[no-any-return]
     value = compute()
-    # under the numbers from before the session's first read: the value may rest on rows read then
-    stamp = _stamp_before(session, rounds) or stamp
+    if before is None:
+        return value  # the numbers before the reads are not known: nothing is kept
     try:
-        client.set(key, json.dumps({"stamp": stamp, "value": value}, ensure_ascii=False), ex=KEEP_SECONDS)
+        caches.redis_client(settings).set(
+            key,
+            json.dumps({"stamp": _stamp(before, rounds), "value": value}, ensure_ascii=False),
+            ex=KEEP_SECONDS,
+        )
     except redis.RedisError as exc:
         log.debug("kept figures: not kept: %s", exc)
     return value
