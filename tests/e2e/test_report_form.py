@@ -232,6 +232,10 @@ def test_it_fills_a_full_report_in_few_actions_and_says_when_evaluation_is_slow(
     page.clock.fast_forward(10_000)
     page.locator("#overall").wait_for(timeout=30_000)
     assert "报送成功，正在评估" not in page.inner_text("main")
+    # each aspect's score under the aspect's name, as the office writes it (no catalogue code)
+    heads = page.locator("main table").first.locator("th").all_inner_texts()
+    assert heads == [aspect["name_zh"] for aspect in catalogue.aspects]
+    shoot(page, "report-evaluated", full_page=False)
 
 
 def test_it_starts_the_next_round_from_the_last_report(
