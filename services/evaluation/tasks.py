@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
     """Evaluate the report the event names and, in the same transaction, up to EVALUATION_BATCH - 1
     others that arrived around it and still wait: a backlog is read and written a batch at a time."""
-    data = events.SubmissionReceived().load(event)
+    data = events.load(events.SubmissionReceived, event)
     own = data["submission_id"]
     # a retry was a clash with another worker or a busy database: it takes only its own report
     batch = 1 if self.request.retries else config.current().evaluation_batch
@@ -63,7 +63,7 @@ def check_outliers(self: Task) -> int:
 
 @shared_task(name=tasks.REEVALUATE_CHUNK, bind=True, max_retries=10)
 def reevaluate_chunk(self: Task, event: dict[str, Any]) -> int:
-    data = events.ReevaluationRequested().load(event)
+    data = events.load(events.ReevaluationRequested, event)
     try:
         with db.transaction() as session:
             produced = reevaluate.run_chunk(

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 @shared_task(name=tasks.GENERATE_DOCUMENT, bind=True, max_retries=5)
 def generate_document(self: Task, event: dict[str, Any]) -> str:
-    data = events.DocumentRequested().load(event)
+    data = events.load(events.DocumentRequested, event)
     try:
         state = documents.generate(data["job_id"])
     except OperationalError as exc:  # the database was busy or away: try again
@@ -28,7 +28,7 @@ def generate_document(self: Task, event: dict[str, Any]) -> str:
 
 @shared_task(name=tasks.IMPORT_SHEET, bind=True, max_retries=5)
 def import_sheet(self: Task, event: dict[str, Any]) -> str:
-    data = events.SheetUploaded().load(event)
+    data = events.load(events.SheetUploaded, event)
     try:
         state = sheet_imports.run(data["import_id"], current_app)
     except OperationalError as exc:  # the database was busy or away: try again

@@ -74,22 +74,22 @@ def schedule_flush() -> None:
 
 @shared_task(name=tasks.NOTIFY_FINDINGS_OPENED, bind=True, max_retries=10)
 def findings_opened(self: Task, event: dict[str, Any]) -> int:
-    return record(self, events.FindingsOpened(), event, collect.record_opened)
+    return record(self, events.schema(events.FindingsOpened), event, collect.record_opened)
 
 
 @shared_task(name=tasks.NOTIFY_FINDINGS_RESOLVED, bind=True, max_retries=10)
 def findings_resolved(self: Task, event: dict[str, Any]) -> int:
-    return record(self, events.FindingsResolved(), event, collect.record_resolved)
+    return record(self, events.schema(events.FindingsResolved), event, collect.record_resolved)
 
 
 @shared_task(name=tasks.NOTIFY_FINDINGS_CHANGED, bind=True, max_retries=10)
 def findings_changed(self: Task, event: dict[str, Any]) -> int:
-    return record(self, events.FindingsChanged(), event, collect.record_changed)
+    return record(self, events.schema(events.FindingsChanged), event, collect.record_changed)
 
 
 @shared_task(name=tasks.NOTIFY_REPORTS_DUE_SOON, bind=True, max_retries=10)
 def reports_due_soon(self: Task, event: dict[str, Any]) -> int:
-    return record(self, events.ReportsDueSoon(), event, collect.record_due_soon)
+    return record(self, events.schema(events.ReportsDueSoon), event, collect.record_due_soon)
 
 
 @shared_task(name=tasks.RELAY_OUTBOX[tasks.NOTIFY_QUEUE])
@@ -119,7 +119,7 @@ def flush_alerts(event: dict[str, Any] | None = None) -> int:
 
 @shared_task(name=tasks.RESEND_DELIVERY)
 def resend_delivery(event: dict[str, Any]) -> str:
-    data = events.DeliveryResendRequested().load(event)
+    data = events.load(events.DeliveryResendRequested, event)
     with db.transaction() as session:
         request = deliveries.resend(session, data["delivery_id"], data["requested_by"], utcnow())
     if request is None:
@@ -143,7 +143,7 @@ def transport_or_failure(url: str, enabled: bool, timeout: float) -> tuple[Any, 
 
 @shared_task(name=tasks.SEND_DELIVERY, bind=True)
 def send_delivery(self: Task, event: dict[str, Any]) -> str:
-    data = events.DeliveryRequested().load(event)
+    data = events.load(events.DeliveryRequested, event)
     settings = config.current()
     with db.transaction() as session:
         delivery = deliveries.claim(session, data["delivery_id"], self.request.id, utcnow())

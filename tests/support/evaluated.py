@@ -71,13 +71,14 @@ def store_for_worker(report: dict[str, Any], round_code: str, at: datetime) -> t
         )
         session.add(submission)
         session.flush()
-        payload = events.SubmissionReceived().load(
+        payload = events.load(
+            events.SubmissionReceived,
             events.envelope(
                 submission_id=submission.id,
                 unit_credit_code=unit.credit_code,
                 district_code=unit.district_code,
                 round_code=round_code,
-            )
+            ),
         )
     return submission.id, payload
 
