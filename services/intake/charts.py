@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from html import escape
 
@@ -9,6 +10,34 @@ from markupsafe import Markup
 
 FONT = "font-family=\"'WenQuanYi Micro Hei','Microsoft YaHei','Noto Sans CJK SC',sans-serif\""
 BAR = "#b91c1c"
+WIDEST_LABEL = 220  # px of a bar chart's labels at most: a longer label goes on two lines
+
+
+def text_width(text: str, size: float) -> float:
+    """About how wide `text` is drawn at `size` px: a Chinese character takes a full em, a Latin letter
+    or digit about 0.55 of one."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.55 * size for ch in text)
+
+
+def lines(text: str, width: float, size: float) -> list[str]:
+    """`text` on one line, or on two split between words when it is wider than `width` px (the second
+    shortened with an ellipsis if it is still too wide)."""
+    if text_width(text, size) <= width or " " not in text:
+        return [fitted(text, width, size)]
+    words = text.split(" ")
+    first = words.pop(0)
+    while words and text_width(f"{first} {words[0]}", size) <= width:
+        first = f"{first} {words.pop(0)}"
+    return [fitted(first, width, size), fitted(" ".join(words), width, size)] if words else [first]
+
+
+def fitted(text: str, width: float, size: float) -> str:
+    """`text`, shortened with an ellipsis when it would be drawn wider than `width` px."""
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def hbars(
@@ -18,24 +47,44 @@ def hbars(
     highlight: str = "",
     label_width: int = 130,
 ) -> Markup:
-    """Horizontal bars, one per labelled value; `highlight` marks one label."""
-    row, left, width = 24, label_width, 300
+    """Horizontal bars, one per labelled value; `highlight` marks one label. The labels' column is as
+    wide as the longest label needs (at least `label_width`, at most WIDEST_LABEL px)."""
+    row, width, size = 24, 300, 12
+    left = round(min(WIDEST_LABEL, max([label_width, *(text_width(label, size) + 10 for label, _ in items)])))
     height = row * len(items) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 60} {height}" role="img" '
-        f'aria-label="{escape(title)}" {FONT} font-size="12">'
+        f'aria-label="{escape(title)}" {FONT} font-size="{size}">'
     ]
     for i, (label, value) in enumerate(items):
         y = 20 + i * row
         length = 0 if value is None else max(0.0, min(value, maximum)) / maximum * width
         colour = "#1d4ed8" if label == highlight else BAR
+        parts.append(_label(label, left - 6, y + 12, left - 10, size))
         parts.append(
-            f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{row - 8}" fill="{colour}" rx="2"/>'
             f'<text x="{left + length + 4:.1f}" y="{y + 12}">{"—" if value is None else f"{round(value, 1):g}"}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _label(label: str, right: float, baseline: float, width: float, size: float) -> str:
+    """A bar's label ending at `right`: on two smaller lines when one would not fit, shortened (and
+    whole on hover) when two would not either."""
+    shown, font = lines(label, width, size), size
+    if len(shown) == 2:
+        font = size - 1
+        shown = lines(label, width, font)
+    whole = f"<title>{escape(label)}</title>" if " ".join(shown) != label else ""
+    smaller = f' font-size="{font}"' if font != size else ""
+    start = f'<text x="{right}" y="{baseline}" text-anchor="end"{smaller}>{whole}'
+    if len(shown) == 1:
+        return f"{start}{escape(shown[0])}</text>"
+    return (
+        f'{start}<tspan x="{right}" dy="-0.45em">{escape(shown[0])}</tspan>'
+        f'<tspan x="{right}" dy="1.1em">{escape(shown[1])}</tspan></text>'
+    )
 
 
 def columns(items: Sequence[tuple[str, float]], title: str) -> Markup:

@@ -85,6 +85,7 @@ def vocabulary(catalogue: Catalogue) -> set[str]:
     from shared.models import Alert, Channel, Round, User
 
     words = set(catalogue.measures) | set(catalogue.indicators) | {r.code for r in catalogue.rules}
+    words |= {aspect["code"] for aspect in catalogue.aspects}  # P1 …: an aspect is shown by its name
     words |= set(labels.SEVERITIES) | set(labels.FINDING_STATUSES) | set(labels.CASE_STATUSES)
     words |= {"not_started", "in_progress", "implemented", "exemplary", "manual", "missing_report"}
     columns = (
