@@ -22,6 +22,15 @@ LIGHT_NAMES = {
 }
 ORDER = ("critical", "error", "warning", "info")
 LOCALES = ("zh", "en")
+# Ends a robot's message cut to its service's size limit (services/notify/robots.py).
+CUT_NOTES = {
+    "zh": "\n\n……（消息过长，以上仅列出部分问题，全部问题请在[问题台账]({url})中查看）",
+    "en": "\n\n… (too long for the chat; every problem is in the [problem ledger]({url}))",
+}
+CUT_NOTE_WITHOUT_LINK = {
+    "zh": "\n\n……（消息过长，以上仅列出部分内容）",
+    "en": "\n\n… (too long for the chat; cut short)",
+}
 
 
 @pass_context
@@ -103,7 +112,14 @@ def render(context: dict[str, Any], locale: str = "zh") -> Message:
         html=_env.get_template(f"{locale}/body.html.j2").render(values),
         data=webhook_data(context),
         dialects=dialects,
+        cut_note=cut_note(locale, context.get("ledger_url", "")),
     )
+
+
+def cut_note(locale: str, ledger_url: str) -> str:
+    if not ledger_url:
+        return CUT_NOTE_WITHOUT_LINK[locale]
+    return CUT_NOTES[locale].format(url=markdown.link_target(ledger_url))
 
 
 def webhook_data(context: dict[str, Any]) -> dict[str, Any]:

@@ -25,12 +25,17 @@ WECOM_MARKDOWN_BYTES = 4096
 DINGTALK_MARKDOWN_BYTES = 20000
 
 
-def truncate(text: str, limit: int, note: str = "\n…（内容过长，已截断 / truncated）") -> str:
-    """`text` cut to at most `limit` UTF-8 bytes, ending with a note when cut."""
+def truncate(text: str, limit: int, note: str = "") -> str:
+    """`text` cut to at most `limit` UTF-8 bytes, ending with a note when cut (the message's own, or
+    one in both languages for a message stored without one)."""
     if len(text.encode()) <= limit:
         return text
-    room = limit - len(note.encode())
-    return text.encode()[:room].decode(errors="ignore") + note
+    note = note or "\n…（内容过长，已截断 / truncated）"
+    head = text.encode()[: limit - len(note.encode())].decode(errors="ignore")
+    line_end = head.rfind("\n")
+    if line_end > len(head) // 2:  # end at a whole line, not in the middle of a unit's name or a link
+        head = head[:line_end]
+    return head + note
 
 
 def check_answer(response: requests.Response) -> str:
@@ -67,7 +72,9 @@ class WeComBot(Robot):
         url = f"{config.current().wecom_base_url}/cgi-bin/webhook/send?key={quote_plus(self.plugin.key)}"
         body = {
             "msgtype": "markdown",
-            "markdown": {"content": truncate(message.markdown_for("wecom"), WECOM_MARKDOWN_BYTES)},
+            "markdown": {
+                "content": truncate(message.markdown_for("wecom"), WECOM_MARKDOWN_BYTES, message.cut_note)
+            },
         }
         return self.post(url, body)
 
@@ -90,7 +97,7 @@ class DingTalk(Robot):
             "msgtype": "markdown",
             "markdown": {
                 "title": message.subject,
-                "text": truncate(message.markdown_for("dingtalk"), DINGTALK_MARKDOWN_BYTES),
+                "text": truncate(message.markdown_for("dingtalk"), DINGTALK_MARKDOWN_BYTES, message.cut_note),
             },
         }
         return self.post(url, body)

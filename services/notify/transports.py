@@ -38,6 +38,9 @@ class Message:
     # The Markdown per robot dialect (services/notify/markdown.py); messages stored before there
     # were dialects have only `markdown`.
     dialects: dict[str, str] = field(default_factory=dict)
+    # What ends the Markdown when a chat service's size limit cuts it (its link, at the end, is cut
+    # with it): in the message's language, saying where the rest is. Empty in messages stored before.
+    cut_note: str = ""
 
     def markdown_for(self, dialect: str) -> str:
         return self.dialects.get(dialect, self.markdown)

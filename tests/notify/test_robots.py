@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.notify.messages import channel_test_message
+from services.notify.messages import alert_context, channel_test_message, render
 from services.notify.registry import transport_for
-from services.notify.robots import dingtalk_sign, truncate
+from services.notify.robots import WECOM_MARKDOWN_BYTES, dingtalk_sign, truncate
 from services.notify.transports import TransportError
 from shared import config
+from tests.notify.test_alert_words import context as one_finding_context
 from tests.support.chat import ChatServer, dingtalk_signature_ok
 
 
@@ -72,6 +74,38 @@ def test_it_truncates_to_the_byte_limit(text: str, limit: int) -> None:
     cut = truncate(text, limit)
     assert len(cut.encode()) <= max(limit, len(text.encode()) if len(text.encode()) <= limit else limit)
     assert cut == text or cut.endswith("truncated）")
+
+
+def many_findings(count: int) -> dict:
+    """An alert about `count` units' problems: longer than WeCom takes."""
+    context = one_finding_context()
+    finding = context["findings"][0]  # type: ignore[index]
+    findings = [
+        dict(finding, id=i, unit_name=f"福州示范机械{i:03d}有限公司", credit_code=f"91350102MA0000{i:03d}X")
+        for i in range(count)
+    ]
+    district = SimpleNamespace(code="350102", name_zh="鼓楼区", name_en="Gulou")
+    ledger = "http://pilotwatch.test/findings?district=350102&round=2026H2"
+    return alert_context("opened", "district", district, "2026H2", findings, [], ledger)
+
+
+@pytest.mark.parametrize(
+    ("locale", "says"),
+    [("zh", "全部问题请在[问题台账]("), ("en", "every problem is in the [problem ledger](")],
+)
+def test_a_message_cut_to_wecoms_limit_ends_at_a_line_with_where_the_rest_is(
+    chat: ChatServer, locale: str, says: str
+) -> None:
+    message = render(many_findings(60), locale)
+    assert len(message.markdown_for("wecom").encode()) > WECOM_MARKDOWN_BYTES
+    with pytest.raises(TransportError):  # the chat server's first answer is a 503 (scripted)
+        transport_for("wecombot://key789", 5).notify(message)
+    transport_for("wecombot://key789", 5).notify(message)
+    content = chat.requests[-1]["body"]["markdown"]["content"]
+    assert len(content.encode()) <= WECOM_MARKDOWN_BYTES
+    kept, note = content.rsplit("\n\n", 1)
+    assert message.markdown_for("wecom").startswith(kept + "\n")  # whole lines only
+    assert says in note and "/findings?district=350102&round=2026H2)" in note
 
 
 def test_it_has_a_transport_for_every_kind_the_administration_accepts() -> None:
