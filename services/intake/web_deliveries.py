@@ -19,6 +19,12 @@ from shared.models import Delivery, District
 bp = Blueprint("deliveries", __name__)
 ROLES = ("supervisor", "admin")
 STATUSES = ("pending", "sending", "retrying", "delivered", "failed", "dead")
+# What the log is filtered and paged by: a resend brings the supervisor back to the same view.
+VIEW = ("status", "district", "round", "q", "page")
+
+
+def view_of(args: Any) -> dict[str, str]:
+    return {name: args[name] for name in VIEW if args.get(name)}
 
 
 def allowed() -> Any:
@@ -46,6 +52,7 @@ def index() -> str:
         status=status,
         statuses=STATUSES,
         filters=request.args,
+        view=view_of(request.args),
         districts=list(db_session().scalars(select(District).order_by(District.code))),
         rounds=all_rounds(db_session()),
     )
@@ -64,4 +71,4 @@ def resend(delivery_id: int) -> Any:
     session.commit()
     outbox.publish(celery(), [request_event])
     flash(_("已提交重新发送（投递 %(id)s）", id=delivery_id))
-    return redirect(url_for("deliveries.index", status=request.args.get("status", "")))
+    return redirect(url_for("deliveries.index", **view_of(request.args)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import unescape
 
 import pytest
 import requests
@@ -95,11 +96,15 @@ def test_it_shows_the_log_to_supervisors_only_and_resends_through_the_notify_wor
     assert (
         supervisor.post(stack.url + f"/deliveries/{delivery_id}/resend", timeout=10).status_code == 400
     )  # no CSRF
+    # resent from a filtered view, the supervisor comes back to that view
+    view = f"status=failed&district={GULOU}&q=%E6%B5%8B%E8%AF%95"
+    page = supervisor.get(stack.url + f"/deliveries?{view}", timeout=10)
+    assert f'id="delivery-{delivery_id}"' in page.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    answer = supervisor.post(
-        stack.url + f"/deliveries/{delivery_id}/resend", data={"csrf_token": csrf}, timeout=10
-    )
+    action = re.search(r'<form method="post" action="([^"]+/resend[^"]*)"', page.text).group(1)
+    answer = supervisor.post(stack.url + unescape(action), data={"csrf_token": csrf}, timeout=10)
     assert answer.status_code == 200 and "重新发送" in answer.text
+    assert answer.url == stack.url + f"/deliveries?{view}"
     wait_until(lambda: chat.to("/hook"), 30, "the resent message")
     wait_until(lambda: status_of(delivery_id) == "delivered", 30, "the delivery marked delivered")
     with db.transaction() as session:
