@@ -202,6 +202,9 @@ class Settings:
     login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer, 5)
     login_lockout_seconds: int = setting("LOGIN_LOCKOUT_SECONDS", integer, 900)
     login_max_failures_per_address: int = setting("LOGIN_MAX_FAILURES_PER_ADDRESS", integer, 50)
+    # reverse proxies in front of the intake that set X-Forwarded-For and -Proto (0: none, the headers
+    # are ignored: anyone could send them)
+    proxy_hops: int = setting("PROXY_HOPS", integer, 0)
     session_lifetime: int = setting("SESSION_LIFETIME", integer, 8 * 3600)
     session_idle_timeout: int = setting("SESSION_IDLE_TIMEOUT", integer, 2 * 3600)
     metrics_dir: Path = setting("METRICS_DIR", path, lambda s: _instance(s) / "metrics")

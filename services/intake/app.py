@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.intake import api, headers, health, observe, pages, supervision_api
 from services.intake.extensions import close_db_session
@@ -39,6 +40,10 @@ def create_app(settings: config.Settings | None = None, test_config: dict[str, A
         OPENAPI_JSON_PATH="openapi.json",
         WTF_CSRF_TIME_LIMIT=None,
     )
+    if settings.proxy_hops:
+        # the client's address and scheme as the proxies in front say (login throttling counts
+        # failures per address: behind a proxy, every clerk would otherwise share the proxy's)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     app.json = StrictJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(test_config or {})

@@ -16,7 +16,8 @@ from werkzeug.security import generate_password_hash
 
 from ops.cli import cli
 from services.intake import accounts
-from shared import db
+from services.intake.app import create_app
+from shared import config, db
 from shared.models import User
 from tests.support.web import PASSWORD, USERS, csrf_of
 
@@ -147,6 +148,52 @@ def test_it_locks_out_an_address_that_tries_many_accounts(app: Any, monkeypatch:
         attempt(client, f"nobody{number}@example.org", "guess", "203.0.113.10")
     assert attempt(client, USERS["gulou"], PASSWORD, "203.0.113.10").status_code == 429
     assert attempt(client, USERS["gulou"], PASSWORD, "203.0.113.11").status_code == 302
+
+
+def behind_a_proxy(monkeypatch: pytest.MonkeyPatch, hops: int) -> Any:
+    """The intake with PROXY_HOPS set, every request reaching it from the proxy's address."""
+    monkeypatch.setenv("PROXY_HOPS", str(hops))
+    config.reset()
+    application = create_app(test_config={"TESTING": True})
+    return application
+
+
+def through_the_proxy(client: Any, email: str, password: str, address: str) -> Any:
+    token = csrf_of(client.get("/login", environ_base={"REMOTE_ADDR": "10.0.0.2"}).get_data(as_text=True))
+    return client.post(
+        "/login",
+        data={"csrf_token": token, "email": email, "password": password},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        # the proxy speaks HTTPS to the browser: a form posted over HTTPS must come from this site
+        headers={
+            "X-Forwarded-For": address,
+            "X-Forwarded-Proto": "https",
+            "Referer": "https://localhost/login",
+        },
+    )
+
+
+@pytest.mark.usefixtures("seeded")
+def test_behind_a_proxy_it_locks_out_the_attackers_address_not_the_proxys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = behind_a_proxy(monkeypatch, 1)
+    attacker, owner = app.test_client(), app.test_client()
+    for _ in range(5):
+        assert through_the_proxy(attacker, USERS["taijiang"], "guess", "203.0.113.9").status_code == 401
+    assert through_the_proxy(attacker, USERS["taijiang"], PASSWORD, "203.0.113.9").status_code == 429
+    assert through_the_proxy(owner, USERS["taijiang"], PASSWORD, "198.51.100.7").status_code == 302
+
+
+@pytest.mark.usefixtures("seeded")
+def test_without_proxy_hops_a_forwarded_address_is_not_believed(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = behind_a_proxy(monkeypatch, 0)
+    attacker = app.test_client()
+    for number in range(5):  # each attempt claims another address
+        assert (
+            through_the_proxy(attacker, USERS["taijiang"], "guess", f"203.0.113.{number}").status_code == 401
+        )
+    assert through_the_proxy(attacker, USERS["taijiang"], PASSWORD, "198.51.100.7").status_code == 429
 
 
 def test_it_unlocks_an_account_from_the_command_line(app: Any) -> None:
