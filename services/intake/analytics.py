@@ -259,47 +259,48 @@ def _finding_stats(session: Session, round_code: str, group_of: Callable[[str, i
     corrected report) and their days to rectify, and the problems only a supervisor's verification ends
     with how many were verified and closed."""
     stats: dict[Any, dict[str, Any]] = defaultdict(_empty_stats)
-    rows = _read_once(
+    counts, rectified = _read_once(
         session, ("counted_findings", round_code), lambda: _counted_findings(session, round_code)
     )
-    for district, batch, status, mode, opened_at, resolved_at in rows:
+    for district, batch, status, mode, count in counts:
         key = group_of(district, batch or 0)
         if key is None:
             continue
         entry = stats[key]
-        entry["total"] += 1
+        entry["total"] += count
         if mode == "verify":
-            entry["verify"] += 1
-            entry["verified"] += 1 if status == "closed" else 0
-        if status in ACTIVE_STATUSES:
-            entry["active"] += 1
-        elif resolved_at is not None:
-            entry["done"] += 1
-            entry["days"].append((resolved_at - opened_at).total_seconds() / 86400)
-        else:
-            entry["done"] += 1
+            entry["verify"] += count
+            entry["verified"] += count if status == "closed" else 0
+        entry["active" if status in ACTIVE_STATUSES else "done"] += count
+    for district, batch, opened_at, resolved_at in rectified:
+        key = group_of(district, batch or 0)
+        if key is not None:
+            stats[key]["days"].append((resolved_at - opened_at).total_seconds() / 86400)
     return stats
 
 
-def _counted_findings(session: Session, round_code: str) -> list[Any]:
-    return list(
-        session.execute(
-            select(
-                Finding.district_code,
-                PilotUnit.batch,
-                Finding.status,
-                Finding.resolution_mode,
-                Finding.opened_at,
-                Finding.resolved_at,
-            )
-            .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
-            .where(
-                Finding.round_code == round_code,
-                Finding.severity != "info",
-                Finding.status.not_in(NOT_COUNTED),
-            )
-        ).all()
+def _counted_findings(session: Session, round_code: str) -> tuple[list[Any], list[Any]]:
+    """The round's counted problems by district, batch, status and resolution mode (counted in the
+    database: a province's round has some 50,000), and the times of those ended with a resolution time
+    (for the days to rectify)."""
+    counted = (
+        Finding.round_code == round_code,
+        Finding.severity != "info",
+        Finding.status.not_in(NOT_COUNTED),
     )
+    group = (Finding.district_code, PilotUnit.batch, Finding.status, Finding.resolution_mode)
+    counts = session.execute(
+        select(*group, func.count())
+        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
+        .where(*counted)
+        .group_by(*group)
+    ).all()
+    rectified = session.execute(
+        select(Finding.district_code, PilotUnit.batch, Finding.opened_at, Finding.resolved_at)
+        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
+        .where(*counted, Finding.status.not_in(ACTIVE_STATUSES), Finding.resolved_at.is_not(None))
+    ).all()
+    return list(counts), list(rectified)
 
 
 def _row_figures(units: int, results: list[UnitResult], due: date, stats: dict[str, Any]) -> dict[str, Any]:
