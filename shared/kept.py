@@ -7,6 +7,9 @@ stamp of what it was computed from, and gives it back while the stamp holds:
 
 - each round has a number in Redis, raised by every committed change (made through the ORM, in any
   process) to that round's reports, evaluations, problems or cases;
+- and a second number (`reports_of(round)`), raised only by a change to its reports or evaluations:
+  figures computed from those alone (the outcomes compared with an earlier round, the heaviest part
+  of a league table) are named with it and outlive a change to the round's problems;
 - one number for the whole register, raised by a change to pilot units, districts, batches, rounds or
   catalogue versions, which every round's figures read.
 
@@ -52,12 +55,22 @@ _Noted = tuple[str | None, dict[str, str]]
 KEEP_SECONDS = 3600
 # What a round's figures are computed from: a change to one of these raises its round's number.
 OF_A_ROUND: tuple[type, ...] = (Submission, Evaluation, Finding, Case)
+# Of those, a round's reports and their evaluations: a change to one also raises the number of the
+# round's reports (`reports_of`), under which figures computed from reports alone are kept.
+REPORTS_OF_A_ROUND: tuple[type, ...] = (Submission, Evaluation)
 # What every round's figures read: a change raises the register's number.
 REGISTER: tuple[type, ...] = (PilotUnit, District, PilotBatch, Round, CatalogueVersion)
 _TOUCHED = "kept_rounds_touched"
 _WROTE = "kept_wrote"
 _BEFORE = "kept_stamps_before_reads"
 ALL = "*"  # a change whose round is not known: every round's figures are computed again
+
+
+def reports_of(round_code: str) -> str:
+    """What figures computed from a round's reports and evaluations alone (not its problems or cases)
+    name as their round: its number is raised only by a change to those, so such figures outlive a
+    problem acknowledged, rectified or verified."""
+    return f"{round_code}:reports"
 
 
 def _prefix(settings: config.Settings) -> str:
@@ -177,7 +190,10 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     touched: set[str] = session.info.setdefault(_TOUCHED, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, OF_A_ROUND):
-            touched.add(_round_of(session, obj))
+            code = _round_of(session, obj)
+            touched.add(code)
+            if isinstance(obj, REPORTS_OF_A_ROUND) and code != ALL:
+                touched.add(reports_of(code))
         elif isinstance(obj, REGISTER):
             touched.add("")  # the register
     if touched:

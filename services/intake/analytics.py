@@ -170,11 +170,11 @@ def _unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
 
 
 def round_scores(session: Session, round_code: str) -> list[float]:
-    """Every reporting unit's latest evaluated score in the round (kept like the tables)."""
+    """Every reporting unit's latest evaluated score in the round (kept until its reports change)."""
     return kept.kept(
         session,
         "scores",
-        [round_code],
+        [kept.reports_of(round_code)],
         lambda: [
             r.overall_score for r in unit_results(session, round_code).values() if r.overall_score is not None
         ],
@@ -210,13 +210,25 @@ def latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, 
     )
 
 
-def _latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
-    newest = (
-        select(Submission.unit_id, func.max(Submission.version).label("version"))
-        .where(Submission.round_code == round_code)
-        .group_by(Submission.unit_id)
-        .subquery()
+def latest_indicators_of(session: Session, round_code: str, unit_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """These units' indicators in their latest report of the round: read for them alone, unless this
+    session has read every unit's already."""
+    whole = session.info.get(READS, {}).get(("latest_indicators", round_code))
+    if whole is not None:
+        return {unit_id: whole[unit_id] for unit_id in unit_ids if unit_id in whole}
+    kept.begin_reads(session)
+    return _latest_indicators(session, round_code, unit_ids)
+
+
+def _latest_indicators(
+    session: Session, round_code: str, unit_ids: list[int] | None = None
+) -> dict[int, dict[str, Any]]:
+    newest = select(Submission.unit_id, func.max(Submission.version).label("version")).where(
+        Submission.round_code == round_code
     )
+    if unit_ids is not None:
+        newest = newest.where(Submission.unit_id.in_(unit_ids))
+    newest = newest.group_by(Submission.unit_id).subquery()
     rows = session.execute(
         select(Submission.unit_id, Submission.indicators).join(
             newest,
@@ -303,10 +315,10 @@ def _counted_findings(session: Session, round_code: str) -> tuple[list[Any], lis
     return list(counts), list(rectified)
 
 
-def _row_figures(units: int, results: list[UnitResult], due: date, stats: dict[str, Any]) -> dict[str, Any]:
+def _report_figures(units: int, results: list[UnitResult], due: date) -> dict[str, Any]:
+    """A group's figures of its reports: how many reported, on time, and their scores."""
     scores = [r.overall_score for r in results if r.overall_score is not None]
     on_time = sum(1 for r in results if clock.local(r.first_submitted).date() <= due)
-    open_per_unit = round(stats["active"] / units, 4) if units else 0.0
     return {
         "units": units,
         "reported": len(results),
@@ -316,7 +328,13 @@ def _row_figures(units: int, results: list[UnitResult], due: date, stats: dict[s
         "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
         "median_score": round(median(scores), 2) if scores else None,
         "share_at_60": _rate(sum(1 for s in scores if s >= 60), len(scores)),
-        "open_findings_per_unit": open_per_unit,
+    }
+
+
+def _problem_figures(units: int, stats: dict[str, Any]) -> dict[str, Any]:
+    """A group's figures of its problems: how many are open per unit, and how they were rectified."""
+    return {
+        "open_findings_per_unit": round(stats["active"] / units, 4) if units else 0.0,
         "rectification_rate": _rate(stats["done"], stats["total"]),
         "median_days_to_rectify": round(median(stats["days"]), 1) if stats["days"] else None,
         "verified_closure_rate": _rate(stats["verified"], stats["verify"]),
@@ -362,38 +380,104 @@ def _ranked(session: Session, round_: Round, grouping: Grouping) -> list[dict[st
         session,
         f"ranked:{grouping[0]}:{grouping[1]}",
         [round_.code, *([basis.code] if basis is not None else [])],
-        lambda: _compute_ranked(session, round_, _group_of(grouping), index, basis),
+        lambda: _compute_ranked(session, round_, grouping, index, basis),
     )
 
 
-def _compute_ranked(
-    session: Session, round_: Round, group_of: GroupOf, index: dict[str, Any], basis: Round | None
-) -> list[dict[str, Any]]:
+def _active_units(session: Session, group_of: GroupOf) -> tuple[dict[Any, int], dict[int, Any]]:
+    """How many active units each group has, and each active unit's group."""
     unit_counts: dict[Any, int] = defaultdict(int)
     unit_group: dict[int, Any] = {}
-    for unit_id, district, batch in session.execute(
-        select(PilotUnit.id, PilotUnit.district_code, PilotUnit.batch).where(PilotUnit.active.is_(True))
-    ):
+    units = _read_once(
+        session,
+        ("active_units",),
+        lambda: session.execute(
+            select(PilotUnit.id, PilotUnit.district_code, PilotUnit.batch).where(PilotUnit.active.is_(True))
+        ).all(),
+    )
+    for unit_id, district, batch in units:
         key = group_of(district, batch)
         if key is not None:
             unit_counts[key] += 1
             unit_group[unit_id] = key
+    return unit_counts, unit_group
+
+
+def _grouped_results(
+    session: Session, round_code: str, group_of: GroupOf, unit_group: dict[int, Any]
+) -> dict[Any, list[UnitResult]]:
+    """The round's reporting units by group; a unit no longer active joins its group in `unit_group`."""
     by_group: dict[Any, list[UnitResult]] = defaultdict(list)
-    for result in unit_results(session, round_.code).values():
+    for result in unit_results(session, round_code).values():
         key = group_of(result.district_code, result.batch)
         if key is not None:
             by_group[key].append(result)
             unit_group.setdefault(result.unit_id, key)
-    pairs: dict[Any, list[effectiveness.Pair]] = defaultdict(list)
-    if basis is not None:
+    return by_group
+
+
+def _group_outcomes(
+    session: Session, round_: Round, grouping: Grouping, index: dict[str, Any], basis: Round | None
+) -> dict[Any, dict[str, effectiveness.Outcome]]:
+    """Each group's outcome parts, measured over its units that reported in both rounds. They read
+    the two rounds' reports alone: kept under those rounds' report numbers, so a change to a problem
+    does not compute them again (the heaviest part of a table: every unit's indicators, both rounds)."""
+    if basis is None:
+        return {}
+
+    def compute() -> list[Any]:
+        group_of = _group_of(grouping)
+        _counts, unit_group = _active_units(session, group_of)
+        _grouped_results(session, round_.code, group_of, unit_group)
+        pairs: dict[Any, list[effectiveness.Pair]] = defaultdict(list)
         for unit_id, pair in unit_pairs(session, round_.code, basis.code).items():
             if unit_id in unit_group:
                 pairs[unit_group[unit_id]].append(pair)
-    stats = _finding_stats(session, round_.code, group_of)
+        return [
+            [key, {part: [o.units, o.now, o.then, o.change] for part, o in measured.items()}]
+            for key, group_pairs in pairs.items()
+            for measured in [effectiveness.measure_outcomes(index, group_pairs)]
+        ]
+
+    kept_value = kept.kept(
+        session,
+        f"outcomes:{grouping[0]}:{grouping[1]}",
+        [kept.reports_of(round_.code), kept.reports_of(basis.code)],
+        compute,
+    )
+    return {
+        key: {part: effectiveness.Outcome(*values) for part, values in parts.items()}
+        for key, parts in kept_value
+    }
+
+
+def _group_reports(session: Session, round_: Round, grouping: Grouping) -> list[Any]:
+    """Each group with active units (by group) and its figures of reports; kept under the round's
+    report number, like the outcomes."""
+
+    def compute() -> list[Any]:
+        group_of = _group_of(grouping)
+        unit_counts, unit_group = _active_units(session, group_of)
+        by_group = _grouped_results(session, round_.code, group_of, unit_group)
+        return [
+            [key, _report_figures(unit_counts[key], by_group[key], round_.due_date)]
+            for key in sorted(k for k, count in unit_counts.items() if count)
+        ]
+
+    return kept.kept(  # type: ignore[no-any-return]
+        session, f"reports:{grouping[0]}:{grouping[1]}", [kept.reports_of(round_.code)], compute
+    )
+
+
+def _compute_ranked(
+    session: Session, round_: Round, grouping: Grouping, index: dict[str, Any], basis: Round | None
+) -> list[dict[str, Any]]:
+    outcomes = _group_outcomes(session, round_, grouping, index, basis)
+    stats = _finding_stats(session, round_.code, _group_of(grouping))
     rows = []
-    for key in sorted(k for k, count in unit_counts.items() if count):
-        row = _row_figures(unit_counts[key], by_group[key], round_.due_date, stats.get(key, _empty_stats()))
-        scored = effectiveness.evaluate(index, row, pairs.get(key, []))
+    for key, figures in _group_reports(session, round_, grouping):
+        row = {**figures, **_problem_figures(figures["units"], stats.get(key, _empty_stats()))}
+        scored = effectiveness.evaluate(index, row, outcomes=outcomes.get(key, {}))
         values = {c["code"]: c["value"] for c in scored["components"]}
         row.update(
             group=key,

@@ -114,7 +114,6 @@ def _hints(
         ),
         key=lambda r: -r.overall_score,
     )
-    earlier = analytics.latest_indicators(session, basis.code) if basis is not None else {}
     written = dict(
         session.execute(
             select(Case.unit_id, Case.id).where(Case.round_code == round_code).order_by(Case.id)
@@ -125,6 +124,11 @@ def _hints(
         if settled(out, limit, results[start].overall_score):
             break
         chunk = results[start : start + READ_CHUNK]
+        earlier = (
+            analytics.latest_indicators_of(session, basis.code, [r.unit_id for r in chunk])
+            if basis is not None
+            else {}
+        )
         reports = {
             row.id: row
             for row in session.execute(

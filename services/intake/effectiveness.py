@@ -133,8 +133,34 @@ def kind_of(part: dict[str, Any]) -> str:
     return part.get("kind") or part["code"]
 
 
-def evaluate(index: dict[str, Any], row: dict[str, Any], pairs: list[Pair]) -> dict[str, Any]:
-    """The components of one group and its index: {"components": [...], "index": 0..100}."""
+def part_key(component: dict[str, Any], part: dict[str, Any]) -> str:
+    return f"{component['code']}/{part['code']}"
+
+
+def outcome_parts(index: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Every outcome part of the index, by `part_key`, its kind filled in."""
+    for component in index["components"]:
+        for part in component["parts"]:
+            if kind_of(part) in OUTCOME_KINDS:
+                yield part_key(component, part), dict(part, kind=kind_of(part))
+
+
+def measure_outcomes(index: dict[str, Any], pairs: list[Pair]) -> dict[str, Outcome]:
+    """Every outcome part of the index measured over one group's pairs, by `part_key`."""
+    return {key: measure(part, pairs) for key, part in outcome_parts(index)}
+
+
+def evaluate(
+    index: dict[str, Any],
+    row: dict[str, Any],
+    pairs: list[Pair] | None = None,
+    outcomes: dict[str, Outcome] | None = None,
+) -> dict[str, Any]:
+    """The components of one group and its index: {"components": [...], "index": 0..100}. The outcome
+    parts are measured over `pairs`, or given already measured (`measure_outcomes`; a part missing
+    there had no pair)."""
+    if outcomes is None:
+        outcomes = measure_outcomes(index, pairs or [])
     components = []
     for component in index["components"]:
         parts = []
@@ -148,7 +174,7 @@ def evaluate(index: dict[str, Any], row: dict[str, Any], pairs: list[Pair]) -> d
                 "weight": part["weight"],
             }
             if kind in OUTCOME_KINDS:
-                measured = measure(dict(part, kind=kind), pairs)
+                measured = outcomes.get(part_key(component, part)) or Outcome()
                 value = outcome_value(measured.change, part["target"])
                 entry.update(
                     units=measured.units,

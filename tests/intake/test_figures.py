@@ -72,7 +72,11 @@ def test_the_scheduler_has_the_intake_worker_keep_them(
     store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
 
     # kept.peek never computes: only the worker can have put the new report's score there
-    wait_until(lambda: kept.peek("scores", [round_code]), 30, "the worker to keep the changed round's scores")
+    wait_until(
+        lambda: kept.peek("scores", [kept.reports_of(round_code)]),
+        30,
+        "the worker to keep the changed round's scores",
+    )
     heavy, row = shown(round_code)
     assert not heavy and row is not None and row.reported == 1
 

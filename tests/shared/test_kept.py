@@ -78,6 +78,54 @@ def test_a_problem_moved_on_the_ledger_changes_its_round(seeded: dict, catalogue
     assert compute.calls == 2
 
 
+def test_figures_of_the_reports_alone_outlive_a_problem_moved_but_not_a_new_report(
+    seeded: dict, catalogue: Catalogue
+) -> None:
+    round_code = open_round()
+    store_and_evaluate(problem_report(catalogue, unit_of("350102"), round_code))
+    of_reports, of_everything = Counting(round_code), Counting(round_code)
+    look(of_reports, [kept.reports_of(round_code)])
+    look(of_everything, [round_code])
+    with db.transaction() as session:
+        finding = session.scalars(select(Finding).where(Finding.round_code == round_code)).first()
+        assert finding is not None
+        finding.status = "acknowledged"
+    look(of_reports, [kept.reports_of(round_code)])
+    look(of_everything, [round_code])
+    assert (of_reports.calls, of_everything.calls) == (1, 2)
+    store_and_evaluate(clean_report(catalogue, unit_of("350103"), round_code))
+    look(of_reports, [kept.reports_of(round_code)])
+    look(of_everything, [round_code])
+    assert (of_reports.calls, of_everything.calls) == (2, 3)
+
+
+def test_the_league_table_after_a_problem_moved_equals_one_computed_afresh(
+    seeded: dict, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its outcomes kept from before the change, its problem figures computed again: the same table
+    as one computed with nothing kept."""
+    round_code = open_round()
+    with db.transaction() as session:
+        basis = analytics.comparison_round(session, analytics.require_round(session, round_code))
+        assert basis is not None
+        basis_code = basis.code
+    for district in ("350102", "350103", "350104"):
+        store_and_evaluate(clean_report(catalogue, unit_of(district), basis_code))
+        store_and_evaluate(problem_report(catalogue, unit_of(district), round_code))
+    with db.transaction() as session:
+        before = analytics.district_table(session, round_code)  # kept
+        assert {p.get("units") for c in before[0].components for p in c["parts"]} & {1}  # outcomes
+        finding = session.scalars(select(Finding).where(Finding.round_code == round_code)).first()
+        assert finding is not None
+        finding.status, finding.resolved_at = "closed", clock.now()
+    with db.transaction() as session:
+        after = analytics.district_table(session, round_code)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # nothing kept: every figure computed
+    config.reset()
+    with db.transaction() as session:
+        assert analytics.district_table(session, round_code) == after
+
+
 def test_a_change_to_the_register_changes_every_round(seeded: dict) -> None:
     round_code = open_round()
     compute = Counting(round_code)
