@@ -39,6 +39,14 @@ def test_it_times_each_page_once_and_explains_its_queries(env: dict[str, str], t
         assert all(q["plan"] for q in page["queries"] if q["sql"].lstrip().upper().startswith("SELECT"))
     plans = scale_pages.explain_markdown(timed)
     assert "## dashboard as supervisor" in plans and "```sql" in plans
+    kept = [page for page in timed["pages"] if "after_change_ms" in page]  # timed after changes too
+    assert {page["page"] for page in kept} == {"dashboard", "API district table"}
+    assert all(page["after_change_ms"] > 0 and page["after_report_ms"] > 0 for page in kept)
+    built = {"size": "tiny", "seconds": 1, "rounds": {newest: 1}, "counts": COUNTS}
+    job = {"units": 40, "chunk": 200, "seconds": 1.0}
+    measured = {"build": built, "pages": timed, "exports": [], "reevaluation": job, "outliers": job}
+    lines = report.scale_lines({"databases": {"sqlite": measured}})
+    assert sum("right after a report" in line["what"] for line in lines) == len(kept)
 
 
 def test_it_makes_a_line_of_each_measurement() -> None:
