@@ -108,6 +108,8 @@ class Finding(Base):
         Index("ix_findings_district_status", "district_code", "status"),
         # a round's findings by state (the dashboard, the home page's counts, the district table)
         Index("ix_findings_round_status", "round_code", "status"),
+        # a round's problems due by a date (the red and yellow lights)
+        Index("ix_findings_round_due", "round_code", "due_date"),
         # the ledger, newest first, of every district and of one
         Index("ix_findings_opened", "opened_at", "id"),
         Index("ix_findings_district_opened", "district_code", "opened_at", "id"),
