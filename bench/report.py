@@ -193,7 +193,7 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     m = results["machine"]
     notes = [
-        f"Measured {results['date']} ({results['sizes']['name']} run, {results['seconds']:.0f} s) on "
+        f"Measured {results['date']} ({run_name(results).replace('-', ' ')} run, {results['seconds']:.0f} s) on "
         f"{m['cores']} cores ({m['cpu']}), {m['memory']}, {m['platform']}, Python {m['python']}; "
         f"load average at start {m['load_average_at_start']}; load tool: {m['wrk']}.",
         f"Settings for the run: {results['settings']}.",
@@ -204,18 +204,22 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(head + rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
 
 
+def run_name(results: dict[str, Any]) -> str:
+    """The run's size, and "-throughput" when it measured no scale data set (`--scale-size none`)."""
+    return results["sizes"]["name"] + ("" if "scale" in results else "-throughput")
+
+
 def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
+    """The run's table and figures under its date; a run of every part is also the size's latest."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
     table = markdown(results)
-    paths = (
-        folder / f"{stamp}-{results['sizes']['name']}.md",
-        folder / f"{stamp}-{results['sizes']['name']}.json",
-    )
+    paths = (folder / f"{stamp}-{run_name(results)}.md", folder / f"{stamp}-{run_name(results)}.json")
     paths[0].write_text(table)
     paths[1].write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    (folder / f"latest-{results['sizes']['name']}.md").write_text(table)
-    (folder / f"latest-{results['sizes']['name']}.json").write_text(paths[1].read_text())
+    if "scale" in results:
+        (folder / f"latest-{results['sizes']['name']}.md").write_text(table)
+        (folder / f"latest-{results['sizes']['name']}.json").write_text(paths[1].read_text())
     return paths
 
 

@@ -75,3 +75,32 @@ EXPORT = {
     "small_peak_mb": 100.0,
     "small_growth_mb": 1.0,
 }
+
+
+def test_a_run_without_the_scale_data_set_is_kept_as_throughput_only(tmp_path: Path) -> None:
+    """`--scale-size none` measures part of a run: kept under its own name, never as the latest run."""
+    results = {
+        "date": "2026-12-04T19:44:27Z",
+        "sizes": {"name": "full"},
+        "settings": {},
+        "machine": {
+            "platform": "Linux",
+            "python": "3.11.7",
+            "cpu": "AMD EPYC",
+            "cores": 2,
+            "memory": "24683784 kB",
+            "load_average_at_start": [0.75, 0.81, 1.06],
+            "wrk": "wrk 4.1.0",
+        },
+        "baseline": {},
+        "databases": {},
+        "seconds": 171,
+        "lines": [],
+    }
+    paths = report.write(results, tmp_path)
+    assert [p.name for p in paths] == [
+        "20261204T194427-full-throughput.md",
+        "20261204T194427-full-throughput.json",
+    ]
+    assert not (tmp_path / "latest-full.md").exists()
+    assert "(full throughput run, 171 s)" in paths[0].read_text()
