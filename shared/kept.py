@@ -220,7 +220,7 @@ def changed(rounds: Iterable[str], settings: config.Settings | None = None) -> N
     codes = sorted(set(rounds))
     try:
         client = caches.redis_client(settings)
-        if len(codes) == 1 and codes[0]:  # a report stored or evaluated: one command, no pipeline
+        if len(codes) == 1 and codes[0]:  # one round's problem or case: one command, no pipeline
             client.hincrby(rounds_key(settings), codes[0], 1)
             return
         pipe = client.pipeline(transaction=False)

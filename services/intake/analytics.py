@@ -428,6 +428,7 @@ def _group_outcomes(
     def compute() -> list[Any]:
         group_of = _group_of(grouping)
         _counts, unit_group = _active_units(session, group_of)
+        # a unit taken out of the pilot since it reported still counts in its group, as in the rows
         _grouped_results(session, round_.code, group_of, unit_group)
         pairs: dict[Any, list[effectiveness.Pair]] = defaultdict(list)
         for unit_id, pair in unit_pairs(session, round_.code, basis.code).items():
