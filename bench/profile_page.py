@@ -18,20 +18,11 @@ import os
 import pstats
 import shutil
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 from bench import scale, scale_pages
 from ops.redis_server import RedisServer
 from shared import config
-
-
-def timed_ms(client: Any, path: str) -> float:
-    started = time.perf_counter()
-    answer = client.get(path)
-    assert answer.status_code == 200, (path, answer.status_code)
-    return (time.perf_counter() - started) * 1000
 
 
 def run(url: str, path: str, round_code: str, who: str, changes: int) -> str:
@@ -46,12 +37,12 @@ def run(url: str, path: str, round_code: str, who: str, changes: int) -> str:
         from tests.support.web import AuthActions
 
         client = AuthActions(create_app()).sign_in(who)
-        timed_ms(client, path)
+        scale_pages.timed_ms(client, path, {})
         after: list[float] = []
         for _ in range(changes):
             scale_pages.change_the_round(round_code)
-            after.append(timed_ms(client, path))
-        unchanged = timed_ms(client, path)
+            after.append(scale_pages.timed_ms(client, path, {}))
+        unchanged = scale_pages.timed_ms(client, path, {})
         scale_pages.change_the_round(round_code)
         profile = cProfile.Profile()
         profile.enable()

@@ -89,15 +89,17 @@ def entry_key(settings: config.Settings, name: str, rounds: Iterable[str]) -> st
     return f"{_prefix(settings)}:entry:{name}:{'|'.join(rounds)}"
 
 
-def _look_up(settings: config.Settings, key: str) -> tuple[_Noted, Any]:
+def _look_up(settings: config.Settings, key: str | None) -> tuple[_Noted, Any]:
     """The register's number and every round's now, and the entry kept under `key` (None when there is
-    none), in one round trip."""
+    none, or no key is given), in one round trip."""
     pipe = caches.redis_client(settings).pipeline(transaction=False)
     pipe.get(register_key(settings))
     pipe.hgetall(rounds_key(settings))
-    pipe.get(key)
-    register, numbers, found = pipe.execute()
-    return _noted(register, numbers), json.loads(found) if found is not None else None
+    if key is not None:
+        pipe.get(key)
+    register, numbers, *found = pipe.execute()
+    entry = json.loads(found[0]) if found and found[0] is not None else None
+    return _noted(register, numbers), entry
 
 
 def _noted(register: bytes | None, numbers: dict[bytes, bytes]) -> _Noted:
@@ -118,15 +120,12 @@ def begin_reads(session: Session, settings: config.Settings | None = None) -> No
         return
     settings = settings or config.current()
     try:
-        pipe = caches.redis_client(settings).pipeline(transaction=False)
-        pipe.get(register_key(settings))
-        pipe.hgetall(rounds_key(settings))
-        register, numbers = pipe.execute()
+        noted, _entry = _look_up(settings, None)
     except redis.RedisError as exc:
         log.debug("kept figures: numbers not noted before the reads: %s", exc)
         session.info[_BEFORE] = None
         return
-    session.info[_BEFORE] = _noted(register, numbers)
+    session.info[_BEFORE] = noted
 
 
 @event.listens_for(Session, "after_flush")
