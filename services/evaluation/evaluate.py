@@ -197,11 +197,18 @@ def evaluate_arrived(
     after it and still wait: their own events, queued behind this one, then find them evaluated and
     take along what arrived after them in turn. The search starts at the named report, so it walks
     only the reports that arrived since."""
-    submission = session.get(Submission, submission_id)
-    if submission is None:
+    # when it arrived and whether it is evaluated, in one narrow query: the report itself is read
+    # with the batch's below
+    named = session.execute(
+        select(Submission.submitted_at, Evaluation.id)
+        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
+        .where(Submission.id == submission_id)
+    ).first()
+    if named is None:
         raise SubmissionMissing(submission_id)
-    requests = {} if submission.evaluation is not None else {submission_id: request_id}
-    found = waiting(session, submission.submitted_at, batch - len(requests), besides=submission_id)
+    submitted_at, evaluation_id = named
+    requests = {} if evaluation_id is not None else {submission_id: request_id}
+    found = waiting(session, submitted_at, batch - len(requests), besides=submission_id)
     requests.update(dict.fromkeys(found, ""))
     return evaluate_submissions(session, requests, now) if requests else []
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.notify import decide, deliveries, messages
 from shared import config, labels, ledger
@@ -27,7 +27,12 @@ def action_en(catalogue: Any, finding: Finding) -> str:
 def finding_rows(session: Session, round_: Round, ids: list[int], now: datetime) -> list[dict[str, Any]]:
     catalogue = catalogues.get(session, round_.catalogue_version)
     yellow = config.current().yellow_light_days
-    found = session.scalars(select(Finding).where(Finding.id.in_(ids)).order_by(Finding.unit_id, Finding.id))
+    found = session.scalars(
+        select(Finding)
+        .where(Finding.id.in_(ids))
+        .options(selectinload(Finding.unit))  # the units in one query, not one per unit
+        .order_by(Finding.unit_id, Finding.id)
+    )
     return [
         {
             "id": f.id,

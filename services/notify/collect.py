@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notify import decide
@@ -52,22 +52,44 @@ def item(
 
 def record_opened(session: Session, event: dict[str, Any], now: datetime) -> int:
     """Items for the findings of a FindingsOpened event; a finding already alerted is skipped, so a
-    redelivered or repeated event adds nothing. Two queries whatever the number of findings."""
+    redelivered or repeated event adds nothing. Two queries whatever the number of findings, and two
+    bulk inserts: only the columns an item copies are read, and nothing is kept as an object."""
     ids = event["finding_ids"]
-    findings = session.scalars(select(Finding).where(Finding.id.in_(ids)).order_by(Finding.id)).all()
-    alerted = set(
-        session.scalars(select(FindingAlertState.finding_id).where(FindingAlertState.finding_id.in_(ids)))
-    )
-    added = 0
-    for finding in findings:
-        # A record (a late report) is a fact the district knows already: nothing to alert.
-        if not finding.active or finding.status == "recorded" or finding.id in alerted:
-            continue
-        session.add(FindingAlertState(finding_id=finding.id, first_alerted_at=now))
-        for audience, kind in decide.routes(finding.severity):
-            session.add(item(event["event_id"], finding, audience, kind, now))
-            added += 1
-    return added
+    findings = session.execute(
+        select(Finding.id, Finding.district_code, Finding.round_code, Finding.severity)
+        .where(
+            Finding.id.in_(ids),
+            Finding.active.is_(True),
+            # A record (a late report) is a fact the district knows already: nothing to alert.
+            Finding.status != "recorded",
+            ~select(FindingAlertState.finding_id)
+            .where(FindingAlertState.finding_id == Finding.id)
+            .exists(),
+        )
+        .order_by(Finding.id)
+    ).all()
+    states = [{"finding_id": f.id, "first_alerted_at": now, "escalations": 0} for f in findings]
+    items = [
+        {
+            "source_event_id": event["event_id"],
+            "district_code": f.district_code,
+            "round_code": f.round_code,
+            "audience": audience,
+            "kind": kind,
+            "severity": f.severity,
+            "finding_id": f.id,
+            "details": {},
+            "created_at": now,
+            "status": "pending",
+        }
+        for f in findings
+        for audience, kind in decide.routes(f.severity)
+    ]
+    if states:
+        session.execute(insert(FindingAlertState), states)
+    if items:
+        session.execute(insert(AlertItem), items)
+    return len(items)
 
 
 def record_resolved(session: Session, event: dict[str, Any], now: datetime) -> int:
