@@ -62,9 +62,7 @@ def record_opened(session: Session, event: dict[str, Any], now: datetime) -> int
             Finding.active.is_(True),
             # A record (a late report) is a fact the district knows already: nothing to alert.
             Finding.status != "recorded",
-            ~select(FindingAlertState.finding_id)
-            .where(FindingAlertState.finding_id == Finding.id)
-            .exists(),
+            ~select(FindingAlertState.finding_id).where(FindingAlertState.finding_id == Finding.id).exists(),
         )
         .order_by(Finding.id)
     ).all()
