@@ -12,7 +12,7 @@ from typing import Any
 import redis
 from sqlalchemy import select
 
-from bench import load
+from bench import cpu, load
 from bench.baseline.pipeline import DONE_KEY
 from bench.sink import AlertSink
 from shared import db
@@ -54,7 +54,9 @@ def steady_rate(times: list[float]) -> float:
     return (last - first) / (ordered[last] - ordered[first])
 
 
-def summary(started: float, done: list[float], answers: list[load.Answer]) -> dict[str, Any]:
+def summary(
+    started: float, done: list[float], answers: list[load.Answer], used: dict[str, float] | None = None
+) -> dict[str, Any]:
     return {
         "reports": len(done),
         "rejected": sum(1 for a in answers if a.status >= 300),
@@ -64,6 +66,8 @@ def summary(started: float, done: list[float], answers: list[load.Answer]) -> di
         "per_second": round(len(done) / (max(done) - started), 1) if done else 0.0,
         "wall_seconds": round(max(done) - started, 3) if done else None,
         "posting_seconds": round(max(a.answered_at for a in answers) - started, 3),
+        # every process's CPU from the first post to the last completion, per report (bench/cpu.py)
+        "cpu_ms_per_report": cpu.per_report(used or {}, len(done)),
     }
 
 
@@ -80,25 +84,29 @@ def baseline_pipeline(url: str, redis_url: str, sizes: Sizes) -> dict[str, Any]:
     client.delete(DONE_KEY)
     count = sizes.baseline_pipeline_reports
     bodies = [json.dumps({"unit": f"bare{i:06d}"}).encode() for i in range(count)]
+    before = cpu.snapshot()
     answers = post_all(
         url + "/enqueue", bodies, {"Content-Type": "application/json"}, sizes.connections, sizes.wait
     )
     accepted = sum(1 for a in answers if a.status == 202)
     wait_until(lambda: client.llen(DONE_KEY) >= accepted, sizes.wait, "the bare pipeline to drain")
+    used = cpu.spent(before, cpu.snapshot())
     done = [float(raw.split()[1]) for raw in client.lrange(DONE_KEY, 0, -1)]
-    return summary(min(a.sent_at for a in answers), done, answers)
+    return summary(min(a.sent_at for a in answers), done, answers, used)
 
 
 def our_pipeline(
     url: str, headers: dict[str, str], bodies: dict[str, bytes], sink: AlertSink, sizes: Sizes
 ) -> dict[str, Any]:
     """Post one report per unit; each is done when the district alert naming the unit is delivered."""
+    before = cpu.snapshot()
     answers = post_all(
         url + "/api/v1/submissions", list(bodies.values()), headers, sizes.connections, sizes.wait
     )
     units = set(bodies)
     wait_until(lambda: len(sink.alerted(units)) >= len(units), sizes.wait, f"alerts for {len(units)} units")
-    return summary(min(a.sent_at for a in answers), list(sink.alerted(units).values()), answers)
+    used = cpu.spent(before, cpu.snapshot())
+    return summary(min(a.sent_at for a in answers), list(sink.alerted(units).values()), answers, used)
 
 
 class EvaluationWatch:

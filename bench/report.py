@@ -201,7 +201,25 @@ def markdown(results: dict[str, Any]) -> str:
     notes += [
         f"{name}: {ours['skipped']}" for name, ours in results["databases"].items() if "skipped" in ours
     ]
+    notes += cpu_notes(results)
     return "\n".join(head + rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+
+
+def _cpu_parts(used: dict[str, float]) -> str:
+    parts = ", ".join(f"{part} {ms:.1f}" for part, ms in used.items() if part != "all")
+    return f"{used['all']:.1f} ms ({parts})"
+
+
+def cpu_notes(results: dict[str, Any]) -> list[str]:
+    """What every process spent in CPU per report in the pipeline runs (bench/cpu.py): on a machine
+    whose cores all the processes share, the rates' ratio follows these sums."""
+    bare = results.get("baseline", {}).get("pipeline", {}).get("cpu_ms_per_report")
+    notes = [f"CPU per report, bare two-hop pipeline: {_cpu_parts(bare)}."] if bare else []
+    for name, ours in results["databases"].items():
+        used = ours.get("pipeline", {}).get("cpu_ms_per_report")
+        if used:
+            notes.append(f"CPU per report, our pipeline on {name}: {_cpu_parts(used)}.")
+    return notes
 
 
 def run_name(results: dict[str, Any]) -> str:

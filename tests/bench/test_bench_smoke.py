@@ -38,6 +38,14 @@ def test_it_measures_every_line_against_the_baselines_and_writes_the_table(tmp_p
     assert ours["latency"]["reports"] == measure.TINY.latency_reports
     assert stored["baseline"]["pipeline"]["reports"] == measure.TINY.baseline_pipeline_reports
     assert stored["reevaluation"]["reports"] == measure.TINY.reeval_count
+    # where the CPU went, every process of the pipeline runs by its part
+    ours_cpu, bare_cpu = (
+        ours["pipeline"]["cpu_ms_per_report"],
+        stored["baseline"]["pipeline"]["cpu_ms_per_report"],
+    )
+    assert {"intake", "evaluation", "notify"} <= set(ours_cpu) and ours_cpu["all"] > ours_cpu["intake"] > 0
+    assert {"bare web", "bare workers"} <= set(bare_cpu)
+    assert "CPU per report, our pipeline on sqlite" in table and "CPU per report, bare two-hop" in table
 
 
 def test_it_streams_the_reevaluation_without_holding_the_reports() -> None:
