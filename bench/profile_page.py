@@ -1,6 +1,6 @@
-"""`python -m bench.profile_page --database-url URL [--path /dashboard] [--round 2026H2] [--who supervisor]`:
-where a page's time goes right after a change to its round, on a data set built before
-(`python -m bench.scale --build-only --database-url URL`).
+"""`python -m bench.profile_page --database-url URL [--path /dashboard] [--round 2026H2] [--who supervisor]
+[--after problem|report]`: where a page's time goes right after a change to its round (to one of its
+problems, or a report), on a data set built before (`python -m bench.scale --build-only --database-url URL`).
 
 Signs in through the app's test client with a Redis of its own, views the page once (templates
 compiled, caches filled), then times it right after each of a few real changes to the round (the
@@ -24,8 +24,10 @@ from bench import scale, scale_pages
 from ops.redis_server import RedisServer
 from shared import config
 
+CHANGES = {"problem": scale_pages.change_the_round, "report": scale_pages.a_report_changed}
 
-def run(url: str, path: str, round_code: str, who: str, changes: int) -> str:
+
+def run(url: str, path: str, round_code: str, who: str, changes: int, after: str = "problem") -> str:
     saved = dict(os.environ)
     folder = Path(tempfile.mkdtemp(prefix="pilotwatch-profile-page-"))
     redis = RedisServer().start()
@@ -38,12 +40,13 @@ def run(url: str, path: str, round_code: str, who: str, changes: int) -> str:
 
         client = AuthActions(create_app()).sign_in(who)
         scale_pages.timed_ms(client, path, {})
-        after: list[float] = []
+        change = CHANGES[after]
+        times: list[float] = []
         for _ in range(changes):
-            scale_pages.change_the_round(round_code)
-            after.append(scale_pages.timed_ms(client, path, {}))
+            change(round_code)
+            times.append(scale_pages.timed_ms(client, path, {}))
         unchanged = scale_pages.timed_ms(client, path, {})
-        scale_pages.change_the_round(round_code)
+        change(round_code)
         profile = cProfile.Profile()
         profile.enable()
         client.get(path)
@@ -56,7 +59,7 @@ def run(url: str, path: str, round_code: str, who: str, changes: int) -> str:
         config.reset()
     lines = [
         f"{path} as {who} on {url.split(':', 1)[0]}, round {round_code}:",
-        f"  right after a change: {', '.join(f'{ms:.0f}' for ms in after)} ms",
+        f"  right after a change to a {after}: {', '.join(f'{ms:.0f}' for ms in times)} ms",
         f"  nothing changed: {unchanged:.0f} ms",
         "",
         "our functions by cumulative time (one view after a change, profiled):",
@@ -79,8 +82,14 @@ def main() -> None:
         "--who", default=scale_pages.SUPERVISOR, choices=(scale_pages.SUPERVISOR, scale_pages.CLERK)
     )
     parser.add_argument("--changes", type=int, default=4, help="views timed right after a change")
+    parser.add_argument(
+        "--after",
+        choices=sorted(CHANGES),
+        default="problem",
+        help="the change: to a problem (the figures resting on problems computed again) or a report (all)",
+    )
     args = parser.parse_args()
-    print(run(args.database_url, args.path, args.round, args.who, args.changes))
+    print(run(args.database_url, args.path, args.round, args.who, args.changes, args.after))
 
 
 if __name__ == "__main__":

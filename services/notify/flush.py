@@ -63,8 +63,11 @@ def send_group(session: Session, key: str, items: list[AlertItem], now: datetime
 def flush(session: Session, now: datetime, timing: decide.Timing) -> list[OutboxEvent]:
     """Make an alert of every group of pending items that is ready."""
     requests: list[OutboxEvent] = []
-    for key, items in pending_groups(session, now).items():
-        group = session.get(AlertGroup, key)
+    pending = pending_groups(session, now)
+    # every group's last sending in one query: each look-up below then finds it in the session
+    sent = {g.key: g for g in session.scalars(select(AlertGroup).where(AlertGroup.key.in_(list(pending))))}
+    for key, items in pending.items():
+        group = sent.get(key)
         oldest = min(i.created_at for i in items)
         if decide.group_ready(items[0].kind, oldest, group.last_sent_at if group else None, now, timing):
             requests += send_group(session, key, items, now)
