@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.evaluation import ledger
 from shared import history, judging
@@ -94,20 +94,20 @@ def evaluate_submissions(session: Session, requests: dict[str, str], now: dateti
     per round for all of them: their units' histories, newest versions and active findings are read
     at once. A report already evaluated is left as it is; an older version than the unit's newest is
     scored but does not touch the ledger. Raises SubmissionMissing for an id the database lacks."""
-    submissions = list(
-        session.scalars(
-            select(Submission)
-            .where(Submission.id.in_(list(requests)))
-            .options(selectinload(Submission.unit), selectinload(Submission.evaluation))
-            .order_by(Submission.submitted_at, Submission.version)
-        )
-    )
-    missing = set(requests) - {s.id for s in submissions}
+    # the reports with their units, and whether each is evaluated, in one query
+    found = session.execute(
+        select(Submission, Evaluation.id)
+        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
+        .where(Submission.id.in_(list(requests)))
+        .options(joinedload(Submission.unit))
+        .order_by(Submission.submitted_at, Submission.version)
+    ).all()
+    missing = set(requests) - {submission.id for submission, _evaluated in found}
     if missing:
         raise SubmissionMissing(", ".join(sorted(missing)))
     by_round: dict[str, list[Submission]] = defaultdict(list)
-    for submission in submissions:
-        if submission.evaluation is None:
+    for submission, evaluated in found:
+        if evaluated is None:
             by_round[submission.round_code].append(submission)
     produced: list[OutboxEvent] = []
     for round_code, batch in by_round.items():
