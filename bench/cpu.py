@@ -9,6 +9,7 @@ CPU per report, by part. Where /proc cannot be read (not Linux), the snapshots a
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -25,15 +26,32 @@ PARTS = (
     ("postgres:", "PostgreSQL"),
 )
 OWN = "load and sink (bench)"
+CLIENT = re.compile(r"\S+\(\d+\)")  # a backend's client in its process title: host(port)
 
 Snapshot = dict[int, tuple[str, float]]
 
 
-def part_of(command: str) -> str | None:
+def part_of(command: str, database: str | None = None) -> str | None:
+    """The part a process plays, None for a process of none. A PostgreSQL backend serving a client
+    counts only for `database` (the server may serve others meanwhile); its shared background
+    processes (writers, checkpointer, autovacuum) count for every run."""
     for marker, part in PARTS:
         if marker in command:
+            if part == "PostgreSQL" and serves_another(command, database):
+                return None
             return part
     return None
+
+
+def serves_another(command: str, database: str | None) -> bool:
+    """Whether a PostgreSQL process is a client's backend for a database other than `database`: its
+    title names the user, the database and the client ("postgres: [cluster:] user database
+    host(port) activity", "[local]" for a socket); a background process's names none."""
+    words = command.split()
+    for i, word in enumerate(words[3:], start=3):
+        if word == "[local]" or CLIENT.fullmatch(word):
+            return words[i - 1] != database
+    return False
 
 
 def _ticks() -> int:
@@ -47,8 +65,9 @@ def cpu_seconds(stat: str, ticks: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def snapshot() -> Snapshot:
-    """Every process of a part, and this process, with the CPU seconds it has spent so far."""
+def snapshot(database: str | None = None) -> Snapshot:
+    """Every process of a part, and this process, with the CPU seconds it has spent so far; the
+    PostgreSQL backends only of `database` (a name), if any."""
     found: Snapshot = {}
     if not PROC.is_dir():
         return found
@@ -62,7 +81,7 @@ def snapshot() -> Snapshot:
             stat = (entry / "stat").read_text()
         except OSError:  # it ended meanwhile, or is not ours to read
             continue
-        part = OWN if pid == own else part_of(command) or part_of(stat)
+        part = OWN if pid == own else part_of(command, database) or part_of(stat, database)
         if part is not None:
             found[pid] = (part, cpu_seconds(stat, ticks))
     return found

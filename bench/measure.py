@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from bench import cpu, load
 from bench.baseline.pipeline import DONE_KEY
 from bench.sink import AlertSink
-from shared import db
+from shared import config, db
 from shared.models import Evaluation, utcnow
 from tests.support.processes import wait_until
 
@@ -95,17 +95,24 @@ def baseline_pipeline(url: str, redis_url: str, sizes: Sizes) -> dict[str, Any]:
     return summary(min(a.sent_at for a in answers), done, answers, used)
 
 
+def database_name() -> str | None:
+    """The PostgreSQL database the stack under test uses (None on SQLite)."""
+    url = make_url(config.current().database_url)
+    return url.database if url.get_backend_name() == "postgresql" else None
+
+
 def our_pipeline(
     url: str, headers: dict[str, str], bodies: dict[str, bytes], sink: AlertSink, sizes: Sizes
 ) -> dict[str, Any]:
     """Post one report per unit; each is done when the district alert naming the unit is delivered."""
-    before = cpu.snapshot()
+    database = database_name()
+    before = cpu.snapshot(database)
     answers = post_all(
         url + "/api/v1/submissions", list(bodies.values()), headers, sizes.connections, sizes.wait
     )
     units = set(bodies)
     wait_until(lambda: len(sink.alerted(units)) >= len(units), sizes.wait, f"alerts for {len(units)} units")
-    used = cpu.spent(before, cpu.snapshot())
+    used = cpu.spent(before, cpu.snapshot(database))
     return summary(min(a.sent_at for a in answers), list(sink.alerted(units).values()), answers, used)
 
 

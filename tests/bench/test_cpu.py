@@ -19,7 +19,7 @@ def test_it_reads_user_and_system_time_past_a_command_name_with_spaces_and_paren
 def test_it_names_each_process_by_what_it_runs() -> None:
     assert cpu.part_of("python -m gunicorn --workers 2 services.intake.wsgi:app") == "intake"
     assert cpu.part_of("python -m celery -A services.notify.worker worker -Q notify") == "notify"
-    assert cpu.part_of("postgres: postgres bench 127.0.0.1(5123) idle") == "PostgreSQL"
+    assert cpu.part_of("postgres: postgres bench 127.0.0.1(5123) idle", "bench") == "PostgreSQL"
     assert cpu.part_of("/usr/bin/vim notes") is None
 
 
@@ -53,3 +53,14 @@ def test_it_sees_the_cpu_a_running_worker_spends() -> None:
         child.wait(timeout=30)
     assert 0.4 <= used["notify"] <= 1.0
     assert cpu.OWN in used
+
+
+def test_a_postgresql_backend_counts_only_for_the_database_under_test() -> None:
+    ours = "postgres: 15/main: postgres bench_ab12 127.0.0.1(5123) idle"
+    theirs = "postgres: 15/main: postgres scale 127.0.0.1(5124) SELECT"
+    assert cpu.part_of(ours, "bench_ab12") == "PostgreSQL"
+    assert cpu.part_of(theirs, "bench_ab12") is None
+    assert cpu.part_of("postgres: postgres bench_ab12 [local] idle", "bench_ab12") == "PostgreSQL"
+    assert cpu.part_of(ours, None) is None  # a run on SQLite counts no client's backend
+    assert cpu.part_of("postgres: 15/main: walwriter", None) == "PostgreSQL"
+    assert cpu.part_of("postgres: 15/main: autovacuum launcher", "bench_ab12") == "PostgreSQL"
