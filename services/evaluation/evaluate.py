@@ -190,13 +190,34 @@ def still_waiting(session: Session, batch: list[Submission]) -> list[Submission]
     return [s for s in batch if s.id not in evaluated]
 
 
+class Lately:
+    """The reports a worker process evaluated lately (the newest `size`), once their transaction has
+    committed: the events of those its batches took along need no database at all (a report is
+    evaluated once, and its evaluation is never taken back)."""
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self.ids: dict[str, None] = {}  # in the order noted
+
+    def __contains__(self, submission_id: object) -> bool:
+        return submission_id in self.ids
+
+    def note(self, submission_ids: Iterable[str]) -> None:
+        for submission_id in submission_ids:
+            self.ids.pop(submission_id, None)
+            self.ids[submission_id] = None
+        for oldest in list(self.ids)[: max(len(self.ids) - self.size, 0)]:
+            del self.ids[oldest]
+
+
 def evaluate_arrived(
     session: Session, submission_id: str, request_id: str, now: datetime, batch: int
-) -> list[OutboxEvent]:
+) -> tuple[list[OutboxEvent], list[str]]:
     """Evaluate the report an event names, if it still waits, and up to `batch - 1` others that arrived
     after it and still wait: their own events, queued behind this one, then find them evaluated and
     take along what arrived after them in turn. The search starts at the named report, so it walks
-    only the reports that arrived since."""
+    only the reports that arrived since. Returns the events to publish and the reports that are
+    evaluated once the transaction commits (the named one among them)."""
     # when it arrived and whether it is evaluated, in one narrow query: the report itself is read
     # with the batch's below
     named = session.execute(
@@ -210,7 +231,8 @@ def evaluate_arrived(
     requests = {} if evaluation_id is not None else {submission_id: request_id}
     found = waiting(session, submitted_at, batch - len(requests), besides=submission_id)
     requests.update(dict.fromkeys(found, ""))
-    return evaluate_submissions(session, requests, now) if requests else []
+    produced = evaluate_submissions(session, requests, now) if requests else []
+    return produced, [submission_id, *found]
 
 
 def waiting(session: Session, since: datetime, limit: int, besides: str = "") -> list[str]:

@@ -9,10 +9,12 @@ from celery import Task, current_app, shared_task
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.evaluation import outliers, reevaluate, timeliness
-from services.evaluation.evaluate import evaluate_arrived
+from services.evaluation.evaluate import Lately, evaluate_arrived
 from shared import clock, config, db, events, outbox, tasks
 
 log = logging.getLogger(__name__)
+# the reports this process's batches evaluated: their own events, queued behind, are done already
+lately = Lately()
 
 
 @shared_task(name=tasks.EVALUATE_SUBMISSION, bind=True, max_retries=10)
@@ -21,15 +23,19 @@ def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
     others that arrived around it and still wait: a backlog is read and written a batch at a time."""
     data = events.load(events.SubmissionReceived, event)
     own = data["submission_id"]
+    if own in lately:
+        log.info("submission %s evaluated already, in a batch of this worker", own)
+        return
     # a retry was a clash with another worker or a busy database: it takes only its own report
     batch = 1 if self.request.retries else config.current().evaluation_batch
     try:
         with db.transaction() as session:
-            produced = evaluate_arrived(session, own, data["request_id"], clock.now(), batch)
+            produced, evaluated = evaluate_arrived(session, own, data["request_id"], clock.now(), batch)
     except (IntegrityError, OperationalError) as exc:
         # Another worker evaluated a racing resubmission, or the database was busy: try again.
         log.warning("evaluation of %s retried: %s", own, exc)
         raise self.retry(countdown=1 + self.request.retries) from exc
+    lately.note(evaluated)
     log.info("submission %s evaluated; %d event(s) to publish", own, len(produced))
     outbox.publish(current_app, produced)
 

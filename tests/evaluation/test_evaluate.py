@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
-from services.evaluation.evaluate import evaluate_submissions, waiting
+from services.evaluation.evaluate import Lately, evaluate_submissions, waiting
 from shared import clock, db, tasks
 from shared.catalogue import Catalogue
 from shared.models import Evaluation, Finding, OutboxEvent, Submission
@@ -122,7 +122,19 @@ def test_a_worker_takes_the_waiting_reports_and_their_own_events_change_nothing(
         30,
         "the other seven events handled",
     )
+    # the worker knows it evaluated them: their events need no database
+    assert stack.services["evaluation"].output().count("evaluated already, in a batch of this worker") == 7
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Finding)) == 16
         assert announced() == sorted(session.scalars(select(Finding.id)))  # each finding once
         assert session.scalar(select(func.count()).select_from(Submission)) == 8
+
+
+def test_a_worker_remembers_the_newest_reports_it_evaluated_only() -> None:
+    lately = Lately(size=3)
+    lately.note(["a", "b", "c"])
+    lately.note(["a"])  # noted again: the newest now
+    lately.note(["d"])
+    assert "b" not in lately and all(x in lately for x in "acd")
+    lately.note(["e", "f"])
+    assert [x for x in "abcdef" if x in lately] == ["d", "e", "f"]
