@@ -18,6 +18,8 @@ from shared.catalogue.schema import OUTCOME_KINDS
 
 NUMBERS = frozenset({int, float})
 Totals = tuple[float, float, float, float]  # Σindicators and Σper, now and then
+Spec = tuple[tuple[str, ...], tuple[str, ...]]  # an outcome part's indicators and its `per`
+Side = tuple[float, float]  # Σindicators and Σper (1 without `per`) of one report
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,35 @@ class Pair:
         """Σcodes and Σper (1 without `per`), now and then; None when any of them is blank."""
         key = (codes, per)
         if key not in self.known:
-            values = (
-                _total(self.now, codes),
-                _total(self.now, per) if per else 1.0,
-                _total(self.then, codes),
-                _total(self.then, per) if per else 1.0,
-            )
-            self.known[key] = None if None in values else values  # type: ignore[assignment]
+            now, then = side_totals(self.now, key), side_totals(self.then, key)
+            self.known[key] = None if now is None or then is None else (*now, *then)
         return self.known[key]
+
+    @classmethod
+    def of_sides(cls, specs: Iterable[Spec], now: Iterable[Side | None], then: Iterable[Side | None]) -> Pair:
+        """A pair known by its reports' sums alone (`side_totals` of each spec, in the same order):
+        asked for any other spec, it has no indicators to sum."""
+        known = {
+            spec: None if a is None or b is None else (*a, *b)
+            for spec, a, b in zip(specs, now, then, strict=True)
+        }
+        return cls({}, {}, known)
+
+
+def specs_of(index: dict[str, Any]) -> tuple[Spec, ...]:
+    """The distinct sums the index's outcome parts take of a report, in a fixed order."""
+    found = {
+        (tuple(part["indicators"]), tuple(part.get("per") or ())): None for _key, part in outcome_parts(index)
+    }
+    return tuple(found)
+
+
+def side_totals(indicators: dict[str, Any], spec: Spec) -> Side | None:
+    """One report's Σindicators and Σper (1 without `per`) for an outcome part; None when any is blank."""
+    codes, per = spec
+    total = _total(indicators, codes)
+    by = _total(indicators, per) if per else 1.0
+    return None if total is None or by is None else (total, by)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.intake.effectiveness import Pair, evaluate, measure, outcome_value
+from services.intake.effectiveness import Pair, evaluate, measure, outcome_value, side_totals, specs_of
 from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
 
 SHARE = {
@@ -88,3 +88,20 @@ def test_it_shares_the_weight_of_a_part_without_a_value_among_the_others() -> No
 def test_it_counts_nothing_for_a_district_that_reported_nothing() -> None:
     empty = row(reported=0, participation_rate=0.0, on_time_rate=0.0, mean_score=None, share_at_60=None)
     assert evaluate(DEFAULT_EFFECTIVENESS_INDEX, empty, [])["index"] == 0.0
+
+
+def test_a_pair_known_by_its_reports_sums_adds_up_as_one_made_of_its_indicators() -> None:
+    specs = specs_of({"components": [{"code": "o", "parts": [SHARE, GROWTH, dict(GROWTH, code="d")]}]})
+    assert specs == ((("highly",), ("skilled",)), (("a", "b"), ()))  # one spec per distinct sum
+    reports = [
+        ({"highly": 30, "skilled": 100, "a": 1, "b": 2}, {"highly": 20, "skilled": 100, "a": 1, "b": 1}),
+        ({"highly": 30, "skilled": None, "a": 1, "b": 2}, {"highly": 20, "skilled": 100, "a": True, "b": 1}),
+    ]
+    for now, then in reports:
+        whole = Pair(now, then)
+        summed = Pair.of_sides(
+            specs, [side_totals(now, spec) for spec in specs], [side_totals(then, spec) for spec in specs]
+        )
+        assert [summed.totals(*spec) for spec in specs] == [whole.totals(*spec) for spec in specs]
+    assert side_totals({"a": 1, "b": 2}, (("a", "b"), ())) == (3.0, 1.0)
+    assert side_totals({"highly": 3}, (("highly",), ("skilled",))) is None

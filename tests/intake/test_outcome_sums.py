@@ -1,0 +1,67 @@
+"""A round's outcome sums computed again after a report read that report alone: a stored report never
+changes, so each process keeps every report's sums by its id (services/intake/analytics.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from services.intake import analytics, effectiveness
+from shared import db
+from shared.catalogue import Catalogue
+from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
+from tests.support.evaluated import store_and_evaluate
+from tests.support.reports import clean_report, open_round, unit_of
+
+SPECS = effectiveness.specs_of(DEFAULT_EFFECTIVENESS_INDEX)
+
+
+@contextmanager
+def indicator_reads() -> Iterator[list[str]]:
+    """The statements that read reports' indicators while the block runs."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "submissions.indicators" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine(), "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine(), "before_cursor_execute", note)
+
+
+def sides(round_code: str) -> dict[int, tuple[effectiveness.Side | None, ...]]:
+    with db.transaction() as session:
+        return analytics.report_sides(session, round_code, SPECS)
+
+
+def test_after_a_report_only_that_report_is_read_and_its_sums_replace_the_units_earlier_ones(
+    seeded: dict, catalogue: Catalogue
+) -> None:
+    assert SPECS  # the default index has outcome parts
+    round_code = open_round()
+    units = [unit_of("350102", i) for i in range(3)]
+    for unit in units:
+        store_and_evaluate(clean_report(catalogue, unit, round_code))
+    first = sides(round_code)
+    assert len(first) == 3
+    with indicator_reads() as seen:
+        assert sides(round_code) == first  # nothing new: no report read
+    assert seen == []
+    corrected = clean_report(catalogue, units[0], round_code)
+    corrected["indicators"] = {
+        k: (v * 2 if type(v) in (int, float) else v) for k, v in corrected["indicators"].items()
+    }
+    store_and_evaluate(corrected)
+    with indicator_reads() as seen:
+        after = sides(round_code)
+    assert len(seen) == 1  # the corrected report's indicators alone
+    assert after.keys() == first.keys()
+    changed = [unit_id for unit_id in after if after[unit_id] != first[unit_id]]
+    assert len(changed) == 1
+    expected = tuple(effectiveness.side_totals(corrected["indicators"], spec) for spec in SPECS)
+    assert after[changed[0]] == expected
