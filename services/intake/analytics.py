@@ -128,8 +128,33 @@ def _forget_reads(session: Session, *_args: Any) -> None:
 
 
 def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
-    """Per reporting unit: its first submission time and its latest evaluated score."""
-    return _read_once(session, ("unit_results", round_code), lambda: _unit_results(session, round_code))
+    """Per reporting unit: its first submission time and its latest evaluated score. Read once per
+    session, and kept under the round's reports number: a change to a problem, which has the problem
+    figures computed again, does not read the round's reports again."""
+
+    def read() -> dict[int, UnitResult]:
+        rows = kept.kept(
+            session,
+            "unit_results",
+            [kept.reports_of(round_code)],
+            lambda: [
+                [
+                    r.unit_id,
+                    r.district_code,
+                    r.first_submitted.isoformat(),
+                    r.overall_score,
+                    r.submission_id,
+                    r.batch,
+                ]
+                for r in _unit_results(session, round_code).values()
+            ],
+        )
+        return {
+            row[0]: UnitResult(row[0], row[1], datetime.fromisoformat(row[2]), row[3], row[4], row[5])
+            for row in rows
+        }
+
+    return _read_once(session, ("unit_results", round_code), read)  # type: ignore[no-any-return]
 
 
 def _unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
