@@ -497,6 +497,21 @@ def _grouped_results(
     return by_group
 
 
+def _groups(
+    session: Session, round_code: str, grouping: Grouping
+) -> tuple[dict[Any, int], dict[int, Any], dict[Any, list[UnitResult]]]:
+    """How many active units each group has, each unit's group (a unit taken out of the pilot since it
+    reported still counts in the group it reported in) and each group's reporting units: once per
+    session for the outcomes and the report figures alike."""
+
+    def read() -> tuple[dict[Any, int], dict[int, Any], dict[Any, list[UnitResult]]]:
+        group_of = _group_of(grouping)
+        unit_counts, unit_group = _active_units(session, group_of)
+        return unit_counts, unit_group, _grouped_results(session, round_code, group_of, unit_group)
+
+    return _read_once(session, ("groups", round_code, grouping), read)  # type: ignore[no-any-return]
+
+
 def _group_outcomes(
     session: Session, round_: Round, grouping: Grouping, index: dict[str, Any], basis: Round | None
 ) -> dict[Any, dict[str, effectiveness.Outcome]]:
@@ -507,10 +522,7 @@ def _group_outcomes(
         return {}
 
     def compute() -> list[Any]:
-        group_of = _group_of(grouping)
-        _counts, unit_group = _active_units(session, group_of)
-        # a unit taken out of the pilot since it reported still counts in its group, as in the rows
-        _grouped_results(session, round_.code, group_of, unit_group)
+        _counts, unit_group, _results = _groups(session, round_.code, grouping)
         pairs: dict[Any, list[effectiveness.Pair]] = defaultdict(list)
         specs = effectiveness.specs_of(index)
         for unit_id, pair in unit_pairs(session, round_.code, basis.code, specs).items():
@@ -539,9 +551,7 @@ def _group_reports(session: Session, round_: Round, grouping: Grouping) -> list[
     report number, like the outcomes."""
 
     def compute() -> list[Any]:
-        group_of = _group_of(grouping)
-        unit_counts, unit_group = _active_units(session, group_of)
-        by_group = _grouped_results(session, round_.code, group_of, unit_group)
+        unit_counts, _unit_group, by_group = _groups(session, round_.code, grouping)
         return [
             [key, _report_figures(unit_counts[key], by_group[key], round_.due_date)]
             for key in sorted(k for k, count in unit_counts.items() if count)
