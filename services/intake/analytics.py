@@ -228,19 +228,8 @@ def rule_counts(session: Session, round_code: str, limit: int = 10) -> list[tupl
     ]
 
 
-def latest_indicators(session: Session, round_code: str) -> dict[int, dict[str, Any]]:
-    """Each unit's indicators in its latest report of the round."""
-    return _read_once(
-        session, ("latest_indicators", round_code), lambda: _latest_indicators(session, round_code)
-    )
-
-
 def latest_indicators_of(session: Session, round_code: str, unit_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """These units' indicators in their latest report of the round: read for them alone, unless this
-    session has read every unit's already."""
-    whole = session.info.get(READS, {}).get(("latest_indicators", round_code))
-    if whole is not None:
-        return {unit_id: whole[unit_id] for unit_id in unit_ids if unit_id in whole}
+    """These units' indicators in their latest report of the round."""
     kept.begin_reads(session)
     return _latest_indicators(session, round_code, unit_ids)
 
