@@ -5,11 +5,7 @@ intake's real worker run it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from services.intake import analytics, case_hints, figures, lists, rounds
 from shared import caches, clock, config, db, kept
@@ -17,22 +13,9 @@ from shared.catalogue import Catalogue
 from tests.support.evaluated import store_and_evaluate
 from tests.support.processes import Stack, wait_until
 from tests.support.reports import clean_report, open_round, problem_report, unit_of
+from tests.support.statements import statements
 
 HEAVY = ("FROM submissions", "FROM findings", "JOIN submissions", "JOIN findings")
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(db.engine(), "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine(), "before_cursor_execute", note)
 
 
 def shown(round_code: str) -> tuple[list[str], analytics.DistrictRow | None]:

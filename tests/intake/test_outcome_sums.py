@@ -3,35 +3,20 @@ changes, so each process keeps every report's sums by its id (services/intake/an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from services.intake import analytics, effectiveness
 from shared import db
 from shared.catalogue import Catalogue
 from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
 from tests.support.evaluated import store_and_evaluate
 from tests.support.reports import clean_report, open_round, unit_of
+from tests.support.statements import statements
 
 SPECS = effectiveness.specs_of(DEFAULT_EFFECTIVENESS_INDEX)
 
 
-@contextmanager
-def indicator_reads() -> Iterator[list[str]]:
-    """The statements that read reports' indicators while the block runs."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if "submissions.indicators" in statement:
-            seen.append(statement)
-
-    event.listen(db.engine(), "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine(), "before_cursor_execute", note)
+def indicator_reads(seen: list[str]) -> list[str]:
+    """The statements that read reports' indicators."""
+    return [statement for statement in seen if "submissions.indicators" in statement]
 
 
 def sides(round_code: str) -> dict[int, tuple[effectiveness.Side | None, ...]]:
@@ -49,17 +34,17 @@ def test_after_a_report_only_that_report_is_read_and_its_sums_replace_the_units_
         store_and_evaluate(clean_report(catalogue, unit, round_code))
     first = sides(round_code)
     assert len(first) == 3
-    with indicator_reads() as seen:
+    with statements() as seen:
         assert sides(round_code) == first  # nothing new: no report read
-    assert seen == []
+    assert indicator_reads(seen) == []
     corrected = clean_report(catalogue, units[0], round_code)
     corrected["indicators"] = {
         k: (v * 2 if type(v) in (int, float) else v) for k, v in corrected["indicators"].items()
     }
     store_and_evaluate(corrected)
-    with indicator_reads() as seen:
+    with statements() as seen:
         after = sides(round_code)
-    assert len(seen) == 1  # the corrected report's indicators alone
+    assert len(indicator_reads(seen)) == 1  # the corrected report's indicators alone
     assert after.keys() == first.keys()
     changed = [unit_id for unit_id in after if after[unit_id] != first[unit_id]]
     assert len(changed) == 1
