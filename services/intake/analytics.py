@@ -274,14 +274,18 @@ def latest_report_ids(session: Session, round_code: str) -> dict[int, str]:
 # read only the reports not summed yet (at 10,000 units: the new report, instead of 20,000 reports'
 # indicators). Emptied whole when full.
 _SIDES: dict[tuple[str, str, tuple[effectiveness.Spec, ...]], tuple[effectiveness.Side | None, ...]] = {}
+# The pairs made of them, by (database, the two reports' ids, the specs): the same two reports make the
+# same pair, complete with its sums, so only the pairs of units that reported since are made again.
+_PAIRS: dict[tuple[str, str, str, tuple[effectiveness.Spec, ...]], effectiveness.Pair] = {}
 SIDES_KEPT = 200_000
 SIDES_CHUNK = 1_000  # report ids per read of the ones not summed yet
 
 
 def report_sides(
     session: Session, round_code: str, specs: tuple[effectiveness.Spec, ...]
-) -> dict[int, tuple[effectiveness.Side | None, ...]]:
-    """Each reporting unit's latest report of the round summed for each spec (`effectiveness.side_totals`)."""
+) -> dict[int, tuple[str, tuple[effectiveness.Side | None, ...]]]:
+    """Each reporting unit's latest report of the round: its id, and its sums for each spec
+    (`effectiveness.side_totals`)."""
     database = str(session.get_bind().url)
     latest = latest_report_ids(session, round_code)
     missing = [sid for sid in latest.values() if (database, sid, specs) not in _SIDES]
@@ -304,7 +308,7 @@ def report_sides(
             _SIDES[(database, sid, specs)] = tuple(
                 effectiveness.side_totals(indicators or {}, spec) for spec in specs
             )
-    return {unit_id: _SIDES[(database, sid, specs)] for unit_id, sid in latest.items()}
+    return {unit_id: (sid, _SIDES[(database, sid, specs)]) for unit_id, sid in latest.items()}
 
 
 def unit_pairs(
@@ -314,11 +318,19 @@ def unit_pairs(
     one set per session, so every table of a page adds up the same pairs."""
 
     def pair_up() -> dict[int, effectiveness.Pair]:
+        database = str(session.get_bind().url)
         now, then = report_sides(session, round_code, specs), report_sides(session, basis_code, specs)
-        return {
-            unit_id: effectiveness.Pair.of_sides(specs, now[unit_id], then[unit_id])
-            for unit_id in now.keys() & then.keys()
-        }
+        if len(_PAIRS) + len(now) > SIDES_KEPT:
+            _PAIRS.clear()
+        pairs = {}
+        for unit_id in now.keys() & then.keys():
+            (now_id, now_sides), (then_id, then_sides) = now[unit_id], then[unit_id]
+            key = (database, now_id, then_id, specs)
+            pair = _PAIRS.get(key)
+            if pair is None:
+                pair = _PAIRS[key] = effectiveness.Pair.of_sides(specs, now_sides, then_sides)
+            pairs[unit_id] = pair
+        return pairs
 
     return _read_once(session, ("unit_pairs", round_code, basis_code, specs), pair_up)  # type: ignore[no-any-return]
 

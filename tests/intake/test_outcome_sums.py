@@ -21,7 +21,10 @@ def indicator_reads(seen: list[str]) -> list[str]:
 
 def sides(round_code: str) -> dict[int, tuple[effectiveness.Side | None, ...]]:
     with db.transaction() as session:
-        return analytics.report_sides(session, round_code, SPECS)
+        return {
+            unit_id: sums
+            for unit_id, (_report, sums) in analytics.report_sides(session, round_code, SPECS).items()
+        }
 
 
 def test_after_a_report_only_that_report_is_read_and_its_sums_replace_the_units_earlier_ones(
