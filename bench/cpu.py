@@ -22,7 +22,6 @@ PARTS = (
     ("services.notify.worker", "notify"),
     ("shared.scheduler", "scheduler"),
     ("redis-server", "Redis"),
-    ("redis_server", "Redis"),
     ("postgres:", "PostgreSQL"),
 )
 OWN = "load and sink (bench)"

@@ -206,8 +206,8 @@ class Lately:
         for submission_id in submission_ids:
             self.ids.pop(submission_id, None)
             self.ids[submission_id] = None
-        for oldest in list(self.ids)[: max(len(self.ids) - self.size, 0)]:
-            del self.ids[oldest]
+        while len(self.ids) > self.size:  # the oldest first: a dict keeps the order noted
+            del self.ids[next(iter(self.ids))]
 
 
 def evaluate_arrived(
