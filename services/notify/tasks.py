@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from celery import Task, current_app, shared_task
 from marshmallow import Schema
@@ -22,6 +22,7 @@ from shared.models import Delivery, utcnow
 from shared.text import Text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def record(
@@ -141,6 +142,24 @@ def transport_or_failure(url: str, enabled: bool, timeout: float) -> tuple[Any, 
         )
 
 
+RECORD_ATTEMPTS = 5  # a delivery's outcome is written up to this many times, 0.5 s more apart each
+
+
+def recorded(record: Callable[[Session], T]) -> T:
+    """Write what became of a delivery once it was tried. The message is out (or refused) already:
+    a database connection dropped meanwhile is tried again on a fresh one, instead of leaving the
+    delivery "sending" for the stalled requeue to send a second time."""
+    for attempt in range(1, RECORD_ATTEMPTS):
+        try:
+            with db.transaction() as session:
+                return record(session)
+        except OperationalError as exc:
+            log.warning("a delivery's outcome not written (attempt %d), written again: %s", attempt, exc)
+            time.sleep(0.5 * attempt)
+    with db.transaction() as session:  # the last attempt: its failure is the task's
+        return record(session)
+
+
 @shared_task(name=tasks.SEND_DELIVERY, bind=True)
 def send_delivery(self: Task, event: dict[str, Any]) -> str:
     data = events.load(events.DeliveryRequested, event)
@@ -162,11 +181,16 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
         except TransportError as failed:
             error = failed
     if error is not None:
-        with db.transaction() as session:
-            delivery = session.get(Delivery, data["delivery_id"])
-            delay = deliveries.record_failure(
-                session, delivery, error, utcnow(), settings.delivery_max_attempts, settings.delivery_backoff
+        delay = recorded(
+            lambda session: deliveries.record_failure(
+                session,
+                session.get(Delivery, data["delivery_id"]),
+                error,
+                utcnow(),
+                settings.delivery_max_attempts,
+                settings.delivery_backoff,
             )
+        )
         # A retry waits in the database (next_attempt_at), not in the broker: the periodic flush
         # sends it when due, so no message is held for longer than the visibility timeout allows.
         log.warning(
@@ -176,7 +200,10 @@ def send_delivery(self: Task, event: dict[str, Any]) -> str:
             error.message,
         )
         return "retrying" if delay is not None else "failed"
-    with db.transaction() as session:
-        deliveries.record_success(session, session.get(Delivery, data["delivery_id"]), detail, utcnow())
+    recorded(
+        lambda session: deliveries.record_success(
+            session, session.get(Delivery, data["delivery_id"]), detail, utcnow()
+        )
+    )
     log.info("delivery %s delivered: %s", data["delivery_id"], detail)
     return "delivered"
