@@ -35,10 +35,10 @@ def run(url: str, path: str, round_code: str, who: str, changes: int, after: str
         os.environ.clear()
         os.environ.update(scale.scale_env(folder, redis.url), DATABASE_URL=url)
         config.reset()
-        from services.intake.app import create_app
+        from services.intake.app import create_app, settled
         from tests.support.web import AuthActions
 
-        client = AuthActions(create_app()).sign_in(who)
+        client = AuthActions(settled(create_app())).sign_in(who)
         scale_pages.timed_ms(client, path, {})
         change = CHANGES[after]
         times: list[float] = []

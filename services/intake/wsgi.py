@@ -10,6 +10,6 @@ config.current_or_exit()
 # after the master, so that any of them answers /metrics with the sum over all of them.
 metrics.prepare("intake", os.getppid())
 
-from services.intake.app import create_app  # noqa: E402
+from services.intake.app import create_app, settled  # noqa: E402
 
-app = create_app()
+app = settled(create_app())
