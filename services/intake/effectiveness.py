@@ -95,15 +95,19 @@ def measure(part: dict[str, Any], pairs: Iterable[Pair]) -> Outcome:
     """The change of an outcome over the pairs that carry all its indicators both times: a `share`
     (Σindicators ÷ Σper, the change in points as a fraction) or a `growth` (relative change of Σindicators)."""
     codes, per = tuple(part["indicators"]), tuple(part.get("per") or ())
-    sums = [0.0, 0.0, 0.0, 0.0]  # now, now per, then, then per
+    key = (codes, per)
+    now = now_per = then = then_per = 0.0
     units = 0
-    for pair in pairs:
-        values = pair.totals(codes, per)
+    for pair in pairs:  # every unit of a province's group, for every part: one pass, sums found first
+        values = pair.known[key] if key in pair.known else pair.totals(codes, per)
         if values is None:
             continue
         units += 1
-        for i, value in enumerate(values):
-            sums[i] += value
+        now += values[0]
+        now_per += values[1]
+        then += values[2]
+        then_per += values[3]
+    sums = (now, now_per, then, then_per)
     outcome = Outcome(units=units)
     if not units:
         return outcome
