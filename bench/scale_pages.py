@@ -7,6 +7,7 @@ explained: EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 import time
@@ -156,11 +157,26 @@ def change_the_round(round_code: str) -> None:
 
 
 def a_report_changed(round_code: str) -> None:
-    """What a report stored or evaluated does to the round's kept figures: its numbers raised (the
-    round's and its reports'), so every figure of the round is computed again, from the same data."""
+    """What a report stored and then evaluated does to the round's kept figures: the round's number
+    and its reports' raised twice, each time noting the report's unit (the next of the round's units
+    at each call), so every figure of the round is computed again, from the same data."""
     from shared import kept
+    from shared.models import Submission
 
-    kept.changed([round_code, kept.reports_of(round_code)])
+    with db.transaction() as session:
+        unit_id = session.scalar(
+            select(Submission.unit_id)
+            .where(Submission.round_code == round_code)
+            .order_by(Submission.unit_id)
+            .offset(next(_reported))
+            .limit(1)
+        )
+    for _step in ("stored", "evaluated"):
+        numbered = [round_code, kept.reports_of(round_code)]
+        kept.changed(numbered, units={name: {unit_id} for name in numbered})
+
+
+_reported = itertools.count()  # the units a_report_changed reported, one after another
 
 
 def timed_ms(client: Any, path: str, headers: dict[str, str]) -> float:
@@ -180,10 +196,10 @@ def measure(round_code: str, requests: int = 20, after_change: int = 5) -> dict[
     A page that reads kept figures is timed as well on `after_change` requests each made right after
     a change to one of the round's problems (the figures resting on problems computed again), and as
     many right after a report (every figure of the round computed again)."""
-    from services.intake.app import create_app
+    from services.intake.app import create_app, settled
     from tests.support.web import AuthActions
 
-    app = create_app()
+    app = settled(create_app())  # as services/intake/wsgi.py serves it
     supervisor_report, clerk_report = first_ids(round_code)
     bearer = tokens()
     clients = {who: AuthActions(app).sign_in(who) for who in (SUPERVISOR, CLERK)}

@@ -13,6 +13,11 @@ stamp of what it was computed from, and gives it back while the stamp holds:
 - one number for the whole register, raised by a change to pilot units, districts, batches, rounds or
   catalogue versions, which every round's figures read.
 
+A raise of a round's numbers made by a committed change through the ORM also notes which units the
+change touched (their reports, evaluations, problems or cases), under the number it raised to
+(`touched`): a process holding a round's figures per unit (services/intake/round_units.py) brings them
+up to date by reading those units alone.
+
 Figures are kept under the stamp read before the session first read any round data (`begin_reads`,
 also called by the reads a session caches for several figures), so figures computed while a change
 commits, or from rows the session read before it, are kept under the older stamp and computed again at
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -63,6 +69,18 @@ REGISTER: tuple[type, ...] = (PilotUnit, District, PilotBatch, Round, CatalogueV
 _TOUCHED = "kept_rounds_touched"
 _WROTE = "kept_wrote"
 _BEFORE = "kept_stamps_before_reads"
+_UNITS = "kept_units_touched"
+# The touched units noted per round, newest entries first kept: a reader further behind reads whole.
+TOUCHED_KEPT = 1_000
+NOTED_UNITS = 2_000  # a change touching more units than this notes none (its readers read whole)
+# Raise a round's reports number and note the units under the number raised to, in one step: every
+# number has its entry, so a reader finding one missing (a raise with no units) knows to read whole.
+_RAISE_NOTING_UNITS = """
+local number = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('ZADD', KEYS[2], number, number .. ':' .. ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
+return number
+"""
 ALL = "*"  # a change whose round is not known: every round's figures are computed again
 
 
@@ -85,8 +103,61 @@ def register_key(settings: config.Settings) -> str:
     return f"{_prefix(settings)}:register"
 
 
+def touched_key(settings: config.Settings, numbered: str) -> str:
+    return f"{_prefix(settings)}:touched:{numbered}"
+
+
+def epoch_key(settings: config.Settings) -> str:
+    return f"{_prefix(settings)}:epoch"
+
+
 def entry_key(settings: config.Settings, name: str, rounds: Iterable[str]) -> str:
     return f"{_prefix(settings)}:entry:{name}:{'|'.join(rounds)}"
+
+
+def noted(session: Session) -> _Noted | None:
+    """The numbers the session noted before its first read of round data in this transaction (None:
+    not noted, or Redis was not reached)."""
+    return session.info.get(_BEFORE)  # type: ignore[no-any-return]
+
+
+def wrote(session: Session) -> bool:
+    """Whether the session flushed changes to round or register data not yet committed."""
+    return bool(session.info.get(_WROTE))
+
+
+def epoch(settings: config.Settings) -> str | None:
+    """A token of this Redis's numbers, made at the first asking and gone with them (a Redis emptied
+    starts its numbers again from nothing: what a process holds under the old ones must not match)."""
+    try:
+        pipe = caches.redis_client(settings).pipeline(transaction=False)
+        pipe.set(epoch_key(settings), uuid.uuid4().hex, nx=True)
+        pipe.get(epoch_key(settings))
+        return _text(pipe.execute()[1])
+    except redis.RedisError as exc:
+        log.debug("kept figures: epoch not read: %s", exc)
+        return None
+
+
+def touched(settings: config.Settings, numbered: str, since: int, until: int) -> set[int] | None:
+    """The units whose reports or evaluations the changes numbered `since` (excluded) to `until` of
+    `numbered` (a round's reports, `reports_of`) touched; None when one of those numbers has no units
+    noted (raised without them, or its entry dropped as old): the reader reads whole."""
+    if until <= since:
+        return set()
+    try:
+        entries = caches.redis_client(settings).zrangebyscore(
+            touched_key(settings, numbered), f"({since}", until
+        )
+    except redis.RedisError as exc:
+        log.debug("kept figures: touched units not read: %s", exc)
+        return None
+    numbers, units = set(), set()
+    for entry in entries:
+        number, _sep, ids = entry.decode().partition(":")
+        numbers.add(int(number))
+        units.update(int(unit) for unit in ids.split(",") if unit)
+    return units if len(numbers) == until - since else None
 
 
 def _look_up(settings: config.Settings, key: str | None) -> tuple[_Noted, Any]:
@@ -184,47 +255,78 @@ def _round_of(session: Session, obj: Any) -> str:
     return obj.round_code or ALL
 
 
+def _unit_of(session: Session, obj: Any) -> int | None:
+    if isinstance(obj, Evaluation):
+        report = session.identity_map.get(identity_key(Submission, obj.submission_id))
+        return report.unit_id if report is not None else None
+    return obj.unit_id  # type: ignore[no-any-return]
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
-    touched: set[str] = session.info.setdefault(_TOUCHED, set())
+    rounds: set[str] = session.info.setdefault(_TOUCHED, set())
+    units: dict[str, set[int] | None] = session.info.setdefault(_UNITS, {})
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, OF_A_ROUND):
             code = _round_of(session, obj)
-            touched.add(code)
-            if isinstance(obj, REPORTS_OF_A_ROUND) and code != ALL:
-                touched.add(reports_of(code))
+            rounds.add(code)
+            if code == ALL:
+                continue
+            unit = _unit_of(session, obj)
+            numbered = (code, reports_of(code)) if isinstance(obj, REPORTS_OF_A_ROUND) else (code,)
+            for name in numbered:
+                rounds.add(name)
+                known = units.get(name, set())
+                units[name] = known | {unit} if known is not None and unit is not None else None
         elif isinstance(obj, REGISTER):
-            touched.add("")  # the register
-    if touched:
+            rounds.add("")  # the register
+    if rounds:
         session.info[_WROTE] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     session.info.pop(_WROTE, None)
-    touched = session.info.pop(_TOUCHED, None)
-    if touched:
-        changed(touched)
+    rounds = session.info.pop(_TOUCHED, None)
+    units = session.info.pop(_UNITS, None)
+    if rounds:
+        changed(rounds, units=units)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_WROTE, None)
     session.info.pop(_TOUCHED, None)
+    session.info.pop(_UNITS, None)
 
 
-def changed(rounds: Iterable[str], settings: config.Settings | None = None) -> None:
-    """The rounds' data changed ("" for the register, `ALL` for every round): raise their numbers."""
+def changed(
+    rounds: Iterable[str],
+    settings: config.Settings | None = None,
+    units: dict[str, set[int] | None] | None = None,
+) -> None:
+    """The rounds' data changed ("" for the register, `ALL` for every round): raise their numbers.
+    `units`: by a round's reports (`reports_of`), the units whose reports or evaluations changed,
+    noted under the number raised to (None, or a round left out: not known)."""
     settings = settings or config.current()
     codes = sorted(set(rounds))
+    units = units or {}
     try:
         client = caches.redis_client(settings)
-        if len(codes) == 1 and codes[0]:  # one round's problem or case: one command, no pipeline
+        if len(codes) == 1 and codes[0] and not units.get(codes[0]):  # one round's problem or case
             client.hincrby(rounds_key(settings), codes[0], 1)
             return
         pipe = client.pipeline(transaction=False)
+        raise_noting = client.register_script(_RAISE_NOTING_UNITS)
         for code in codes:
-            if code:
+            if code and units.get(code) and len(units[code] or ()) <= NOTED_UNITS:
+                ids = ",".join(str(unit) for unit in sorted(units[code] or ()))
+                raise_noting(
+                    keys=[rounds_key(settings), touched_key(settings, code)],
+                    args=[code, ids, TOUCHED_KEPT],
+                    client=pipe,
+                )
+            elif code:
                 pipe.hincrby(rounds_key(settings), code, 1)
             else:
                 pipe.incr(register_key(settings))

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from statistics import median
 from typing import Any
 
 from sqlalchemy import event, exists, func, select
 from sqlalchemy.orm import Session
 
-from services.intake import effectiveness
+from services.intake import effectiveness, round_units
+from services.intake.round_units import UnitResult
 from shared import clock, kept
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
@@ -27,7 +28,6 @@ from shared.catalogue.schema import DEFAULT_EFFECTIVENESS_INDEX
 from shared.models import (
     ACTIVE_STATUSES,
     District,
-    Evaluation,
     Finding,
     PilotBatch,
     PilotUnit,
@@ -79,18 +79,6 @@ class BatchRow(Figures):
     joined: str
 
 
-@dataclass(frozen=True)
-class UnitResult:
-    """A unit's latest evaluated report of a round and when it first reported."""
-
-    unit_id: int
-    district_code: str
-    first_submitted: datetime
-    overall_score: float | None
-    submission_id: str | None
-    batch: int = 0
-
-
 def previous_round(session: Session, round_: Round) -> Round | None:
     return session.scalars(
         select(Round).where(Round.due_date < round_.due_date).order_by(Round.due_date.desc()).limit(1)
@@ -128,70 +116,12 @@ def _forget_reads(session: Session, *_args: Any) -> None:
 
 
 def unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
-    """Per reporting unit: its first submission time and its latest evaluated score. Read once per
-    session, and kept under the round's reports number: a change to a problem, which has the problem
-    figures computed again, does not read the round's reports again."""
-
-    def read() -> dict[int, UnitResult]:
-        rows = kept.kept(
-            session,
-            "unit_results",
-            [kept.reports_of(round_code)],
-            lambda: [
-                [
-                    r.unit_id,
-                    r.district_code,
-                    r.first_submitted.isoformat(),
-                    r.overall_score,
-                    r.submission_id,
-                    r.batch,
-                ]
-                for r in _unit_results(session, round_code).values()
-            ],
-        )
-        return {
-            row[0]: UnitResult(row[0], row[1], datetime.fromisoformat(row[2]), row[3], row[4], row[5])
-            for row in rows
-        }
-
-    return _read_once(session, ("unit_results", round_code), read)  # type: ignore[no-any-return]
-
-
-def _unit_results(session: Session, round_code: str) -> dict[int, UnitResult]:
-    rows = session.execute(
-        select(
-            Submission.unit_id,
-            PilotUnit.district_code,
-            PilotUnit.batch,
-            Submission.id,
-            Submission.version,
-            Submission.submitted_at,
-            Evaluation.overall_score,
-        )
-        .join(PilotUnit, PilotUnit.id == Submission.unit_id)
-        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
-        .where(Submission.round_code == round_code)
-        .order_by(Submission.unit_id, Submission.version)
-    ).all()
-    first: dict[int, datetime] = {}
-    latest: dict[int, tuple[float, str]] = {}
-    units: dict[int, tuple[str, int]] = {}
-    for unit_id, district, batch, sub_id, _version, submitted_at, score in rows:
-        units[unit_id] = (district, batch)
-        first[unit_id] = min(first.get(unit_id, submitted_at), submitted_at)
-        if score is not None:
-            latest[unit_id] = (score, sub_id)
-    return {
-        u: UnitResult(
-            u,
-            units[u][0],
-            first[u],
-            latest.get(u, (None, None))[0],
-            latest.get(u, (None, None))[1],
-            units[u][1],
-        )
-        for u in first
-    }
+    """Per reporting unit: its first submission time, its latest evaluated score and its newest report
+    (held by the process and brought up to date with the units a change touched: round_units.py). The
+    same for the whole of a session's transaction; never to be changed by the caller."""
+    return _read_once(  # type: ignore[no-any-return]
+        session, ("unit_results", round_code), lambda: round_units.of_round(session, round_code)
+    )
 
 
 def round_scores(session: Session, round_code: str) -> list[float]:
@@ -263,10 +193,8 @@ def _latest_indicators_by_report(session: Session, round_code: str) -> list[Any]
 
 
 def latest_report_ids(session: Session, round_code: str) -> dict[int, str]:
-    """Each reporting unit's latest report of the round, by id (two narrow columns, no report read)."""
-    on, newest = _latest(round_code)
-    rows = session.execute(select(Submission.unit_id, Submission.id).join(newest, on)).all()
-    return {unit_id: submission_id for unit_id, submission_id in rows}
+    """Each reporting unit's newest report of the round, by id."""
+    return {unit_id: r.latest_id for unit_id, r in unit_results(session, round_code).items()}
 
 
 # A report's sums for the outcome parts, by (database, report id, the parts' specs): a report is never
@@ -339,9 +267,12 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-# Not problems to count against a district: records (a late report counts in timeliness instead),
-# advice (提示) and findings accepted as not applying.
-NOT_COUNTED = ("recorded", "waived")
+def problems_by_unit(session: Session, round_code: str) -> dict[int | None, round_units.UnitProblems]:
+    """Per unit with problems in the round: its problems counted (round_units.py; the same for the
+    whole of a session's transaction, never to be changed by the caller)."""
+    return _read_once(  # type: ignore[no-any-return]
+        session, ("problems", round_code), lambda: round_units.problems_of_round(session, round_code)
+    )
 
 
 def _empty_stats() -> dict[str, Any]:
@@ -351,50 +282,25 @@ def _empty_stats() -> dict[str, Any]:
 def _finding_stats(session: Session, round_code: str, group_of: Callable[[str, int], Any]) -> dict[Any, Any]:
     """Per group: open problems, rectified ones (verified and closed, or a data error cleared by a
     corrected report) and their days to rectify, and the problems only a supervisor's verification ends
-    with how many were verified and closed."""
+    with how many were verified and closed. Counted from the round's problems per unit (held by the
+    process: round_units.py), by the district answering each problem and its unit's batch."""
     stats: dict[Any, dict[str, Any]] = defaultdict(_empty_stats)
-    counts, rectified = _read_once(
-        session, ("counted_findings", round_code), lambda: _counted_findings(session, round_code)
-    )
-    for district, batch, status, mode, count in counts:
-        key = group_of(district, batch or 0)
-        if key is None:
-            continue
-        entry = stats[key]
-        entry["total"] += count
-        if mode == "verify":
-            entry["verify"] += count
-            entry["verified"] += count if status == "closed" else 0
-        entry["active" if status in ACTIVE_STATUSES else "done"] += count
-    for district, batch, opened_at, resolved_at in rectified:
-        key = group_of(district, batch or 0)
-        if key is not None:
-            stats[key]["days"].append((resolved_at - opened_at).total_seconds() / 86400)
+    for problems in problems_by_unit(session, round_code).values():
+        for district, status, mode, count in problems.counts:
+            key = group_of(district, problems.batch)
+            if key is None:
+                continue
+            entry = stats[key]
+            entry["total"] += count
+            if mode == "verify":
+                entry["verify"] += count
+                entry["verified"] += count if status == "closed" else 0
+            entry["active" if status in ACTIVE_STATUSES else "done"] += count
+        for district, days in problems.rectified:
+            key = group_of(district, problems.batch)
+            if key is not None:
+                stats[key]["days"].append(days)
     return stats
-
-
-def _counted_findings(session: Session, round_code: str) -> tuple[list[Any], list[Any]]:
-    """The round's counted problems by district, batch, status and resolution mode (counted in the
-    database: a province's round has some 50,000), and the times of those ended with a resolution time
-    (for the days to rectify)."""
-    counted = (
-        Finding.round_code == round_code,
-        Finding.severity != "info",
-        Finding.status.not_in(NOT_COUNTED),
-    )
-    group = (Finding.district_code, PilotUnit.batch, Finding.status, Finding.resolution_mode)
-    counts = session.execute(
-        select(*group, func.count())
-        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
-        .where(*counted)
-        .group_by(*group)
-    ).all()
-    rectified = session.execute(
-        select(Finding.district_code, PilotUnit.batch, Finding.opened_at, Finding.resolved_at)
-        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
-        .where(*counted, Finding.status.not_in(ACTIVE_STATUSES), Finding.resolved_at.is_not(None))
-    ).all()
-    return list(counts), list(rectified)
 
 
 def _report_figures(units: int, results: list[UnitResult], due: date) -> dict[str, Any]:
@@ -466,18 +372,22 @@ def _ranked(session: Session, round_: Round, grouping: Grouping) -> list[dict[st
     )
 
 
-def _active_units(session: Session, group_of: GroupOf) -> tuple[dict[Any, int], dict[int, Any]]:
-    """How many active units each group has, and each active unit's group."""
-    unit_counts: dict[Any, int] = defaultdict(int)
-    unit_group: dict[int, Any] = {}
-    units = _read_once(
+def active_units(session: Session) -> list[Any]:
+    """Every active unit's id, district and batch (read once per session's transaction)."""
+    return _read_once(  # type: ignore[no-any-return]
         session,
         ("active_units",),
         lambda: session.execute(
             select(PilotUnit.id, PilotUnit.district_code, PilotUnit.batch).where(PilotUnit.active.is_(True))
         ).all(),
     )
-    for unit_id, district, batch in units:
+
+
+def _active_units(session: Session, group_of: GroupOf) -> tuple[dict[Any, int], dict[int, Any]]:
+    """How many active units each group has, and each active unit's group."""
+    unit_counts: dict[Any, int] = defaultdict(int)
+    unit_group: dict[int, Any] = {}
+    for unit_id, district, batch in active_units(session):
         key = group_of(district, batch)
         if key is not None:
             unit_counts[key] += 1

@@ -18,7 +18,7 @@ from services.intake import analytics
 from shared import kept
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
-from shared.models import Case, Finding, PilotUnit, Round, Submission
+from shared.models import Case, PilotUnit, Round, Submission
 
 READ_CHUNK = 200  # reports read at a time, best score first, until the best `limit` hints are known
 
@@ -97,13 +97,11 @@ def _hints(
 ) -> list[dict[str, Any]]:
     round_code = round_.code
     settings = catalogue.case_hints
-    critical = set(
-        session.scalars(
-            select(Finding.unit_id).where(
-                Finding.round_code == round_code, Finding.severity == "critical", Finding.active.is_(True)
-            )
-        )
-    )
+    critical = {
+        unit_id
+        for unit_id, problems in analytics.problems_by_unit(session, round_code).items()
+        if problems.critical
+    }
     results = sorted(
         (
             r

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from services.intake import scope
+from services.intake import analytics, scope
 from shared import clock, config, kept
 from shared.catalogue import SEVERITIES
 from shared.labels import FINDING_STATUSES
@@ -170,17 +170,30 @@ def district_counts(
 def _district_counts(
     session: Session, round_: Round, today: date, batch: int | None
 ) -> dict[str, dict[str, int]]:
+    """The states `state_condition` selects, counted from the round's reports and problems summed up
+    per unit (held by the process: round_units.py) rather than by three queries over every unit's
+    reports and problems."""
+    results = analytics.unit_results(session, round_.code)
+    troubled = {
+        unit_id
+        for unit_id, problems in analytics.problems_by_unit(session, round_.code).items()
+        if problems.open
+    }
+    late = overdue(round_, today)
     out: dict[str, dict[str, int]] = {}
-    for state in ("unreported", "overdue", "problems"):
-        query = (
-            select(PilotUnit.district_code, func.count())
-            .where(PilotUnit.active.is_(True), state_condition(round_, state, today))
-            .group_by(PilotUnit.district_code)
-        )
-        if batch is not None:
-            query = query.where(PilotUnit.batch == batch)
-        for district, count in session.execute(query):
-            out.setdefault(district, {"unreported": 0, "overdue": 0, "problems": 0})[state] = count
+    for unit_id, district, unit_batch in analytics.active_units(session):
+        if batch is not None and unit_batch != batch:
+            continue
+        result = results.get(unit_id)
+        if result is None:
+            states = ("unreported", "overdue") if late else ("unreported",)
+        elif result.latest_evaluated and unit_id in troubled:
+            states = ("problems",)
+        else:
+            continue
+        counts = out.setdefault(district, {"unreported": 0, "overdue": 0, "problems": 0})
+        for state in states:
+            counts[state] += 1
     return out
 
 

@@ -2,7 +2,7 @@
 category, severity and state; the typical problems; rectification with traffic lights per district.
 
 A problem is counted as the district table counts it: 重大问题, 数据错误 and 一般问题, not records, advice
-or findings accepted as not applying (analytics.NOT_COUNTED).
+or findings accepted as not applying (round_units.NOT_COUNTED).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.intake import analytics
+from services.intake import analytics, round_units
 from shared.catalogue import SEVERITIES
 from shared.catalogue.model import MANUAL
 from shared.models import ACTIVE_STATUSES, Finding
@@ -65,7 +65,7 @@ def counted_problems(session: Session, round_code: str, district: str | None = N
     query = select(Finding).where(
         Finding.round_code == round_code,
         Finding.severity != "info",
-        Finding.status.not_in(analytics.NOT_COUNTED),
+        Finding.status.not_in(round_units.NOT_COUNTED),
     )
     if district is not None:
         query = query.where(Finding.district_code == district)

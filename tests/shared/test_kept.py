@@ -211,3 +211,35 @@ def test_figures_resting_on_rows_read_before_a_change_are_not_kept_as_after_it(
     assert len(stale) == len(before)
     with db.transaction() as session:
         assert len(analytics.round_scores(session, round_code)) == len(before) + 1
+
+
+def test_a_committed_report_notes_its_unit_under_the_number_it_raised(
+    seeded: dict, catalogue: Catalogue
+) -> None:
+    """Each raise of a round's reports number made by a committed report or evaluation notes the units
+    it touched; a raise with no units noted leaves a gap its readers see."""
+    round_code, settings = open_round(), config.current()
+    numbered = kept.reports_of(round_code)
+
+    def number() -> int:
+        with db.transaction() as session:
+            kept.begin_reads(session)
+            noted = kept.noted(session)
+        assert noted is not None
+        return int(noted[1].get(numbered) or 0)
+
+    start = number()
+    store_and_evaluate(clean_report(catalogue, unit_of("350102"), round_code))  # one commit each
+    store_and_evaluate(clean_report(catalogue, unit_of("350103"), round_code))
+    end = number()
+    assert end - start == 2
+    with db.transaction() as session:
+        gulou, taijiang = (
+            session.scalar(select(PilotUnit.id).where(PilotUnit.credit_code == unit_of(district)))
+            for district in ("350102", "350103")
+        )
+    assert kept.touched(settings, numbered, start, start + 1) == {gulou}
+    assert kept.touched(settings, numbered, start, end) == {gulou, taijiang}
+    kept.changed([numbered])  # raised with no units noted
+    assert kept.touched(settings, numbered, start, end + 1) is None
+    assert kept.touched(settings, numbered, end + 1, end + 1) == set()
