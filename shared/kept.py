@@ -29,6 +29,7 @@ does not keep old figures for longer than that.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -81,6 +82,7 @@ redis.call('ZADD', KEYS[2], number, number .. ':' .. ARGV[2])
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
 return number
 """
+_RAISE_NOTING_SHA = hashlib.sha1(_RAISE_NOTING_UNITS.encode()).hexdigest()
 ALL = "*"  # a change whose round is not known: every round's figures are computed again
 
 
@@ -317,19 +319,30 @@ def changed(
             client.hincrby(rounds_key(settings), codes[0], 1)
             return
         pipe = client.pipeline(transaction=False)
-        raise_noting = client.register_script(_RAISE_NOTING_UNITS)
+        noting: dict[int, tuple[Any, ...]] = {}  # the raises noting units, by their place in the pipeline
         for code in codes:
             if code and units.get(code) and len(units[code] or ()) <= NOTED_UNITS:
                 ids = ",".join(str(unit) for unit in sorted(units[code] or ()))
-                raise_noting(
-                    keys=[rounds_key(settings), touched_key(settings, code)],
-                    args=[code, ids, TOUCHED_KEPT],
-                    client=pipe,
+                noting[len(pipe)] = (
+                    2,
+                    rounds_key(settings),
+                    touched_key(settings, code),
+                    code,
+                    ids,
+                    TOUCHED_KEPT,
                 )
+                pipe.evalsha(_RAISE_NOTING_SHA, *noting[len(pipe)])
             elif code:
                 pipe.hincrby(rounds_key(settings), code, 1)
             else:
                 pipe.incr(register_key(settings))
-        pipe.execute()
+        # The script by its digest, in the same round trip (redis-py's Script objects would ask Redis
+        # whether it knows the script first, at every commit); a Redis that does not (restarted) is
+        # given it whole for those raises alone: the others are done already.
+        for place, answer in enumerate(pipe.execute(raise_on_error=False)):
+            if isinstance(answer, redis.exceptions.NoScriptError) and place in noting:
+                client.eval(_RAISE_NOTING_UNITS, *noting[place])
+            elif isinstance(answer, Exception):
+                raise answer
     except redis.RedisError as exc:
         log.warning("kept figures: a change not noted, figures may be %s s old: %s", KEEP_SECONDS, exc)
