@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from shared import caches, config, kept
 from shared.models import ACTIVE_STATUSES, Evaluation, Finding, PilotUnit, Submission
 
-HELD_ROUNDS = 12  # rounds held per process and kind (a dashboard's trend reads the last few)
+HELD_ROUNDS = 8  # rounds held per process and kind (the dashboard: its trend of 6, the comparison rounds)
 READ_WHOLE = 2_000  # more units touched than this since the rows held: read whole
 READ_CHUNK = 500  # unit ids per read of the touched ones
 # Not problems to count against a district: records (a late report counts in timeliness instead),
