@@ -24,6 +24,7 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select
@@ -203,7 +204,7 @@ def _summed(rows: list[Any]) -> dict[int, UnitResult]:
             scored = (score, report_id)
         if at + 1 == len(rows) or rows[at + 1][0] != unit_id:  # the unit's newest report
             out[unit_id] = UnitResult(
-                unit_id, district, first, scored[0], scored[1], batch, report_id, score is not None
+                unit_id, intern(district), first, scored[0], scored[1], batch, report_id, score is not None
             )
     return out
 
@@ -250,11 +251,11 @@ def _read_problems(
             critical.add(unit_id)
         if severity == "info" or status in NOT_COUNTED:
             continue
-        counts[unit_id][(district, status, mode)] += 1
+        counts[unit_id][(intern(district), intern(status), intern(mode))] += 1
         if status in ACTIVE_STATUSES:
             troubled.add(unit_id)
         elif resolved_at is not None:
-            rectified[unit_id].append((district, (resolved_at - opened_at).total_seconds() / 86400))
+            rectified[unit_id].append((intern(district), (resolved_at - opened_at).total_seconds() / 86400))
     return {
         unit_id: UnitProblems(
             batch,
