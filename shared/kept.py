@@ -33,7 +33,9 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import redis
@@ -291,7 +293,10 @@ def _after_commit(session: Session) -> None:
     session.info.pop(_WROTE, None)
     rounds = session.info.pop(_TOUCHED, None)
     units = session.info.pop(_UNITS, None)
-    if rounds:
+    held = _HELD.get()
+    if rounds and held is not None:
+        held.append((rounds, units or {}))
+    elif rounds:
         changed(rounds, units=units)
 
 
@@ -308,7 +313,7 @@ def changed(
     units: dict[str, set[int] | None] | None = None,
 ) -> None:
     """The rounds' data changed ("" for the register, `ALL` for every round): raise their numbers.
-    `units`: by a round's reports (`reports_of`), the units whose reports or evaluations changed,
+    `units`: by a round's number (its own or its reports', `reports_of`), the units whose data changed,
     noted under the number raised to (None, or a round left out: not known)."""
     settings = settings or config.current()
     codes = sorted(set(rounds))
@@ -319,30 +324,111 @@ def changed(
             client.hincrby(rounds_key(settings), codes[0], 1)
             return
         pipe = client.pipeline(transaction=False)
-        noting: dict[int, tuple[Any, ...]] = {}  # the raises noting units, by their place in the pipeline
-        for code in codes:
-            if code and units.get(code) and len(units[code] or ()) <= NOTED_UNITS:
-                ids = ",".join(str(unit) for unit in sorted(units[code] or ()))
-                noting[len(pipe)] = (
-                    2,
-                    rounds_key(settings),
-                    touched_key(settings, code),
-                    code,
-                    ids,
-                    TOUCHED_KEPT,
-                )
-                pipe.evalsha(_RAISE_NOTING_SHA, *noting[len(pipe)])
-            elif code:
-                pipe.hincrby(rounds_key(settings), code, 1)
-            else:
-                pipe.incr(register_key(settings))
+        check = _queue_raises(pipe, settings, codes, units)
+        check(client, pipe.execute(raise_on_error=False))
+    except redis.RedisError as exc:
+        log.warning("kept figures: a change not noted, figures may be %s s old: %s", KEEP_SECONDS, exc)
+
+
+Answers = Callable[[redis.Redis, list[Any]], None]
+
+
+def _queue_raises(
+    pipe: Any, settings: config.Settings, codes: list[str], units: dict[str, set[int] | None]
+) -> Answers:
+    """Queue the raises on `pipe` (after whatever it holds already); returns what checks their answers
+    among the pipeline's, raising the first error."""
+    noting: dict[int, tuple[Any, ...]] = {}  # the raises noting units, by their place in the pipeline
+    places = []
+    for code in codes:
+        places.append(len(pipe))
+        if code and units.get(code) and len(units[code] or ()) <= NOTED_UNITS:
+            ids = ",".join(str(unit) for unit in sorted(units[code] or ()))
+            noting[len(pipe)] = (
+                2,
+                rounds_key(settings),
+                touched_key(settings, code),
+                code,
+                ids,
+                TOUCHED_KEPT,
+            )
+            pipe.evalsha(_RAISE_NOTING_SHA, *noting[len(pipe)])
+        elif code:
+            pipe.hincrby(rounds_key(settings), code, 1)
+        else:
+            pipe.incr(register_key(settings))
+
+    def check(client: redis.Redis, answers: list[Any]) -> None:
         # The script by its digest, in the same round trip (redis-py's Script objects would ask Redis
         # whether it knows the script first, at every commit); a Redis that does not (restarted) is
         # given it whole for those raises alone: the others are done already.
-        for place, answer in enumerate(pipe.execute(raise_on_error=False)):
+        for place in places:
+            answer = answers[place]
             if isinstance(answer, redis.exceptions.NoScriptError) and place in noting:
                 client.eval(_RAISE_NOTING_UNITS, *noting[place])
             elif isinstance(answer, Exception):
                 raise answer
-    except redis.RedisError as exc:
-        log.warning("kept figures: a change not noted, figures may be %s s old: %s", KEEP_SECONDS, exc)
+
+    return check
+
+
+# The raises of the commits made in a `raises_held` block, not sent yet.
+_HELD: ContextVar[list[tuple[set[str], dict[str, set[int] | None]]] | None] = ContextVar(
+    "kept_raises_held", default=None
+)
+
+
+@contextmanager
+def raises_held() -> Iterator[None]:
+    """The numbers the commits made in the block raise go to Redis with the next pipeline that asks for
+    them (`add_held`: the outbox's note of the events the commit sent), else at the block's end: a
+    report's commit and its event's note then cost Redis one round trip instead of two. A view reading
+    in between keeps what it computes under the numbers before the change, as with any raise."""
+    token = _HELD.set([])
+    try:
+        yield
+    finally:
+        held = _HELD.get() or []
+        _HELD.reset(token)
+        if held:
+            rounds, units = _merged(held)
+            changed(rounds, units=units)
+
+
+def holding() -> bool:
+    """Whether raises wait to go with the next pipeline (`add_held`)."""
+    return bool(_HELD.get())
+
+
+def add_held(pipe: Any, settings: config.Settings) -> Answers:
+    """Queue the raises held back on `pipe`; returns what checks their answers once it is executed,
+    which lets them go (when the pipeline fails they stay held, for the block's end to send)."""
+    held = _HELD.get() or []
+    if not held:
+        return lambda _client, _answers: None
+    rounds, units = _merged(held)
+    check = _queue_raises(pipe, settings, sorted(rounds), units)
+
+    def sent(client: redis.Redis, answers: list[Any]) -> None:
+        del held[:]
+        try:
+            check(client, answers)
+        except redis.RedisError as exc:
+            log.warning("kept figures: a change not noted, figures may be %s s old: %s", KEEP_SECONDS, exc)
+
+    return sent
+
+
+def _merged(
+    held: list[tuple[set[str], dict[str, set[int] | None]]],
+) -> tuple[set[str], dict[str, set[int] | None]]:
+    """Several commits' raises as one: every number raised, each noting the units of all of them (not
+    known when one of them did not know its own)."""
+    rounds: set[str] = set()
+    units: dict[str, set[int] | None] = {}
+    for their_rounds, their_units in held:
+        for code in their_rounds:
+            known, theirs = units.get(code, set()) if code in rounds else set(), their_units.get(code)
+            units[code] = known | theirs if known is not None and theirs is not None else None
+        rounds |= their_rounds
+    return rounds, units

@@ -22,7 +22,7 @@ from celery import Celery
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shared import caches, config, db, events, tasks
+from shared import caches, config, db, events, kept, tasks
 from shared.models import OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,21 @@ def note_sent(settings: config.Settings, rows: list[OutboxEvent]) -> None:
     """Note the sent ids for the relay's batched mark; when Redis cannot take the note, mark now."""
     try:
         client = caches.redis_client(settings)
-        for queue, ids in by_queue(rows).items():  # usually one queue (a pipeline costs more to set up)
+        grouped = by_queue(rows)
+        if not kept.holding() and len(grouped) == 1:  # one command: no pipeline to set up
+            [(queue, ids)] = grouped.items()
             client.sadd(sent_key(settings, queue), *ids)
+            return
+        # with the kept figures' numbers the commit raised, held back for this round trip
+        pipe = client.pipeline(transaction=False)
+        for queue, ids in grouped.items():
+            pipe.sadd(sent_key(settings, queue), *ids)
+        raised = kept.add_held(pipe, settings)
+        answers = pipe.execute(raise_on_error=False)
+        raised(client, answers)
+        for answer in answers[: len(grouped)]:
+            if isinstance(answer, Exception):
+                raise answer
     except redis.RedisError as exc:
         log.info("outbox: marking %d sent events now, Redis took no note: %s", len(rows), exc)
         with db.transaction() as session:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.evaluation import outliers, reevaluate, timeliness
 from services.evaluation.evaluate import Lately, evaluate_arrived
-from shared import clock, config, db, events, outbox, tasks
+from shared import clock, config, db, events, kept, outbox, tasks
 
 log = logging.getLogger(__name__)
 # the reports this process's batches evaluated: their own events, queued behind, are done already
@@ -28,16 +28,17 @@ def evaluate_submission(self: Task, event: dict[str, Any]) -> None:
         return
     # a retry was a clash with another worker or a busy database: it takes only its own report
     batch = 1 if self.request.retries else config.current().evaluation_batch
-    try:
-        with db.transaction() as session:
-            produced, evaluated = evaluate_arrived(session, own, data["request_id"], clock.now(), batch)
-    except (IntegrityError, OperationalError) as exc:
-        # Another worker evaluated a racing resubmission, or the database was busy: try again.
-        log.warning("evaluation of %s retried: %s", own, exc)
-        raise self.retry(countdown=1 + self.request.retries) from exc
-    lately.note(evaluated)
-    log.info("submission %s evaluated; %d event(s) to publish", own, len(produced))
-    outbox.publish(current_app, produced)
+    with kept.raises_held():  # the round's numbers go to Redis with the events' note
+        try:
+            with db.transaction() as session:
+                produced, evaluated = evaluate_arrived(session, own, data["request_id"], clock.now(), batch)
+        except (IntegrityError, OperationalError) as exc:
+            # Another worker evaluated a racing resubmission, or the database was busy: try again.
+            log.warning("evaluation of %s retried: %s", own, exc)
+            raise self.retry(countdown=1 + self.request.retries) from exc
+        lately.note(evaluated)
+        log.info("submission %s evaluated; %d event(s) to publish", own, len(produced))
+        outbox.publish(current_app, produced)
 
 
 @shared_task(name=tasks.RELAY_OUTBOX[tasks.EVALUATION_QUEUE])

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from services.intake.speech import gettext as _
-from shared import caches, clock, events, logs, outbox
+from shared import caches, clock, events, kept, logs, outbox
 from shared.catalogue import Catalogue
 from shared.catalogue import store as catalogues
 from shared.models import Evaluation, OutboxEvent, PilotUnit, Round, Submission, User
@@ -247,7 +247,9 @@ def submit_many(
             stored = [store(session, report, user, key, channel, request_id) for report in batch]
             if before_commit is not None:
                 before_commit(session, [submission for submission, _event in stored])
-            session.commit()
+            with kept.raises_held():  # the round's numbers go to Redis with the events' note
+                session.commit()
+                outbox.publish(celery, [event for _submission, event in stored])
         except IntegrityError:
             session.rollback()
             existing = find_by_key(session, user, key) if key else None
@@ -256,7 +258,6 @@ def submit_many(
                     raise KeyReused(existing) from None
                 return [existing]
             continue
-        outbox.publish(celery, [event for _submission, event in stored])
         return [submission for submission, _event in stored]
     raise RuntimeError("could not store the submissions after 5 attempts")
 

@@ -5,14 +5,15 @@ process's session; never kept from a session's own uncommitted changes; computed
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from services.intake import analytics
-from shared import caches, clock, config, db, kept
+from shared import caches, clock, config, db, kept, outbox, tasks
 from shared.catalogue import Catalogue
-from shared.models import Finding, PilotUnit, Round
+from shared.models import Finding, OutboxEvent, PilotUnit, Round
 from tests.support.evaluated import store_and_evaluate
 from tests.support.reports import clean_report, open_round, problem_report, unit_of
 
@@ -244,3 +245,49 @@ def test_a_committed_report_notes_its_unit_under_the_number_it_raised(
     kept.changed([numbered])  # raised with no units noted
     assert kept.touched(settings, numbered, start, end + 1) is None
     assert kept.touched(settings, numbered, end + 1, end + 1) == set()
+
+
+def reports_number(round_code: str) -> int:
+    with db.transaction() as session:
+        kept.begin_reads(session)
+        noted = kept.noted(session)
+    assert noted is not None
+    return int(noted[1].get(kept.reports_of(round_code)) or 0)
+
+
+def test_a_reports_commit_and_its_events_note_go_to_redis_in_one_round_trip(
+    seeded: dict, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a `raises_held` block the numbers a commit raises wait for the outbox's note of the events
+    it sent, and go in its pipeline: nothing raises them on its own."""
+    round_code, settings = open_round(), config.current()
+    start = reports_number(round_code)
+    alone: list[Any] = []
+    real_changed = kept.changed
+    monkeypatch.setattr(kept, "changed", lambda *a, **k: alone.append(a) or real_changed(*a, **k))
+    with kept.raises_held():
+        report = store_and_evaluate(clean_report(catalogue, unit_of("350102"), round_code))
+        assert reports_number(round_code) == start  # held back
+        sent = OutboxEvent(id=report, task_name=tasks.EVALUATE_SUBMISSION, payload={})  # as if sent
+        outbox.note_sent(settings, [sent])
+        assert reports_number(round_code) == start + 1
+    assert alone == []  # the note's pipeline took them
+    assert outbox.noted(settings) == 1
+    with db.transaction() as session:
+        gulou = session.scalar(select(PilotUnit.id).where(PilotUnit.credit_code == unit_of("350102")))
+    assert kept.touched(settings, kept.reports_of(round_code), start, start + 1) == {gulou}
+
+
+def test_raises_held_and_never_asked_for_go_at_the_blocks_end(seeded: dict, catalogue: Catalogue) -> None:
+    round_code = open_round()
+    start = reports_number(round_code)
+    with kept.raises_held():
+        store_and_evaluate(clean_report(catalogue, unit_of("350102"), round_code))
+        store_and_evaluate(clean_report(catalogue, unit_of("350103"), round_code))
+        assert reports_number(round_code) == start
+    assert reports_number(round_code) == start + 1  # the two commits' raises as one, both units noted
+    assert len(kept.touched(config.current(), kept.reports_of(round_code), start, start + 1) or ()) == 2
+    with pytest.raises(RuntimeError), kept.raises_held():
+        store_and_evaluate(clean_report(catalogue, unit_of("350104"), round_code))
+        raise RuntimeError("the request failed after its commit")
+    assert reports_number(round_code) == start + 2  # raised all the same
