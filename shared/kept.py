@@ -59,7 +59,8 @@ from shared.models import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # The register's number and every round's number, as noted at one moment.
-_Noted = tuple[str | None, dict[str, str]]
+# The register's number, every round's number and the numbers' epoch (`_look_up`), as noted at one moment.
+_Noted = tuple[str | None, dict[str, str], str | None]
 
 KEEP_SECONDS = 3600
 # What a round's figures are computed from: a change to one of these raises its round's number.
@@ -130,19 +131,6 @@ def wrote(session: Session) -> bool:
     return bool(session.info.get(_WROTE))
 
 
-def epoch(settings: config.Settings) -> str | None:
-    """A token of this Redis's numbers, made at the first asking and gone with them (a Redis emptied
-    starts its numbers again from nothing: what a process holds under the old ones must not match)."""
-    try:
-        pipe = caches.redis_client(settings).pipeline(transaction=False)
-        pipe.set(epoch_key(settings), uuid.uuid4().hex, nx=True)
-        pipe.get(epoch_key(settings))
-        return _text(pipe.execute()[1])
-    except redis.RedisError as exc:
-        log.debug("kept figures: epoch not read: %s", exc)
-        return None
-
-
 def touched(settings: config.Settings, numbered: str, since: int, until: int) -> set[int] | None:
     """The units whose reports or evaluations the changes numbered `since` (excluded) to `until` of
     `numbered` (a round's reports, `reports_of`) touched; None when one of those numbers has no units
@@ -165,25 +153,27 @@ def touched(settings: config.Settings, numbered: str, since: int, until: int) ->
 
 
 def _look_up(settings: config.Settings, key: str | None) -> tuple[_Noted, Any]:
-    """The register's number and every round's now, and the entry kept under `key` (None when there is
-    none, or no key is given), in one round trip."""
+    """The register's number, every round's and their epoch now, and the entry kept under `key` (None
+    when there is none, or no key is given), in one round trip.
+
+    The epoch is a token made at the first look-up and gone with the numbers: a Redis emptied starts
+    its numbers again from nothing, and what a process holds under the old ones (round_units.py) must
+    not be taken for the new."""
     pipe = caches.redis_client(settings).pipeline(transaction=False)
+    pipe.set(epoch_key(settings), uuid.uuid4().hex, nx=True)
+    pipe.get(epoch_key(settings))
     pipe.get(register_key(settings))
     pipe.hgetall(rounds_key(settings))
     if key is not None:
         pipe.get(key)
-    register, numbers, *found = pipe.execute()
+    _made, epoch, register, numbers, *found = pipe.execute()
     entry = json.loads(found[0]) if found and found[0] is not None else None
-    return _noted(register, numbers), entry
-
-
-def _noted(register: bytes | None, numbers: dict[bytes, bytes]) -> _Noted:
-    return _text(register), {k.decode(): v.decode() for k, v in numbers.items()}
+    return (_text(register), {k.decode(): v.decode() for k, v in numbers.items()}, _text(epoch)), entry
 
 
 def _stamp(noted: _Noted, rounds: list[str]) -> list[str | None]:
     """The stamp of figures that read the `rounds`: the register's number, each round's, and `ALL`'s."""
-    register, numbers = noted
+    register, numbers, _epoch = noted
     return [register, *(numbers.get(code) for code in rounds), numbers.get(ALL)]
 
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from sys import intern
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from shared import caches, config, kept
@@ -101,11 +101,9 @@ def _held(session: Session, kind: str, round_code: str, numbered: str, read: Rea
     if noted is None or session.new or session.dirty or session.deleted or kept.wrote(session):
         return read(session, round_code, None)
     settings = config.current()
-    register, numbers = noted
+    register, numbers, epoch = noted
     number = int(numbers.get(numbered) or 0)
-    base = (kept.epoch(settings), register, numbers.get(kept.ALL))
-    if base[0] is None:
-        return read(session, round_code, None)
+    base = (epoch, register, numbers.get(kept.ALL))
     key = (caches.namespace(settings), kind, round_code)
     with _LOCK:
         held = _HELD.get(key)
@@ -141,12 +139,6 @@ def _hold(key: tuple[str, str, str], held: _Held) -> None:
             _HELD.popitem(last=False)
 
 
-def forget() -> None:
-    """Let go of every round held by the process."""
-    with _LOCK:
-        _HELD.clear()
-
-
 def read(session: Session, round_code: str, unit_ids: Iterable[int] | None = None) -> dict[int, UnitResult]:
     """The round's reports summed up per unit, read from the database: of every unit, or of these."""
     return _read_reports(session, round_code, sorted(unit_ids) if unit_ids is not None else None)
@@ -157,37 +149,34 @@ def read_problems(session: Session, round_code: str) -> dict[int | None, UnitPro
     return _read_problems(session, round_code, None)
 
 
-def _in_chunks(unit_ids: list[int] | None, rows: Callable[[list[int] | None], list[Any]]) -> list[Any]:
+def _rows(session: Session, query: Select[Any], unit: Any, unit_ids: list[int] | None) -> list[Any]:
+    """The rows of `query`: all of them, or those whose `unit` column is one of `unit_ids` (read
+    `READ_CHUNK` ids at a time)."""
     if unit_ids is None:
-        return rows(None)
-    out = []
+        return list(session.execute(query).all())
+    rows = []
     for start in range(0, len(unit_ids), READ_CHUNK):
-        out.extend(rows(unit_ids[start : start + READ_CHUNK]))
-    return out
+        rows.extend(session.execute(query.where(unit.in_(unit_ids[start : start + READ_CHUNK]))).all())
+    return rows
 
 
 def _read_reports(session: Session, round_code: str, unit_ids: list[int] | None) -> dict[int, UnitResult]:
-    def rows(ids: list[int] | None) -> list[Any]:
-        query = (
-            select(
-                Submission.unit_id,
-                PilotUnit.district_code,
-                PilotUnit.batch,
-                Submission.id,
-                Submission.version,
-                Submission.submitted_at,
-                Evaluation.overall_score,
-            )
-            .join(PilotUnit, PilotUnit.id == Submission.unit_id)
-            .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
-            .where(Submission.round_code == round_code)
-            .order_by(Submission.unit_id, Submission.version)
+    query = (
+        select(
+            Submission.unit_id,
+            PilotUnit.district_code,
+            PilotUnit.batch,
+            Submission.id,
+            Submission.version,
+            Submission.submitted_at,
+            Evaluation.overall_score,
         )
-        if ids is not None:
-            query = query.where(Submission.unit_id.in_(ids))
-        return list(session.execute(query).all())
-
-    return _summed(_in_chunks(unit_ids, rows))
+        .join(PilotUnit, PilotUnit.id == Submission.unit_id)
+        .outerjoin(Evaluation, Evaluation.submission_id == Submission.id)
+        .where(Submission.round_code == round_code)
+        .order_by(Submission.unit_id, Submission.version)
+    )
+    return _summed(_rows(session, query, Submission.unit_id, unit_ids))
 
 
 def _summed(rows: list[Any]) -> dict[int, UnitResult]:
@@ -212,39 +201,34 @@ def _summed(rows: list[Any]) -> dict[int, UnitResult]:
 def _read_problems(
     session: Session, round_code: str, unit_ids: list[int] | None
 ) -> dict[int | None, UnitProblems]:
-    def rows(ids: list[int] | None) -> list[Any]:
-        query = (
-            select(
-                Finding.unit_id,
-                PilotUnit.batch,
-                Finding.district_code,
-                Finding.status,
-                Finding.resolution_mode,
-                Finding.severity,
-                Finding.active,
-                Finding.opened_at,
-                Finding.resolved_at,
-            )
-            .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
-            .where(
-                Finding.round_code == round_code,
-                or_(
-                    and_(Finding.severity != "info", Finding.status.not_in(NOT_COUNTED)),
-                    and_(Finding.severity == "critical", Finding.active.is_(True)),
-                ),
-            )
+    query = (
+        select(
+            Finding.unit_id,
+            PilotUnit.batch,
+            Finding.district_code,
+            Finding.status,
+            Finding.resolution_mode,
+            Finding.severity,
+            Finding.active,
+            Finding.opened_at,
+            Finding.resolved_at,
         )
-        if ids is not None:
-            query = query.where(Finding.unit_id.in_(ids))
-        return list(session.execute(query).all())
-
+        .outerjoin(PilotUnit, PilotUnit.id == Finding.unit_id)
+        .where(
+            Finding.round_code == round_code,
+            or_(
+                and_(Finding.severity != "info", Finding.status.not_in(NOT_COUNTED)),
+                and_(Finding.severity == "critical", Finding.active.is_(True)),
+            ),
+        )
+    )
     batches: dict[int | None, int] = {}
     counts: dict[int | None, Counter[tuple[str, str, str]]] = defaultdict(Counter)
     rectified: dict[int | None, list[tuple[str, float]]] = defaultdict(list)
     critical: set[int | None] = set()
     troubled: set[int | None] = set()
-    for unit_id, batch, district, status, mode, severity, active, opened_at, resolved_at in _in_chunks(
-        unit_ids, rows
+    for unit_id, batch, district, status, mode, severity, active, opened_at, resolved_at in _rows(
+        session, query, Finding.unit_id, unit_ids
     ):
         batches[unit_id] = batch or 0
         if severity == "critical" and active:
